@@ -1,0 +1,1 @@
+"""Noise2Noise denoising on nnkit: config, data, trainer, checkpoints, inference, CLI."""

@@ -1,0 +1,146 @@
+"""RunConfig: the one description of a training run.
+
+The CLI flags, the app's form, the checkpoint metadata and the experiment tables are all
+views of this dataclass. Validation lives here, in one place: constructing a RunConfig
+with a bad value raises ``ConfigError`` naming the field and what is allowed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+ARCHS = ("report", "unet")
+OPTIMIZERS = ("adam", "sgd")
+INITS = ("he", "he_report", "xavier", "torch_default", "constant_1", "constant_1e-3")
+NOISES = ("gaussian", "poisson", "impulse")
+TARGETS = ("noisy", "clean")
+DATA_SOURCES = ("builtin", "folder", "course")
+LOSSES = ("mse", "l1")
+ENGINES = ("nnkit", "torch")
+DTYPES = ("float32", "float64")
+_DEVICE_RE = re.compile(r"^(auto|cpu|cuda|cuda:\d+)$")
+
+
+class ConfigError(ValueError):
+    """A RunConfig field holds a value that is not allowed; the message names the field."""
+
+    def __init__(self, field_name: str, message: str) -> None:
+        super().__init__(f"{field_name}: {message}")
+        self.field = field_name
+
+
+def _meta(help_text: str, **extra: Any) -> dict[str, Any]:
+    return {"help": help_text, **extra}
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Everything that defines a run. Frozen: derive variants with ``replace``."""
+
+    arch: str = field(default="unet", metadata=_meta("network: 'report' (the course network) or 'unet'", choices=ARCHS))
+    width: int = field(default=32, metadata=_meta("channels of the first layer (report: every layer)"))
+    init: str = field(default="he", metadata=_meta("weight initialisation", choices=INITS))
+    optimizer: str = field(default="adam", metadata=_meta("optimiser", choices=OPTIMIZERS))
+    lr: float = field(default=1e-3, metadata=_meta("learning rate"))
+    momentum: float = field(default=0.9, metadata=_meta("SGD momentum"))
+    nesterov: bool = field(default=False, metadata=_meta("SGD Nesterov momentum"))
+    beta1: float = field(default=0.9, metadata=_meta("Adam beta1"))
+    beta2: float = field(default=0.999, metadata=_meta("Adam beta2"))
+    eps: float = field(default=1e-8, metadata=_meta("Adam epsilon"))
+    weight_decay: float = field(default=0.0, metadata=_meta("L2 weight decay"))
+    batch_size: int = field(default=16, metadata=_meta("images per step"))
+    epochs: int = field(default=5, metadata=_meta("number of epochs"))
+    epoch_size: int = field(default=2000, metadata=_meta("training crops per epoch (built-in and folder data)"))
+    crop_size: int = field(default=32, metadata=_meta("side of the square training crops, in pixels"))
+    noise: str = field(default="gaussian", metadata=_meta("noise model", choices=NOISES))
+    noise_level: float = field(
+        default=25.0,
+        metadata=_meta("gaussian: sigma in 0-255 units; poisson: photons at white; impulse: % of pixels hit"),
+    )
+    target: str = field(default="noisy", metadata=_meta("training target: 'noisy' (Noise2Noise) or 'clean'", choices=TARGETS))
+    data: str = field(default="builtin", metadata=_meta("data source", choices=DATA_SOURCES))
+    data_path: str = field(default="", metadata=_meta("folder of images, or folder with train_data.pkl/val_data.pkl"))
+    augment: bool = field(default=True, metadata=_meta("random flips, rotations and colour changes of training crops"))
+    loss: str = field(default="mse", metadata=_meta("loss: 'mse' (L2) or 'l1'", choices=LOSSES))
+    engine: str = field(default="nnkit", metadata=_meta("'nnkit' (hand-written) or 'torch' (torch.nn twin)", choices=ENGINES))
+    device: str = field(default="auto", metadata=_meta("'auto', 'cpu', 'cuda' or 'cuda:N'"))
+    dtype: str = field(default="float32", metadata=_meta("float32, or float64 for exact comparisons", choices=DTYPES))
+    cuda_graph: bool = field(default=True, metadata=_meta("capture the training step as a CUDA graph where it helps"))
+    seed: int = field(default=0, metadata=_meta("random seed (weights, crops, noise)"))
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            choices = f.metadata.get("choices")
+            value = getattr(self, f.name)
+            if choices is not None and value not in choices:
+                raise ConfigError(f.name, f"{value!r} is not one of {', '.join(choices)}")
+            if f.type in ("int", int) and (isinstance(value, bool) or not isinstance(value, int)):
+                raise ConfigError(f.name, f"must be an integer, got {value!r}")
+            if f.type in ("float", float):
+                if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+                    raise ConfigError(f.name, f"must be a finite number, got {value!r}")
+            if f.type in ("bool", bool) and not isinstance(value, bool):
+                raise ConfigError(f.name, f"must be true or false, got {value!r}")
+        self._check_ranges()
+
+    def _check_ranges(self) -> None:
+        def need(ok: bool, name: str, message: str) -> None:
+            if not ok:
+                raise ConfigError(name, f"{message}, got {getattr(self, name)!r}")
+
+        need(1 <= self.width <= 1024, "width", "must be between 1 and 1024")
+        need(self.lr > 0, "lr", "must be positive")
+        need(0 <= self.momentum < 1, "momentum", "must be in [0, 1)")
+        need(0 <= self.beta1 < 1, "beta1", "must be in [0, 1)")
+        need(0 <= self.beta2 < 1, "beta2", "must be in [0, 1)")
+        need(self.eps > 0, "eps", "must be positive")
+        need(self.weight_decay >= 0, "weight_decay", "must be zero or positive")
+        need(self.batch_size >= 1, "batch_size", "must be at least 1")
+        need(self.epochs >= 1, "epochs", "must be at least 1")
+        need(self.epoch_size >= 1, "epoch_size", "must be at least 1")
+        need(4 <= self.crop_size <= 1024, "crop_size", "must be between 4 and 1024")
+        need(self.seed >= 0, "seed", "must be zero or positive")
+        if self.noise == "gaussian":
+            need(0 <= self.noise_level <= 255, "noise_level", "gaussian sigma must be in [0, 255]")
+        elif self.noise == "poisson":
+            need(self.noise_level > 0, "noise_level", "poisson photon count must be positive")
+        else:
+            need(0 <= self.noise_level <= 100, "noise_level", "impulse percentage must be in [0, 100]")
+        need(bool(_DEVICE_RE.match(self.device)), "device", "must be 'auto', 'cpu', 'cuda' or 'cuda:N'")
+        if self.data in ("folder", "course"):
+            need(bool(self.data_path.strip()), "data_path", f"is needed for data={self.data!r}")
+        if self.nesterov and self.optimizer == "sgd":
+            need(self.momentum > 0, "momentum", "must be positive for Nesterov momentum")
+
+    # -- views ---------------------------------------------------------------------------
+    def replace(self, **changes: Any) -> RunConfig:
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RunConfig:
+        """Build from a dict (checkpoint metadata, settings); unknown keys raise ConfigError."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ConfigError(unknown[0], f"unknown setting (known: {', '.join(sorted(known))})")
+        return cls(**data)
+
+    def differences(self, other: RunConfig | None = None) -> dict[str, Any]:
+        """Fields whose value differs from ``other`` (the defaults when None)."""
+        base = other or RunConfig()
+        return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) != getattr(base, f.name)}
+
+    @staticmethod
+    def field_help(name: str) -> str:
+        return next(str(f.metadata.get("help", "")) for f in fields(RunConfig) if f.name == name)
+
+    @staticmethod
+    def field_choices(name: str) -> tuple[str, ...] | None:
+        return next(f.metadata.get("choices") for f in fields(RunConfig) if f.name == name)

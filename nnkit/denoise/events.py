@@ -1,0 +1,76 @@
+"""Trainer events: plain objects the trainer hands to its callback (no Qt here).
+
+The GUI worker turns each into a signal; the CLI prints them; tests collect them.
+Images in ``Preview`` are uint8 RGB arrays of shape (N, H, W, 3), as at every edge.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+
+from nnkit.denoise.config import RunConfig
+
+FinishReason = Literal["done", "stopped", "diverged", "error"]
+
+
+@dataclass(frozen=True)
+class Started:
+    """The run is set up: what it trains on and where."""
+
+    config: RunConfig
+    device: str
+    num_parameters: int
+    steps_per_epoch: int
+    train_size: int
+    val_size: int
+    noisy_psnr: float  # validation PSNR of the noisy inputs themselves (the floor to beat)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One optimiser step done."""
+
+    step: int  # global, counting from 1
+    epoch: int  # counting from 1
+    loss: float
+    images_per_s: float
+
+
+@dataclass(frozen=True)
+class Epoch:
+    """One epoch done and validated."""
+
+    epoch: int
+    train_loss: float
+    val_psnr: float
+    elapsed_s: float
+    eta_s: float
+
+
+@dataclass(frozen=True)
+class Preview:
+    """Fixed validation crops: noisy | denoised | clean, with the PSNR of each denoised one."""
+
+    epoch: int
+    noisy: np.ndarray
+    denoised: np.ndarray
+    clean: np.ndarray
+    psnr: list[float] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Finished:
+    """The run ended; ``reason`` says how, ``message`` says it in words for the user."""
+
+    reason: FinishReason
+    message: str
+    epoch: int = 0
+    step: int = 0
+    best_psnr: float = float("nan")
+    checkpoint: str | None = None  # path of the checkpoint written at the end, if any
+
+
+Event = Started | Step | Epoch | Preview | Finished

@@ -1,0 +1,1 @@
+"""nnkit layers, one concept a file."""
