@@ -58,6 +58,10 @@ class Module:
     attributes in ``__init__`` (after ``super().__init__()``) to register them.
     """
 
+    _parameters: OrderedDict[str, Parameter]
+    _modules: OrderedDict[str, Module]
+    training: bool
+
     def __init__(self) -> None:
         object.__setattr__(self, "_parameters", OrderedDict())
         object.__setattr__(self, "_modules", OrderedDict())

@@ -61,12 +61,12 @@ class RunConfig:
         default=25.0,
         metadata=_meta("gaussian: sigma in 0-255 units; poisson: photons at white; impulse: % of pixels hit"),
     )
-    target: str = field(default="noisy", metadata=_meta("training target: 'noisy' (Noise2Noise) or 'clean'", choices=TARGETS))
+    target: str = field(default="noisy", metadata=_meta("target: 'noisy' (N2N) or 'clean' (N2C)", choices=TARGETS))
     data: str = field(default="builtin", metadata=_meta("data source", choices=DATA_SOURCES))
     data_path: str = field(default="", metadata=_meta("folder of images, or folder with train_data.pkl/val_data.pkl"))
     augment: bool = field(default=True, metadata=_meta("random flips, rotations and colour changes of training crops"))
     loss: str = field(default="mse", metadata=_meta("loss: 'mse' (L2) or 'l1'", choices=LOSSES))
-    engine: str = field(default="nnkit", metadata=_meta("'nnkit' (hand-written) or 'torch' (torch.nn twin)", choices=ENGINES))
+    engine: str = field(default="nnkit", metadata=_meta("'nnkit' or 'torch' (the torch.nn twin)", choices=ENGINES))
     device: str = field(default="auto", metadata=_meta("'auto', 'cpu', 'cuda' or 'cuda:N'"))
     dtype: str = field(default="float32", metadata=_meta("float32, or float64 for exact comparisons", choices=DTYPES))
     cuda_graph: bool = field(default=True, metadata=_meta("capture the training step as a CUDA graph where it helps"))
@@ -80,11 +80,14 @@ class RunConfig:
                 raise ConfigError(f.name, f"{value!r} is not one of {', '.join(choices)}")
             if f.type in ("int", int) and (isinstance(value, bool) or not isinstance(value, int)):
                 raise ConfigError(f.name, f"must be an integer, got {value!r}")
-            if f.type in ("float", float):
-                if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-                    raise ConfigError(f.name, f"must be a finite number, got {value!r}")
+            if f.type in ("float", float) and (
+                isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value)
+            ):
+                raise ConfigError(f.name, f"must be a finite number, got {value!r}")
             if f.type in ("bool", bool) and not isinstance(value, bool):
                 raise ConfigError(f.name, f"must be true or false, got {value!r}")
+            if f.type in ("str", str) and not isinstance(value, str):
+                raise ConfigError(f.name, f"must be text, got {value!r}")
         self._check_ranges()
 
     def _check_ranges(self) -> None:
