@@ -1,0 +1,258 @@
+"""Tiled inference: denoise images of any size in bounded memory.
+
+The image is cut into overlapping square tiles (``tile`` pixels, neighbours overlapping by
+at least ``overlap``). Each tile batch goes through the model on its own, so memory is that of
+one batch whatever the photo's size (nnkit layers keep their forward inputs for ``backward``:
+each new tile replaces the last one's, and they are dropped at the end). The tiles' outputs
+are blended with a smooth window that fades each tile out (raised cosine) over the overlap on every side that has a
+neighbour, so that seams vanish and the pixels near a tile's border, which a convolution
+sees padded with zeros, count least. An image that fits one tile gives exactly the
+untiled result.
+
+Output files are always new PNGs named ``<stem>_denoised.png``: ``denoise_file`` never
+writes over its input, and refuses an existing output unless ``overwrite=True``.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from nnkit.module import Module
+
+ProgressFn = Callable[[int, int], None]
+CancelFn = Callable[[], bool]
+
+OUTPUT_SUFFIX = "_denoised"
+
+
+class Cancelled(Exception):
+    """Inference was cancelled between tiles by the caller's ``cancel()``."""
+
+
+def tile_starts(length: int, tile: int, overlap: int) -> list[int]:
+    """Start offsets of tiles of size ``tile`` covering ``length`` with at least ``overlap`` shared pixels."""
+    if length <= tile:
+        return [0]
+    stride = tile - overlap
+    count = math.ceil((length - tile) / stride) + 1
+    # Spread the tiles evenly: every overlap is at least ``overlap`` and the last tile ends at ``length``.
+    return [round(i * (length - tile) / (count - 1)) for i in range(count)]
+
+
+def _ramp(n: int, dtype: torch.dtype) -> Tensor:
+    """Raised-cosine ramp of ``n`` values rising strictly from near 0 to near 1."""
+    t = (torch.arange(n, dtype=torch.float64) + 0.5) / n
+    return (0.5 - 0.5 * torch.cos(math.pi * t)).to(dtype)
+
+
+def _window_1d(start: int, size: int, length: int, fade: int, dtype: torch.dtype) -> Tensor:
+    """Blending weights of one tile along one axis: 1 inside, fading out towards neighbouring tiles."""
+    w = torch.ones(size, dtype=dtype)
+    fade = min(fade, size // 2)
+    if fade > 0 and start > 0:
+        w[:fade] = _ramp(fade, dtype)
+    if fade > 0 and start + size < length:
+        w[size - fade :] = _ramp(fade, dtype).flip(0)
+    return w
+
+
+def _model_device_dtype(model: Module) -> tuple[torch.device, torch.dtype]:
+    params = model.parameters()
+    if not params:
+        return torch.device("cpu"), torch.float32
+    return params[0].data.device, params[0].data.dtype
+
+
+def _check_image(image: np.ndarray) -> np.ndarray:
+    image = np.asarray(image)
+    if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3 or 0 in image.shape:
+        raise ValueError(f"image must be a non-empty uint8 array of shape (H, W, 3), got {image.dtype} {image.shape}")
+    return image
+
+
+def _check_tiling(tile: int, overlap: int, batch: int) -> None:
+    if isinstance(tile, bool) or not isinstance(tile, int) or tile < 8:
+        raise ValueError(f"tile must be an integer of at least 8 pixels, got {tile!r}")
+    if isinstance(overlap, bool) or not isinstance(overlap, int) or not 0 <= overlap <= tile // 2:
+        raise ValueError(f"overlap must be an integer in [0, tile/2 = {tile // 2}], got {overlap!r}")
+    if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
+        raise ValueError(f"batch must be a positive integer, got {batch!r}")
+
+
+def denoise_tensor(
+    model: Module,
+    image: Tensor,
+    *,
+    tile: int = 256,
+    overlap: int = 32,
+    batch: int = 1,
+    progress: ProgressFn | None = None,
+    cancel: CancelFn | None = None,
+) -> Tensor:
+    """Denoise a float (3, H, W) tensor in [0, 1] tile by tile; returns a float32 CPU (3, H, W) tensor in [0, 1]."""
+    if not isinstance(image, Tensor) or image.dim() != 3 or image.shape[0] != 3 or image.numel() == 0:
+        raise ValueError(f"image tensor must be (3, H, W), got {getattr(image, 'shape', type(image).__name__)}")
+    _check_tiling(tile, overlap, batch)
+    device, dtype = _model_device_dtype(model)
+    _, height, width = image.shape
+    ys, xs = tile_starts(height, tile, overlap), tile_starts(width, tile, overlap)
+    boxes = [(y, x, min(tile, height), min(tile, width)) for y in ys for x in xs]
+    total = len(boxes)
+    src = image.detach().to("cpu", torch.float32)
+    out = torch.zeros(3, height, width, dtype=torch.float32)
+    weight = torch.zeros(1, height, width, dtype=torch.float32)
+    was_training = model.training
+    model.eval()
+    try:
+        for first in range(0, total, batch):
+            if cancel is not None and cancel():
+                raise Cancelled(f"cancelled after {first} of {total} tiles")
+            chunk = boxes[first : first + batch]
+            x = torch.stack([src[:, y : y + h, x0 : x0 + w] for y, x0, h, w in chunk])
+            pred = model(x.to(device=device, dtype=dtype)).detach().to("cpu", torch.float32).clamp_(0.0, 1.0)
+            if pred.shape != x.shape:
+                raise ValueError(f"model output shape {tuple(pred.shape)} differs from its input {tuple(x.shape)}")
+            for (y, x0, h, w), p in zip(chunk, pred, strict=True):
+                if total == 1:
+                    out, weight = p, torch.ones(1, height, width)
+                    break
+                win = _window_1d(y, h, height, overlap, torch.float32)[:, None] * _window_1d(
+                    x0, w, width, overlap, torch.float32
+                )
+                out[:, y : y + h, x0 : x0 + w] += p * win
+                weight[:, y : y + h, x0 : x0 + w] += win
+            del x, pred
+            if progress is not None:
+                progress(min(first + batch, total), total)
+    finally:
+        model.train(was_training)
+        model.to()  # moving to nowhere runs each layer's ``_moved`` hook, which drops its forward caches
+    return out if total == 1 else out.div_(weight)
+
+
+def denoise_array(
+    model: Module,
+    image: np.ndarray,
+    *,
+    tile: int = 256,
+    overlap: int = 32,
+    batch: int = 1,
+    progress: ProgressFn | None = None,
+    cancel: CancelFn | None = None,
+) -> np.ndarray:
+    """Denoise a uint8 (H, W, 3) RGB image with ``model``; returns a new uint8 (H, W, 3) array."""
+    image = _check_image(image)
+    x = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1).float().div_(255.0)
+    y = denoise_tensor(model, x, tile=tile, overlap=overlap, batch=batch, progress=progress, cancel=cancel)
+    return y.clamp_(0.0, 1.0).mul_(255.0).round_().to(torch.uint8).permute(1, 2, 0).contiguous().numpy()
+
+
+def output_path(in_path: str | os.PathLike[str], out_dir: str | os.PathLike[str]) -> Path:
+    """Where ``denoise_file`` writes the result of ``in_path``: ``out_dir/<stem>_denoised.png``."""
+    return Path(out_dir) / f"{Path(in_path).stem}{OUTPUT_SUFFIX}.png"
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.exists() and b.exists() and os.path.samefile(a, b)
+    except OSError:
+        return a.resolve() == b.resolve()
+
+
+def denoise_file(
+    model: Module,
+    in_path: str | os.PathLike[str],
+    out_dir: str | os.PathLike[str],
+    *,
+    overwrite: bool = False,
+    out_path: str | os.PathLike[str] | None = None,
+    **tiling: Any,
+) -> Path:
+    """Denoise an image file into ``out_dir/<stem>_denoised.png`` (or ``out_path``); never writes over the input.
+
+    An existing output raises FileExistsError unless ``overwrite``; ``tiling`` goes to ``denoise_array``.
+    """
+    from nnkit.denoise.imageio import read_image, write_image
+
+    source = Path(in_path)
+    target = Path(out_path) if out_path is not None else output_path(source, out_dir)
+    if _same_file(source, target) or source.resolve() == target.resolve():
+        raise FileExistsError(f"will not overwrite the input image {str(source)!r} with its denoised version")
+    if target.exists() and not overwrite:
+        raise FileExistsError(f"output {str(target)!r} already exists (pass overwrite=True to replace it)")
+    result = denoise_array(model, read_image(source), **tiling)
+    return write_image(target, result, overwrite=overwrite)
+
+
+@dataclass
+class Denoiser:
+    """A model ready to denoise: ``Denoiser.from_checkpoint().denoise(array)``."""
+
+    model: Module
+    checkpoint_path: Path | None = None
+    checkpoint: Any = None  # nnkit.denoise.checkpoint.Checkpoint when loaded from a file
+    tile: int = 256
+    overlap: int = 32
+
+    @classmethod
+    def from_checkpoint(cls, path: str | os.PathLike[str] | None = None, *, device: str = "auto") -> Denoiser:
+        """Load a checkpoint (the shipped one when ``path`` is None) onto ``device`` ('auto', 'cpu', 'cuda:N')."""
+        from nnkit.denoise.checkpoint import SHIPPED_CHECKPOINT, load_checkpoint, model_from_checkpoint
+
+        ckpt_path = Path(path) if path is not None else Path(SHIPPED_CHECKPOINT)
+        if not ckpt_path.is_file():
+            what = "the shipped checkpoint" if path is None else "checkpoint"
+            raise FileNotFoundError(f"{what} {str(ckpt_path)!r} does not exist")
+        ckpt = load_checkpoint(ckpt_path)
+        model = model_from_checkpoint(ckpt)
+        model.to(device=resolve_device(device), dtype=torch.float32)
+        model.eval()
+        return cls(model=model, checkpoint_path=ckpt_path, checkpoint=ckpt)
+
+    def denoise(self, image: np.ndarray, **kwargs: Any) -> np.ndarray:
+        """Denoise a uint8 (H, W, 3) array (see ``denoise_array`` for tile/overlap/progress/cancel)."""
+        kwargs.setdefault("tile", self.tile)
+        kwargs.setdefault("overlap", self.overlap)
+        return denoise_array(self.model, image, **kwargs)
+
+    def denoise_file(self, in_path: str | os.PathLike[str], out_dir: str | os.PathLike[str], **kwargs: Any) -> Path:
+        """Denoise a file into ``out_dir`` (see ``denoise_file``)."""
+        kwargs.setdefault("tile", self.tile)
+        kwargs.setdefault("overlap", self.overlap)
+        return denoise_file(self.model, in_path, out_dir, **kwargs)
+
+    def describe(self) -> str:
+        """One line for users: the network, its training and where it came from."""
+        parts = []
+        ckpt = self.checkpoint
+        if ckpt is not None:
+            cfg = ckpt.config
+            parts.append(f"{cfg.arch} width {cfg.width}, {cfg.noise} noise level {cfg.noise_level:g}")
+            parts.append(f"epoch {ckpt.epoch}, step {ckpt.step}")
+            if math.isfinite(ckpt.best_psnr):
+                parts.append(f"best val PSNR {ckpt.best_psnr:.2f} dB")
+        else:
+            parts.append(type(self.model).__name__)
+        parts.append(f"{self.model.num_parameters():,} parameters")
+        if self.checkpoint_path is not None:
+            parts.append(f"from {self.checkpoint_path.name}")
+        return "; ".join(parts)
+
+
+def resolve_device(device: str) -> torch.device:
+    """'auto' -> the first CUDA device if there is one, else the CPU; other names as torch reads them."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    dev = torch.device(device)
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device {device!r}: CUDA is not available on this machine")
+    return dev
