@@ -1,0 +1,166 @@
+"""Training engines: one optimiser step and batched prediction for a model, behind one interface.
+
+``NnkitEngine`` trains the nnkit model with its hand-written backward passes and nnkit's
+optimisers (no autograd). ``nnkit.denoise.twin.TorchEngine`` trains the model's torch.nn twin
+with autograd and torch.optim, from the same initial weights, so the two can be compared
+step by step on the same batches. ``make_engine`` picks one from the RunConfig.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from nnkit import Module
+from nnkit.denoise.config import ConfigError, RunConfig
+from nnkit.denoise.models import torch_dtype
+from nnkit.loss import L1Loss, MSELoss
+from nnkit.optim import SGD, Adam, Optimizer
+
+PREDICT_PIXELS = 1 << 20  # pixels per prediction chunk: bounds the memory of predict()
+
+
+def resolve_device(name: str) -> torch.device:
+    """torch.device for a RunConfig.device ('auto', 'cpu', 'cuda', 'cuda:N'); ConfigError if it is not there."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cpu":
+        return torch.device("cpu")
+    if name == "cuda" or name.startswith("cuda:"):
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        index = int(name.split(":", 1)[1]) if ":" in name else 0
+        if count == 0:
+            raise ConfigError("device", f"{name} not found: no CUDA device (torch {torch.__version__})")
+        if index >= count:
+            raise ConfigError("device", f"{name} not found: {count} CUDA device(s)")
+        return torch.device("cuda", index)
+    raise ConfigError("device", f"unknown device {name!r} (use 'auto', 'cpu', 'cuda' or 'cuda:N')")
+
+
+def predict_chunks(x: Tensor, run: Any, device: torch.device, dtype: torch.dtype) -> Tensor:
+    """Apply ``run`` to ``x`` in chunks of at most PREDICT_PIXELS pixels; result on ``x``'s device, float32."""
+    if x.dim() != 4:
+        raise ValueError(f"predict: expected (N, 3, H, W) input, got {tuple(x.shape)}")
+    per_chunk = max(1, PREDICT_PIXELS // max(1, x.shape[-1] * x.shape[-2]))
+    outs = []
+    for start in range(0, x.shape[0], per_chunk):
+        chunk = x[start : start + per_chunk].to(device=device, dtype=dtype)
+        outs.append(run(chunk).to(device=x.device, dtype=torch.float32))
+    return torch.cat(outs)
+
+
+class Engine(ABC):
+    """One optimiser step at a time on (input, target) batches, and prediction without training."""
+
+    device: torch.device
+    dtype: torch.dtype
+
+    @abstractmethod
+    def train_step(self, x: Tensor, y: Tensor) -> float:
+        """One step on a batch; returns the loss before the update."""
+
+    @abstractmethod
+    def predict(self, x: Tensor) -> Tensor:
+        """The model's output for ``x`` (N, 3, H, W), in eval mode, no training, batched to bound memory."""
+
+    @abstractmethod
+    def parameter_tensors(self) -> list[Tensor]:
+        """The live tensors of the trained parameters, in state_dict order (for snapshots)."""
+
+    @abstractmethod
+    def model_state(self) -> dict[str, Tensor]:
+        """The trained weights by state_dict name (live tensors: clone to keep)."""
+
+    @abstractmethod
+    def optimizer_state(self) -> dict[str, Any]:
+        """The optimiser's state_dict (tensors and plain numbers)."""
+
+    @abstractmethod
+    def load_optimizer_state(self, state: Mapping[str, Any]) -> None:
+        """Restore the optimiser's state_dict."""
+
+    def sync_model(self) -> None:
+        """Make the nnkit model hold the trained weights (needed only when another model is trained)."""
+        return None
+
+    def load_model_state(self, state: Mapping[str, Tensor]) -> None:
+        """Copy weights into the trained parameters."""
+        for t, name in zip(self.parameter_tensors(), self.model_state(), strict=True):
+            t.copy_(state[name])
+
+
+def make_optimizer(config: RunConfig, model: Module) -> Optimizer:
+    """nnkit SGD or Adam over the model's parameters, with the config's hyperparameters."""
+    if config.optimizer == "sgd":
+        return SGD(
+            model.parameters(),
+            lr=config.lr,
+            momentum=config.momentum,
+            nesterov=config.nesterov,
+            weight_decay=config.weight_decay,
+        )
+    return Adam(
+        model.parameters(),
+        lr=config.lr,
+        betas=(config.beta1, config.beta2),
+        eps=config.eps,
+        weight_decay=config.weight_decay,
+    )
+
+
+class NnkitEngine(Engine):
+    """Trains the nnkit model itself: forward, hand-written backward, nnkit optimiser."""
+
+    def __init__(self, config: RunConfig, model: Module, device: torch.device) -> None:
+        self.device = device
+        self.dtype = torch_dtype(config.dtype)
+        self.model = model.to(device=device, dtype=self.dtype)
+        self.loss_fn = MSELoss() if config.loss == "mse" else L1Loss()
+        self.optimizer = make_optimizer(config, model)
+
+    def _step(self, x: Tensor, y: Tensor) -> Tensor:
+        self.model.train()
+        pred = self.model.forward(x)
+        loss = self.loss_fn.forward(pred, y)
+        self.optimizer.zero_grad()
+        self.model.backward(self.loss_fn.backward())
+        self.optimizer.step()
+        return loss
+
+    def train_step(self, x: Tensor, y: Tensor) -> float:
+        x = x.to(device=self.device, dtype=self.dtype, non_blocking=True)
+        y = y.to(device=self.device, dtype=self.dtype, non_blocking=True)
+        return float(self._step(x, y))
+
+    def predict(self, x: Tensor) -> Tensor:
+        self.model.eval()
+        try:
+            return predict_chunks(x, self.model.forward, self.device, self.dtype)
+        finally:
+            self.model.train()
+
+    def parameter_tensors(self) -> list[Tensor]:
+        return [p.data for p in self.model.parameters()]
+
+    def model_state(self) -> dict[str, Tensor]:
+        return dict(self.model.state_dict())
+
+    def optimizer_state(self) -> dict[str, Any]:
+        return self.optimizer.state_dict()
+
+    def load_optimizer_state(self, state: Mapping[str, Any]) -> None:
+        self.optimizer.load_state_dict(state)
+
+
+def make_engine(config: RunConfig, model: Module) -> Engine:
+    """The engine named by ``config.engine`` for ``model`` (moved to ``config.device`` and ``config.dtype``)."""
+    device = resolve_device(config.device)
+    if config.engine == "torch":
+        from nnkit.denoise.twin import TorchEngine
+
+        return TorchEngine(config, model, device)
+    return NnkitEngine(config, model, device)
