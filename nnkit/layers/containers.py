@@ -1,0 +1,108 @@
+"""Containers: Sequential, SkipConcat (y = cat[x, inner(x)]) and Residual (y = x + inner(x))."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import overload
+
+import torch
+from torch import Tensor
+
+from nnkit.layers._checks import expect_grad
+from nnkit.module import Module, ShapeError
+
+
+class Sequential(Module):
+    """Layers applied in order; backward runs them in reverse. State keys '0.weight', ... as torch."""
+
+    def __init__(self, *layers: Module) -> None:
+        super().__init__()
+        for layer in layers:
+            self.append(layer)
+
+    def append(self, layer: Module) -> Sequential:
+        """Add a layer at the end (named by its index)."""
+        if not isinstance(layer, Module):
+            raise TypeError(f"Sequential takes nnkit Modules, got {type(layer).__name__}")
+        setattr(self, str(len(self._modules)), layer)
+        return self
+
+    def forward(self, x: Tensor) -> Tensor:
+        for layer in self._modules.values():
+            x = layer.forward(x)
+        return x
+
+    def backward(self, grad_output: Tensor) -> Tensor:
+        for layer in reversed(self._modules.values()):
+            grad_output = layer.backward(grad_output)
+        return grad_output
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._modules.values())
+
+    @overload
+    def __getitem__(self, index: int) -> Module: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequential: ...
+    def __getitem__(self, index: int | slice) -> Module | Sequential:
+        layers = list(self._modules.values())
+        if isinstance(index, slice):
+            return Sequential(*layers[index])
+        try:
+            return layers[index]
+        except IndexError:
+            raise IndexError(f"Sequential index {index} out of range for {len(layers)} layers") from None
+
+
+class SkipConcat(Module):
+    """y = cat([x, inner(x)], dim=1): a U-Net skip connection around `inner`."""
+
+    def __init__(self, inner: Module) -> None:
+        super().__init__()
+        self.inner = inner
+        self._split: int | None = None
+        self._out_shape: tuple[int, ...] = ()
+
+    def forward(self, x: Tensor) -> Tensor:
+        y = self.inner.forward(x)
+        if x.dim() != y.dim() or x.shape[0] != y.shape[0] or x.shape[2:] != y.shape[2:]:
+            raise ShapeError(
+                f"SkipConcat: inner output shape {tuple(y.shape)} cannot be concatenated with "
+                f"input shape {tuple(x.shape)} along channels"
+            )
+        out = torch.cat([x, y], dim=1)
+        self._split = x.shape[1]
+        self._out_shape = tuple(out.shape)
+        return out
+
+    def backward(self, grad_output: Tensor) -> Tensor:
+        if self._split is None:
+            raise self._no_forward_error()
+        expect_grad("SkipConcat", grad_output, self._out_shape)
+        c = self._split
+        return grad_output[:, :c] + self.inner.backward(grad_output[:, c:])
+
+
+class Residual(Module):
+    """y = x + inner(x); inner must keep the shape."""
+
+    def __init__(self, inner: Module) -> None:
+        super().__init__()
+        self.inner = inner
+        self._out_shape: tuple[int, ...] | None = None
+
+    def forward(self, x: Tensor) -> Tensor:
+        y = self.inner.forward(x)
+        if y.shape != x.shape:
+            raise ShapeError(f"Residual: inner output shape {tuple(y.shape)} differs from input shape {tuple(x.shape)}")
+        self._out_shape = tuple(y.shape)
+        return x + y
+
+    def backward(self, grad_output: Tensor) -> Tensor:
+        if self._out_shape is None:
+            raise self._no_forward_error()
+        expect_grad("Residual", grad_output, self._out_shape)
+        return grad_output + self.inner.backward(grad_output)

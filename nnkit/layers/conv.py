@@ -1,0 +1,148 @@
+"""Conv2d: unfold + one matrix product over the whole batch; backward by matmul and fold."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor
+from torch.nn.functional import fold, unfold
+
+from nnkit.layers._checks import expect_grad, expect_image, pair
+from nnkit.module import Module, Parameter, ShapeError
+
+
+class Conv2d(Module):
+    """2-D convolution (cross-correlation) like torch.nn.Conv2d: .weight (out, in, kh, kw), .bias (out,)."""
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int | tuple[int, int],
+        stride: int | tuple[int, int] = 1,
+        padding: int | tuple[int, int] = 0,
+        dilation: int | tuple[int, int] = 1,
+        bias: bool = True,
+        *,
+        generator: torch.Generator | None = None,
+        device: torch.device | str | None = None,
+        dtype: torch.dtype | None = None,
+    ) -> None:
+        super().__init__()
+        self.in_channels = in_channels
+        self.out_channels = out_channels
+        self.kernel_size = pair(kernel_size, "kernel_size")
+        self.stride = pair(stride, "stride")
+        self.padding = pair(padding, "padding")
+        self.dilation = pair(dilation, "dilation")
+        if in_channels < 1 or out_channels < 1:
+            raise ValueError(f"Conv2d needs positive channel counts, got {in_channels}, {out_channels}")
+        if min(self.kernel_size + self.stride + self.dilation) < 1 or min(self.padding) < 0:
+            raise ValueError(
+                f"Conv2d: kernel_size, stride, dilation must be >= 1 and padding >= 0, got "
+                f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
+                f"dilation={self.dilation}"
+            )
+        kh, kw = self.kernel_size
+        fan_in = in_channels * kh * kw
+        bound = 1.0 / math.sqrt(fan_in)  # kaiming_uniform(a=sqrt(5)) and PyTorch's bias bound coincide
+        self.weight = Parameter(
+            torch.empty(out_channels, in_channels, kh, kw, device=device, dtype=dtype).uniform_(
+                -bound, bound, generator=generator
+            )
+        )
+        self.bias: Parameter | None = (
+            Parameter(
+                torch.empty(out_channels, device=device, dtype=dtype).uniform_(-bound, bound, generator=generator)
+            )
+            if bias
+            else None
+        )
+        self._cols: Tensor | None = None
+        self._in_size: tuple[int, int] = (0, 0)
+        self._out_shape: tuple[int, ...] = ()
+
+    # -- forward and backward --------------------------------------------------------
+    def forward(self, x: Tensor) -> Tensor:
+        """Convolve x (N, in, H, W) -> (N, out, Ho, Wo)."""
+        self._check_input(x)
+        return self._convolve(x)
+
+    def backward(self, grad_output: Tensor) -> Tensor:
+        """Add dL/dweight, dL/dbias into .grad and return dL/dx."""
+        if self._cols is None:
+            raise self._no_forward_error()
+        expect_grad(self._short_name(), grad_output, self._out_shape)
+        n, out, ho, wo = self._out_shape
+        cols = self._cols
+        g = grad_output.reshape(n, out, ho * wo)  # (N, out, L)
+        w = self.weight.data.view(out, -1)  # (out, in*kh*kw)
+        self.weight.grad.view(out, -1).add_(torch.einsum("nol,nkl->ok", g, cols))
+        if self.bias is not None:
+            self.bias.grad.add_(g.sum(dim=(0, 2)))
+        grad_cols = torch.matmul(w.t(), g)  # (N, in*kh*kw, L)
+        return fold(
+            grad_cols,
+            output_size=self._in_size,
+            kernel_size=self.kernel_size,
+            dilation=self.dilation,
+            padding=self.padding,
+            stride=self.stride,
+        )
+
+    def _convolve(self, x: Tensor) -> Tensor:
+        """The maths of forward, without input checks (shared with TransposeConv2d)."""
+        n, _, h, w_in = x.shape
+        cols = unfold(x, self.kernel_size, dilation=self.dilation, padding=self.padding, stride=self.stride)
+        ho, wo = self._conv_output_size(h, w_in)
+        out = torch.matmul(self.weight.data.view(self.out_channels, -1), cols)  # (N, out, L), one batched matmul
+        if self.bias is not None:
+            out = out.add_(self.bias.data.view(1, -1, 1))
+        self._cols = cols
+        self._in_size = (h, w_in)
+        self._out_shape = (n, self.out_channels, ho, wo)
+        return out.view(n, self.out_channels, ho, wo)
+
+    # -- shapes ----------------------------------------------------------------------
+    def output_size(self, h: int, w: int) -> tuple[int, int]:
+        """Output (Ho, Wo) for an input of size (h, w)."""
+        return self._conv_output_size(*self._conv_input_size(h, w))
+
+    def _conv_input_size(self, h: int, w: int) -> tuple[int, int]:
+        """The size the convolution itself sees for an input of size (h, w)."""
+        return h, w
+
+    def _conv_output_size(self, h: int, w: int) -> tuple[int, int]:
+        sizes = []
+        for size, k, s, p, d in zip((h, w), self.kernel_size, self.stride, self.padding, self.dilation, strict=True):
+            sizes.append((size + 2 * p - d * (k - 1) - 1) // s + 1)
+        return sizes[0], sizes[1]
+
+    def _check_input(self, x: Tensor) -> None:
+        name = self._short_name()
+        expect_image(name, x, self.in_channels)
+        h, w = self._conv_input_size(x.shape[-2], x.shape[-1])
+        need = [d * (k - 1) + 1 for k, d in zip(self.kernel_size, self.dilation, strict=True)]
+        if h + 2 * self.padding[0] < need[0] or w + 2 * self.padding[1] < need[1]:
+            raise ShapeError(
+                f"{name}: input shape {tuple(x.shape)} is smaller than the (dilated) kernel "
+                f"{need[0]}x{need[1]} with padding {self.padding}"
+            )
+
+    def _moved(self, device: torch.device | str | None, dtype: torch.dtype | None) -> None:
+        self._cols = None
+
+    def _short_name(self) -> str:
+        k = self.kernel_size[0] if self.kernel_size[0] == self.kernel_size[1] else self.kernel_size
+        return f"{type(self).__name__}({self.in_channels}, {self.out_channels}, k={k})"
+
+    def extra_repr(self) -> str:
+        parts = [f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"]
+        if self.padding != (0, 0):
+            parts.append(f"padding={self.padding}")
+        if self.dilation != (1, 1):
+            parts.append(f"dilation={self.dilation}")
+        if self.bias is None:
+            parts.append("bias=False")
+        return ", ".join(parts)
