@@ -130,7 +130,7 @@ def test_cmyk_jpeg(tmp_path: Path) -> None:
 def test_text_file_named_png(tmp_path: Path) -> None:
     path = tmp_path / "fake.png"
     path.write_text("hello, not an image")
-    with pytest.raises(ImageReadError, match="fake.png"):
+    with pytest.raises(ImageReadError, match=r"fake\.png"):
         read_image(path)
 
 
@@ -169,7 +169,7 @@ def test_decompression_bomb_is_refused(tmp_path: Path) -> None:
 
 def test_write_refuses_overwrite(tmp_path: Path) -> None:
     path = write_image(tmp_path / "a.png", _pattern())
-    with pytest.raises(FileExistsError, match="a.png"):
+    with pytest.raises(FileExistsError, match=r"a\.png"):
         write_image(path, _pattern(3, 3))
     write_image(path, _pattern(3, 3), overwrite=True)
     assert read_image(path).shape == (3, 3, 3)
