@@ -1,0 +1,294 @@
+"""The headless trainer: runs epochs of a RunConfig, reports events, stops cleanly, saves checkpoints.
+
+``Trainer.run()`` blocks and calls ``on_event`` from the training thread with, in order:
+``Started``; an initial ``Epoch(0)`` + ``Preview(0)`` (validation before any step, for the
+curves; skipped when resuming); then per epoch a ``Step`` per optimiser step and an
+``Epoch`` + ``Preview``; and last ``Finished`` (also returned). ``request_stop``, ``pause``
+and ``resume`` may be called from any thread; they are honoured between steps.
+
+Divergence: a NaN or Inf loss (or non-finite weights at the end of an epoch) ends the run
+with reason "diverged". The model is then restored to the *last good weights*: the weights
+that gave the last finite training loss, i.e. those before the last update that was
+applied on a finite loss (two snapshot buffers, one parameter copy per step, which is
+cheap next to the convolutions). The optimiser state after divergence is not kept: the
+checkpoint written then holds the last good weights and no optimiser state.
+
+Errors inside ``run()`` are logged with their traceback and end the run with reason
+"error" (after saving a checkpoint when possible) instead of escaping to the caller's thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from nnkit import Module
+from nnkit.denoise.checkpoint import Checkpoint, CheckpointError, save_checkpoint
+from nnkit.denoise.config import RunConfig
+from nnkit.denoise.data import PairData, load_data
+from nnkit.denoise.engine import Engine, make_engine, resolve_device
+from nnkit.denoise.events import Epoch, Event, Finished, Preview, Started, Step
+from nnkit.denoise.metrics import psnr, psnr_per_image
+from nnkit.denoise.models import build_model
+
+log = logging.getLogger(__name__)
+
+PREVIEW_COUNT = 4  # validation crops shown in each Preview
+PREVIEW_SIDE = 96  # previews are centre crops of at most this side
+_PAUSE_POLL_S = 0.1
+
+
+def to_uint8(images: Tensor) -> np.ndarray:
+    """float (N, 3, H, W) in [0, 1] -> uint8 (N, H, W, 3), clipped and rounded."""
+    array = images.detach().to("cpu", torch.float32).clamp(0.0, 1.0).mul(255.0).round().to(torch.uint8)
+    return array.permute(0, 2, 3, 1).contiguous().numpy()
+
+
+def _centre_crop(images: Tensor, side: int) -> Tensor:
+    h, w = images.shape[-2:]
+    top, left = max(0, (h - side) // 2), max(0, (w - side) // 2)
+    return images[..., top : top + side, left : left + side]
+
+
+class Trainer:
+    """Trains ``build_model(config)`` (or a checkpoint's weights) with the config's engine."""
+
+    def __init__(
+        self,
+        config: RunConfig,
+        on_event: Callable[[Event], None] | None = None,
+        *,
+        checkpoint_path: str | Path | None = None,
+        resume_from: Checkpoint | None = None,
+    ) -> None:
+        self.config = config
+        self.on_event = on_event
+        self.checkpoint_path = Path(checkpoint_path) if checkpoint_path is not None else None
+        self.device = resolve_device(config.device)  # ConfigError now rather than half-way
+        self.model: Module = build_model(config)
+        self.epoch = 0  # epochs completed
+        self.step = 0  # optimiser steps done, over all epochs
+        self.best_psnr = float("nan")
+        self._resume_optimizer: dict | None = None
+        if resume_from is not None:
+            self._restore(resume_from)
+        self.engine: Engine | None = None
+        self.data: PairData | None = None
+        self._stop = threading.Event()
+        self._running = threading.Event()
+        self._running.set()
+        self._paused_s = 0.0
+
+    def _restore(self, ckpt: Checkpoint) -> None:
+        old, new = ckpt.config, self.config
+        if (old.arch, old.width) != (new.arch, new.width):
+            raise CheckpointError(
+                ckpt.path or "checkpoint",
+                f"holds arch={old.arch!r} width={old.width}, but the run asks for arch={new.arch!r} width={new.width}",
+            )
+        try:
+            self.model.load_state_dict(ckpt.weights)
+        except (KeyError, ValueError) as exc:
+            raise CheckpointError(ckpt.path or "checkpoint", f"weights do not fit the model: {exc}") from None
+        self.epoch, self.step, self.best_psnr = ckpt.epoch, ckpt.step, ckpt.best_psnr
+        same_optimizer = (old.optimizer, old.engine) == (new.optimizer, new.engine)
+        self._resume_optimizer = ckpt.optimizer_state if same_optimizer else None
+
+    # -- requests from other threads -----------------------------------------------------
+    def request_stop(self) -> None:
+        """Ask the run to stop after the current step (thread-safe)."""
+        self._stop.set()
+        self._running.set()
+
+    def pause(self) -> None:
+        """Ask the run to wait before its next step until ``resume()`` (thread-safe)."""
+        self._running.clear()
+
+    def resume(self) -> None:
+        """Let a paused run go on (thread-safe)."""
+        self._running.set()
+
+    @property
+    def paused(self) -> bool:
+        return not self._running.is_set()
+
+    def _wait_if_paused(self) -> None:
+        if self._running.is_set():
+            return
+        start = time.perf_counter()
+        while not self._running.wait(_PAUSE_POLL_S) and not self._stop.is_set():
+            pass
+        self._paused_s += time.perf_counter() - start
+
+    # -- checkpoints ------------------------------------------------------------------------
+    def save_checkpoint(self, path: str | Path, *, with_optimizer: bool = True) -> Path:
+        """Write the current weights (and optimiser state) to ``path``; call from the training thread."""
+        if self.engine is not None:
+            self.engine.sync_model()
+        optimizer_state = None
+        if with_optimizer and self.engine is not None:
+            optimizer_state = self.engine.optimizer_state()
+        elif with_optimizer:
+            optimizer_state = self._resume_optimizer
+        return save_checkpoint(
+            path,
+            weights=self.model.state_dict(),
+            optimizer_state=optimizer_state,
+            config=self.config,
+            epoch=self.epoch,
+            step=self.step,
+            best_psnr=self.best_psnr,
+        )
+
+    def _best_path(self) -> Path | None:
+        if self.checkpoint_path is None:
+            return None
+        name = self.checkpoint_path.name.removesuffix(".safetensors")
+        return self.checkpoint_path.with_name(f"{name}.best.safetensors")
+
+    # -- the run ----------------------------------------------------------------------------
+    def _emit(self, event: Event) -> None:
+        if self.on_event is not None:
+            self.on_event(event)
+
+    def run(self) -> Finished:
+        """Train until done, stopped, diverged or failed; returns (and emits) the Finished event."""
+        try:
+            finished = self._run()
+        except Exception as exc:
+            log.exception("training failed")
+            finished = self._finish("error", f"training failed: {type(exc).__name__}: {exc}", with_optimizer=True)
+        try:
+            self._emit(finished)
+        except Exception:
+            log.exception("the on_event callback failed on Finished")
+        return finished
+
+    def _finish(self, reason: str, message: str, *, with_optimizer: bool) -> Finished:
+        saved: str | None = None
+        if self.engine is not None:
+            self.engine.sync_model()
+        if self.checkpoint_path is not None and self.engine is not None:
+            try:
+                saved = str(self.save_checkpoint(self.checkpoint_path, with_optimizer=with_optimizer))
+            except Exception as exc:
+                log.exception("saving the checkpoint failed")
+                message += f" (saving the checkpoint {self.checkpoint_path} failed: {exc})"
+                if reason in ("done", "stopped"):
+                    reason = "error"
+        return Finished(
+            reason,  # type: ignore[arg-type]
+            message,
+            epoch=self.epoch,
+            step=self.step,
+            best_psnr=self.best_psnr,
+            checkpoint=saved,
+        )
+
+    def _run(self) -> Finished:
+        cfg = self.config
+        self.data = data = load_data(cfg)
+        self.engine = engine = make_engine(cfg, self.model)
+        if self._resume_optimizer is not None:
+            engine.load_optimizer_state(self._resume_optimizer)
+        steps_per_epoch = data.batches_per_epoch(cfg.batch_size)
+        noisy_psnr = data.noisy_psnr()
+        self._emit(
+            Started(
+                config=cfg,
+                device=str(engine.device),
+                num_parameters=self.model.num_parameters(),
+                steps_per_epoch=steps_per_epoch,
+                train_size=data.train_size,
+                val_size=int(data.val_noisy.shape[0]),
+                noisy_psnr=noisy_psnr,
+            )
+        )
+        start = time.perf_counter()
+        if self.epoch == 0 and self.step == 0:
+            self._validate(0, float("nan"), 0.0, float("nan"))
+
+        params = engine.parameter_tensors()
+        buffers = ([t.clone() for t in params], [t.clone() for t in params])
+        snap, good = 0, -1  # buffers[snap] gets the weights before each step; buffers[good] the last good ones
+        step_time = None
+        first_epoch = self.epoch + 1
+        for epoch in range(first_epoch, cfg.epochs + 1):
+            done_in_epoch = self.step - (epoch - 1) * steps_per_epoch  # > 0 when resuming mid-epoch
+            losses: list[float] = []
+            for index, (x, y) in enumerate(data.epoch_batches(epoch, cfg.batch_size)):
+                if index < done_in_epoch:
+                    continue
+                self._wait_if_paused()
+                if self._stop.is_set():
+                    return self._finish("stopped", self._stopped_message(), with_optimizer=True)
+                torch._foreach_copy_(buffers[snap], params)
+                t0 = time.perf_counter()
+                loss = engine.train_step(x, y)
+                dt = time.perf_counter() - t0
+                if not math.isfinite(loss):
+                    self._restore_weights(params, buffers[good if good >= 0 else snap])
+                    return self._diverged(f"loss became {loss} at step {self.step + 1} (epoch {epoch})")
+                snap, good = 1 - snap, snap
+                self.step += 1
+                losses.append(loss)
+                step_time = dt if step_time is None else 0.9 * step_time + 0.1 * dt
+                self._emit(Step(self.step, epoch, loss, x.shape[0] / max(step_time, 1e-9)))
+            if not all(bool(torch.isfinite(t).all()) for t in params):
+                self._restore_weights(params, buffers[good])
+                return self._diverged(f"the weights became NaN or Inf at step {self.step} (epoch {epoch})")
+            self.epoch = epoch
+            elapsed = time.perf_counter() - start - self._paused_s
+            done_epochs = epoch - first_epoch + 1
+            eta = elapsed / done_epochs * (cfg.epochs - epoch)
+            train_loss = sum(losses) / len(losses) if losses else float("nan")
+            self._validate(epoch, train_loss, elapsed, eta)
+        if self._stop.is_set():
+            return self._finish("stopped", self._stopped_message(), with_optimizer=True)
+        return self._finish(
+            "done", f"trained {cfg.epochs} epochs, best validation PSNR {self.best_psnr:.2f} dB", with_optimizer=True
+        )
+
+    def _stopped_message(self) -> str:
+        return f"stopped at step {self.step} after {self.epoch} of {self.config.epochs} epochs"
+
+    def _restore_weights(self, params: list[Tensor], snapshot: list[Tensor]) -> None:
+        torch._foreach_copy_(params, snapshot)
+        assert self.engine is not None
+        self.engine.sync_model()
+
+    def _diverged(self, what: str) -> Finished:
+        hint = f"lower the learning rate ({self.config.lr:g})"
+        log.warning("training diverged: %s", what)
+        return self._finish("diverged", f"{what}: {hint}; the model keeps the last good weights", with_optimizer=False)
+
+    def _validate(self, epoch: int, train_loss: float, elapsed: float, eta: float) -> None:
+        assert self.data is not None and self.engine is not None
+        noisy, clean = self.data.val_noisy, self.data.val_clean
+        denoised = self.engine.predict(noisy)
+        val_psnr = psnr(denoised, clean)
+        if epoch > 0 and math.isfinite(val_psnr) and not val_psnr <= self.best_psnr:
+            self.best_psnr = val_psnr
+            best = self._best_path()
+            if best is not None:
+                self.save_checkpoint(best, with_optimizer=False)
+        self._emit(Epoch(epoch, train_loss, val_psnr, elapsed, eta))
+        k = min(PREVIEW_COUNT, noisy.shape[0])
+        crops = [_centre_crop(t[:k], PREVIEW_SIDE) for t in (noisy, denoised, clean)]
+        self._emit(
+            Preview(
+                epoch,
+                to_uint8(crops[0]),
+                to_uint8(crops[1]),
+                to_uint8(crops[2]),
+                psnr_per_image(crops[1], crops[2]),
+            )
+        )
