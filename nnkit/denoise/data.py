@@ -23,9 +23,12 @@ from __future__ import annotations
 import functools
 import math
 import pickle
+import queue
+import threading
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import torch
@@ -80,37 +83,46 @@ def builtin_photos(split: str) -> list[tuple[str, np.ndarray]]:
     return [(name, _read_photo(name)) for name in names]
 
 
-def _chw(array: np.ndarray) -> torch.Tensor:
-    """uint8 H×W×3 array -> contiguous uint8 3×H×W tensor."""
-    return torch.from_numpy(np.ascontiguousarray(np.asarray(array).transpose(2, 0, 1)).copy())
+def _to_float(images: np.ndarray, channels_last: bool) -> torch.Tensor:
+    """uint8 N×H×W×3 (or N×3×H×W) array -> float32 N×3×H×W tensor in [0, 1], one conversion pass."""
+    u8 = torch.from_numpy(np.ascontiguousarray(images))
+    if channels_last:
+        u8 = u8.permute(0, 3, 1, 2)
+    out = torch.empty(u8.shape, dtype=torch.float32)
+    out.copy_(u8)
+    return out.div_(255.0)
 
 
 # -- augmentation ----------------------------------------------------------------------------
+# Geometry is applied with numpy views while crops are cut (no extra copies, no thread pool);
+# colour changes are one multiply-add on the float batch.
 
 
-def _dihedral(x: torch.Tensor, flip: torch.Tensor, turns: torch.Tensor) -> torch.Tensor:
-    """Per image: optional horizontal flip, then ``turns`` quarter turns (square images only)."""
-    x = torch.where(flip.view(-1, 1, 1, 1), x.flip(-1), x)
-    if x.shape[-1] != x.shape[-2]:
-        turns = turns - turns % 2  # only half turns keep a non-square shape
-    out = x.clone()
-    for k in (1, 2, 3):
-        chosen = turns == k
-        if bool(chosen.any()):
-            out[chosen] = torch.rot90(x[chosen], k, dims=(-2, -1))
-    return out
+def _orient(image: np.ndarray, flip: bool, turns: int, axes: tuple[int, int]) -> np.ndarray:
+    """A view of ``image`` mirrored left-right (if ``flip``), then turned ``turns`` quarter turns in ``axes``."""
+    if flip:
+        image = np.flip(image, axis=axes[1])
+    return np.rot90(image, turns, axes=axes) if turns else image
 
 
-def augment_clean(clean: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-    """Random flip/rotation (8 orientations), brightness, contrast and small colour changes; clipped to [0, 1]."""
+def _geometry(r: torch.Tensor, square: bool) -> list[tuple[bool, int]]:
+    """(flip, quarter turns) per image from uniform draws r[:, 0:2]: the 8 orientations (2 if not square)."""
+    flips = (r[:, 0] < 0.5).tolist()
+    turns = (r[:, 1] * 4).long().clamp(max=3).tolist()
+    return [(f, k if square else k - k % 2) for f, k in zip(flips, turns, strict=True)]
+
+
+def _colour(clean: torch.Tensor, r: torch.Tensor) -> torch.Tensor:
+    """Brightness ×[0.6, 1.2], contrast ×[0.75, 1.25], colour ±8% per channel from draws r[:, 2:7]; clipped."""
     n = clean.shape[0]
-    r = torch.rand(n, 7, generator=generator, dtype=torch.float64).to(clean.dtype)
-    x = _dihedral(clean, r[:, 0] < 0.5, (r[:, 1] * 4).long().clamp(max=3))
-    gain = torch.exp(math.log(0.6) + (math.log(1.2) - math.log(0.6)) * r[:, 2]).view(n, 1, 1, 1)
-    contrast = (0.75 + 0.5 * r[:, 3]).view(n, 1, 1, 1)
-    colour = (1.0 + 0.16 * (r[:, 4:7] - 0.5)).view(n, 3, 1, 1)
-    mean = x.mean(dim=(1, 2, 3), keepdim=True)
-    return (((x - mean) * contrast + mean) * gain * colour).clamp_(0.0, 1.0)
+    gain = torch.exp(math.log(0.6) + (math.log(1.2) - math.log(0.6)) * r[:, 2])
+    contrast = 0.75 + 0.5 * r[:, 3]
+    colour = 1.0 + 0.16 * (r[:, 4:7] - 0.5)
+    mean = clean.mean(dim=(1, 2, 3), dtype=torch.float64)
+    # ((x - mean) * contrast + mean) * gain * colour, as one multiply-add per value
+    scale = ((contrast * gain)[:, None] * colour).to(clean.dtype).view(n, 3, 1, 1)
+    shift = (((1.0 - contrast) * mean * gain)[:, None] * colour).to(clean.dtype).view(n, 3, 1, 1)
+    return torch.addcmul(shift, clean, scale).clamp_(0.0, 1.0)
 
 
 # -- the data sets ---------------------------------------------------------------------------
@@ -151,20 +163,22 @@ class SyntheticPairs(PairData):
 
     def __init__(
         self,
-        photos: Sequence[torch.Tensor],
+        photos: Sequence[np.ndarray],
         config: RunConfig,
         val_clean: torch.Tensor,
         description: str,
     ) -> None:
         c = config.crop_size
         for photo in photos:
-            if photo.dtype != torch.uint8 or photo.dim() != 3 or min(photo.shape[1:]) < c:
-                raise DataError(f"training photo of shape {tuple(photo.shape)} is smaller than crop_size {c}")
+            if photo.dtype != np.uint8 or photo.ndim != 3 or photo.shape[2] != 3:
+                raise DataError(f"training photos must be uint8 H×W×3 arrays, got {photo.dtype} {photo.shape}")
+            if min(photo.shape[:2]) < c:
+                raise DataError(f"training photo {photo.shape[1]}x{photo.shape[0]} is smaller than crop_size {c}")
         self.photos = list(photos)
         self.config = config
         self.train_size = config.epoch_size
         self._weights = torch.tensor(
-            [float((p.shape[1] - c + 1) * (p.shape[2] - c + 1)) for p in self.photos], dtype=torch.float64
+            [float((p.shape[0] - c + 1) * (p.shape[1] - c + 1)) for p in self.photos], dtype=torch.float64
         )
         self.val_clean = val_clean
         g = _generator(_VAL_SEED, 2)
@@ -176,16 +190,16 @@ class SyntheticPairs(PairData):
         c = self.config.crop_size
         which = torch.multinomial(self._weights, count, replacement=True, generator=generator).tolist()
         where = torch.rand(count, 2, generator=generator, dtype=torch.float64).tolist()
+        draws = torch.rand(count, 7, generator=generator, dtype=torch.float64) if self.config.augment else None
+        geometry = _geometry(draws, square=True) if draws is not None else [(False, 0)] * count
         crops = []
-        for index, (u, v) in zip(which, where, strict=True):
+        for index, (u, v), (flip, turns) in zip(which, where, geometry, strict=True):
             photo = self.photos[index]
-            y = min(int(u * (photo.shape[1] - c + 1)), photo.shape[1] - c)
-            x = min(int(v * (photo.shape[2] - c + 1)), photo.shape[2] - c)
-            crops.append(photo[:, y : y + c, x : x + c])
-        clean = torch.stack(crops).to(torch.float32).div_(255.0)
-        if self.config.augment:
-            clean = augment_clean(clean, generator)
-        return clean
+            y = min(int(u * (photo.shape[0] - c + 1)), photo.shape[0] - c)
+            x = min(int(v * (photo.shape[1] - c + 1)), photo.shape[1] - c)
+            crops.append(_orient(photo[y : y + c, x : x + c], flip, turns, axes=(0, 1)))
+        clean = _to_float(np.stack(crops), channels_last=True)
+        return _colour(clean, draws) if draws is not None else clean
 
     def make_batch(self, batch_size: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
         """One (input, target) batch drawn from ``generator``."""
@@ -222,8 +236,8 @@ class CoursePairs(PairData):
         self.train_target = train_target
         self.config = config
         self.train_size = int(train_input.shape[0])
-        self.val_noisy = val_noisy.to(torch.float32).div_(255.0)
-        self.val_clean = val_clean.to(torch.float32).div_(255.0)
+        self.val_noisy = _to_float(val_noisy.numpy(), channels_last=False)
+        self.val_clean = _to_float(val_clean.numpy(), channels_last=False)
         self.description = description
 
     def epoch_batches(self, epoch: int, batch_size: int) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
@@ -233,15 +247,18 @@ class CoursePairs(PairData):
     def _iterate(self, epoch: int, batch_size: int, steps: int) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         generator = _generator(self.config.seed, int(epoch), 1)
         order = torch.randperm(self.train_size, generator=generator)
+        inputs, targets = self.train_input.numpy(), self.train_target.numpy()
+        square = inputs.shape[2] == inputs.shape[3]
         for step in range(steps):
-            index = order[step * batch_size : (step + 1) * batch_size]
-            x = self.train_input[index].to(torch.float32).div_(255.0)
-            y = self.train_target[index].to(torch.float32).div_(255.0)
-            if self.config.augment:
-                r = torch.rand(batch_size, 2, generator=generator, dtype=torch.float64)
-                flip, turns = r[:, 0] < 0.5, (r[:, 1] * 4).long().clamp(max=3)
-                x, y = _dihedral(x, flip, turns), _dihedral(y, flip, turns)
-            yield x, y
+            index = order[step * batch_size : (step + 1) * batch_size].numpy()
+            if not self.config.augment:
+                yield _to_float(inputs[index], False), _to_float(targets[index], False)
+                continue
+            draws = torch.rand(batch_size, 2, generator=generator, dtype=torch.float64)
+            geometry = _geometry(draws, square)
+            x = np.stack([_orient(inputs[i], f, k, (1, 2)) for i, (f, k) in zip(index, geometry, strict=True)])
+            y = np.stack([_orient(targets[i], f, k, (1, 2)) for i, (f, k) in zip(index, geometry, strict=True)])
+            yield _to_float(x, False), _to_float(y, False)
 
 
 # -- validation crops ------------------------------------------------------------------------
@@ -258,16 +275,16 @@ def _grid_positions(height: int, width: int, size: int, count: int) -> list[tupl
     return [grid[i] for i in picks]
 
 
-def _val_crops(images: Sequence[torch.Tensor], size: int, total: int) -> torch.Tensor:
-    """Fixed crops from validation images (uint8 3×H×W) -> float32 N×3×size×size in [0, 1]."""
+def _val_crops(images: Sequence[np.ndarray], size: int, total: int) -> torch.Tensor:
+    """Fixed crops from validation images (uint8 H×W×3) -> float32 N×3×size×size in [0, 1]."""
     images = list(images)[:total]
     per_image = max(1, math.ceil(total / len(images)))
     crops = [
-        image[:, y : y + size, x : x + size]
+        image[y : y + size, x : x + size]
         for image in images
-        for y, x in _grid_positions(int(image.shape[1]), int(image.shape[2]), size, per_image)
+        for y, x in _grid_positions(image.shape[0], image.shape[1], size, per_image)
     ]
-    return torch.stack(crops[:MAX_VAL_CROPS]).to(torch.float32).div_(255.0)
+    return _to_float(np.stack(crops[:MAX_VAL_CROPS]), channels_last=True)
 
 
 # -- sources ---------------------------------------------------------------------------------
@@ -278,8 +295,8 @@ def _load_builtin(config: RunConfig) -> SyntheticPairs:
     if too_small:
         name, shape = too_small[0]
         raise DataError(f"crop_size {config.crop_size} is larger than built-in photo {name} {shape[1]}x{shape[0]}")
-    photos = [_chw(a) for _, a in builtin_photos("train")]
-    val_images = [_chw(a) for _, a in builtin_photos("val")]
+    photos = [a for _, a in builtin_photos("train")]
+    val_images = [a for _, a in builtin_photos("val")]
     val_clean = _val_crops(val_images, VAL_CROP, VAL_CROPS)
     description = (
         f"built-in photos: {len(photos)} for training ({', '.join(TRAIN_PHOTOS)}), "
@@ -343,19 +360,19 @@ def _load_folder(config: RunConfig) -> SyntheticPairs:
                 f"the only image, {name} ({array.shape[1]}x{height}), is too small to split into training and "
                 f"validation parts for crop_size {c}: add another image or lower crop_size"
             )
-        train = [_chw(array[: height - val_rows])]
-        val = [_chw(array[height - val_rows :])]
+        train = [array[: height - val_rows]]
+        val = [array[height - val_rows :]]
         split = f"1 image ({name}): top {height - val_rows} rows for training, bottom {val_rows} for validation"
     else:
         n_val = max(1, round(len(images) * VAL_FRACTION))
         order = torch.randperm(len(images), generator=_generator(_VAL_SEED, 3)).tolist()
         val_index = set(order[:n_val])
-        train = [_chw(a) for i, (_, a) in enumerate(images) if i not in val_index]
-        val = [_chw(a) for i, (_, a) in enumerate(images) if i in val_index]
+        train = [a for i, (_, a) in enumerate(images) if i not in val_index]
+        val = [a for i, (_, a) in enumerate(images) if i in val_index]
         val_names = [images[i][0] for i in sorted(val_index)]
         split = f"{len(train)} images for training, {n_val} for validation ({', '.join(val_names[:5])}"
         split += ", ...)" if n_val > 5 else ")"
-    size = min(VAL_CROP, *(min(int(v.shape[1]), int(v.shape[2])) for v in val))
+    size = min(VAL_CROP, *(min(v.shape[:2]) for v in val))
     val_clean = _val_crops(val, size, VAL_CROPS)
     description = f"folder {str(folder)!r}: {split}; {val_clean.shape[0]} validation crops {size}×{size}"
     return SyntheticPairs(train, config, val_clean, description)
@@ -434,3 +451,58 @@ def load_data(config: RunConfig) -> PairData:
 def noisy_psnr(data: PairData) -> float:
     """PSNR of the noisy validation inputs against the clean images (what a denoiser must beat)."""
     return data.noisy_psnr()
+
+
+T = TypeVar("T")
+
+
+class _Failure:
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+
+_END = object()
+
+
+def prefetch(items: Iterable[T], depth: int = 2) -> Generator[T, None, None]:
+    """Produce ``items`` in a background thread, up to ``depth`` ahead (torch releases the GIL).
+
+    The order and values are those of ``items``; an exception there is raised here; closing
+    or abandoning the returned iterator stops the thread.
+    """
+    if depth < 1:
+        raise ValueError(f"prefetch depth must be at least 1, got {depth}")
+    slots: queue.Queue[object] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def offer(item: object) -> bool:
+        while not stop.is_set():
+            try:
+                slots.put(item, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def work() -> None:
+        try:
+            for item in items:
+                if not offer(item):
+                    return
+        except BaseException as exc:
+            offer(_Failure(exc))
+            return
+        offer(_END)
+
+    thread = threading.Thread(target=work, name="nnkit-data-prefetch", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = slots.get()
+            if item is _END:
+                return
+            if isinstance(item, _Failure):
+                raise item.error
+            yield item  # type: ignore[misc]
+    finally:
+        stop.set()
