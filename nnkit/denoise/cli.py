@@ -1,0 +1,470 @@
+"""Console scripts: ``denoise-train`` (train a denoiser) and ``denoise`` (denoise image files).
+
+Both functions take ``argv`` (``sys.argv[1:]`` when None) and return the exit status:
+0 done; 1 the work failed (or nothing could be done); 2 bad arguments or settings;
+130 interrupted with Ctrl-C (the run is saved first).
+
+``denoise-train`` builds its flags from ``RunConfig``'s fields, so every setting of a run
+is a flag (``--batch-size 32``, ``--augment/--no-augment``) with the field's help and choices.
+It writes into ``--out`` (default ``runs/<date>-<time>``):
+
+* ``checkpoint.safetensors``: the last weights and optimiser state (resume with ``--resume``);
+* ``checkpoint.best.safetensors``: the weights with the best validation PSNR;
+* ``metrics.jsonl``: one JSON object per event, ``{"event": "step", ...}`` or ``{"event": "epoch", ...}``;
+* ``config.json``: the RunConfig.
+
+``denoise`` writes ``<stem>_denoised.png`` files into ``-o`` (default ``./denoised``). It
+never writes over an input file; an existing output is left alone (and reported) unless
+``--overwrite``; two inputs with the same stem get ``<stem>_denoised-1.png`` etc.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import math
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from types import FrameType
+from typing import Any, TextIO
+
+from nnkit.denoise.config import ConfigError, RunConfig
+from nnkit.denoise.events import Epoch, Event, Finished, Started, Step
+from nnkit.denoise.progress import ProgressLine, bar, format_duration
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+CHECKPOINT_NAME = "checkpoint.safetensors"
+BEST_NAME = "checkpoint.best.safetensors"
+METRICS_NAME = "metrics.jsonl"
+CONFIG_NAME = "config.json"
+METRICS_FLUSH_S = 1.0
+RESUME_OVERRIDABLE = frozenset({"epochs", "device", "cuda_graph"})
+_PY_TYPES: dict[str, Callable[[str], Any]] = {"int": int, "float": float, "str": str}
+
+
+def _run_parser(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argparse.Namespace | int:
+    """Parse, turning argparse's SystemExit (errors, --help) into a returned status."""
+    try:
+        return parser.parse_args(argv)
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (EXIT_OK if exc.code is None else EXIT_USAGE)
+
+
+# ================================================================================================
+# denoise-train
+# ================================================================================================
+def add_config_flags(parser: argparse.ArgumentParser) -> None:
+    """One flag per RunConfig field; unset flags stay absent from the namespace (argparse.SUPPRESS)."""
+    group = parser.add_argument_group("run settings (RunConfig fields)")
+    defaults = RunConfig()
+    for f in dataclasses.fields(RunConfig):
+        flag = "--" + f.name.replace("_", "-")
+        default = getattr(defaults, f.name)
+        help_text = f"{f.metadata.get('help', '')} (default: {default!r})".replace("%", "%%")
+        kind = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", "str")
+        if kind == "bool":
+            group.add_argument(
+                flag, dest=f.name, action=argparse.BooleanOptionalAction, default=argparse.SUPPRESS, help=help_text
+            )
+        else:
+            group.add_argument(
+                flag,
+                dest=f.name,
+                type=_PY_TYPES[kind],
+                choices=f.metadata.get("choices"),
+                default=argparse.SUPPRESS,
+                metavar=f.name.upper() if f.metadata.get("choices") is None else None,
+                help=help_text,
+            )
+
+
+def build_train_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="denoise-train",
+        description="Train a Noise2Noise denoiser with nnkit. Ctrl-C stops cleanly and saves the run.",
+        epilog="example: denoise-train --arch unet --width 32 --epochs 20 --out runs/unet32",
+    )
+    parser.add_argument("--out", type=Path, help="folder for the checkpoint and metrics (default: runs/<date-time>)")
+    parser.add_argument(
+        "--resume",
+        type=Path,
+        metavar="CKPT",
+        help="continue the run saved in CKPT (its settings; only --epochs, --device, --cuda-graph may change)",
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress line, only the final summary")
+    add_config_flags(parser)
+    return parser
+
+
+class _TrainReporter:
+    """Turns trainer events into a progress line, epoch lines and metrics.jsonl records."""
+
+    def __init__(self, metrics: TextIO, line: ProgressLine, out: TextIO) -> None:
+        self.metrics = metrics
+        self.line = line
+        self.out = out
+        self.started: Started | None = None
+        self.last_epoch: Epoch | None = None
+        self.run_start = time.perf_counter()
+        self.steps_done_at_start: int | None = None
+        self._last_flush = time.monotonic()
+
+    def __call__(self, event: Event) -> None:
+        if isinstance(event, Started):
+            self.started = event
+            self.run_start = time.perf_counter()
+            cfg = event.config
+            self.line.finish_line(
+                f"training {cfg.arch} width {cfg.width} ({event.num_parameters:,} parameters) on {event.device}: "
+                f"{event.train_size} crops/epoch, {event.steps_per_epoch} steps/epoch, {cfg.epochs} epochs; "
+                f"noisy validation input {event.noisy_psnr:.2f} dB"
+            )
+        elif isinstance(event, Step):
+            self._record("step", event)
+            self._draw(event)
+        elif isinstance(event, Epoch):
+            self._record("epoch", event)
+            self.metrics.flush()
+            self.last_epoch = event
+            total = f"/{self.started.config.epochs}" if self.started is not None else ""
+            loss = f"train loss {event.train_loss:.5f}, " if math.isfinite(event.train_loss) else ""
+            self.line.finish_line(
+                f"epoch {event.epoch}{total}: {loss}val PSNR {event.val_psnr:.2f} dB, "
+                f"elapsed {format_duration(event.elapsed_s)}, ETA {format_duration(event.eta_s)}"
+            )
+
+    def _record(self, kind: str, event: Step | Epoch) -> None:
+        record = {"event": kind, **dataclasses.asdict(event)}
+        self.metrics.write(json.dumps({k: _finite_or_none(v) for k, v in record.items()}) + "\n")
+        now = time.monotonic()
+        if now - self._last_flush > METRICS_FLUSH_S:  # so that `tail -f metrics.jsonl` follows the run
+            self.metrics.flush()
+            self._last_flush = now
+
+    def _draw(self, event: Step) -> None:
+        if self.started is None:
+            return
+        s = self.started
+        if self.steps_done_at_start is None:
+            self.steps_done_at_start = event.step - 1
+        total = s.config.epochs * s.steps_per_epoch
+        in_epoch = event.step - (event.epoch - 1) * s.steps_per_epoch
+        done_here = event.step - self.steps_done_at_start
+        elapsed = time.perf_counter() - self.run_start
+        eta = elapsed / max(done_here, 1) * (total - event.step)
+        val = f" | val {self.last_epoch.val_psnr:.2f} dB" if self.last_epoch is not None else ""
+        self.line.update(
+            f"epoch {event.epoch}/{s.config.epochs} {bar(event.step / max(total, 1))} "
+            f"step {in_epoch}/{s.steps_per_epoch} | loss {event.loss:.5f}{val} | "
+            f"{event.images_per_s:.0f} img/s | ETA {format_duration(eta)}"
+        )
+
+
+def _config_message(exc: ConfigError) -> str:
+    """'--batch-size: must be at least 1, got 0' from ConfigError('batch_size', ...)."""
+    text = str(exc)
+    prefix = f"{exc.field}: "
+    return "--" + exc.field.replace("_", "-") + ": " + (text[len(prefix) :] if text.startswith(prefix) else text)
+
+
+def _finite_or_none(value: Any) -> Any:
+    return None if isinstance(value, float) and not math.isfinite(value) else value
+
+
+class _SigintStopper:
+    """First Ctrl-C: ask the trainer to stop after its step (it saves); second: abort at once."""
+
+    def __init__(self, request_stop: Callable[[], None], err: TextIO) -> None:
+        self.request_stop = request_stop
+        self.err = err
+        self.interrupted = False
+        self._previous: Any = None
+        self._installed = False
+
+    def __enter__(self) -> _SigintStopper:
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+            self._installed = True
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._installed:
+            signal.signal(signal.SIGINT, self._previous)
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        if self.interrupted:
+            raise KeyboardInterrupt
+        self.interrupted = True
+        self.err.write("\ninterrupted: stopping after this step and saving (Ctrl-C again to abort)\n")
+        self.err.flush()
+        self.request_stop()
+
+
+def _default_out() -> Path:
+    return Path("runs") / time.strftime("%Y%m%d-%H%M%S")
+
+
+def _make_config(args: argparse.Namespace, parser: argparse.ArgumentParser) -> tuple[RunConfig, Any]:
+    """The RunConfig of the flags (or of the resumed checkpoint plus allowed flags), and the checkpoint."""
+    names = [f.name for f in dataclasses.fields(RunConfig)]
+    given = {name: getattr(args, name) for name in names if hasattr(args, name)}
+    if args.resume is None:
+        return RunConfig(**given), None
+    from nnkit.denoise.checkpoint import CheckpointError, load_checkpoint
+
+    try:
+        ckpt = load_checkpoint(args.resume)
+    except (CheckpointError, OSError) as exc:
+        parser.error(f"--resume: {exc}")
+    changed = sorted(k for k, v in given.items() if k not in RESUME_OVERRIDABLE and v != getattr(ckpt.config, k))
+    if changed:
+        flags = ", ".join("--" + k.replace("_", "-") for k in changed)
+        parser.error(f"--resume continues the saved run: {flags} cannot change (only --epochs, --device, --cuda-graph)")
+    config = ckpt.config.replace(**given)
+    if config.epochs <= ckpt.epoch:
+        parser.error(f"--epochs {config.epochs}: the checkpoint has already done {ckpt.epoch} epochs; ask for more")
+    return config, ckpt
+
+
+def train_main(argv: Sequence[str] | None = None) -> int:
+    """The ``denoise-train`` console script; returns the exit status."""
+    parser = build_train_parser()
+    args = _run_parser(parser, argv)
+    if isinstance(args, int):
+        return args
+    try:
+        config, ckpt = _make_config(args, parser)
+    except ConfigError as exc:
+        parser.print_usage(sys.stderr)
+        print(f"denoise-train: error: {_config_message(exc)}", file=sys.stderr)
+        return EXIT_USAGE
+    except SystemExit as exc:  # parser.error inside _make_config
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+
+    out = args.out if args.out is not None else (args.resume.parent if args.resume is not None else _default_out())
+    if args.resume is None and (out / CHECKPOINT_NAME).exists():
+        print(
+            f"denoise-train: error: {out} already holds a run ({CHECKPOINT_NAME}); "
+            f"choose another --out, or continue it with --resume {out / CHECKPOINT_NAME}",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    return _train(config, ckpt, out, quiet=args.quiet)
+
+
+def _train(config: RunConfig, ckpt: Any, out: Path, *, quiet: bool) -> int:
+    from nnkit.denoise.trainer import Trainer
+
+    try:
+        trainer = Trainer(config, checkpoint_path=out / CHECKPOINT_NAME, resume_from=ckpt)
+    except ConfigError as exc:
+        print(f"denoise-train: error: {_config_message(exc)}", file=sys.stderr)
+        return EXIT_USAGE
+    except ValueError as exc:
+        print(f"denoise-train: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    out.mkdir(parents=True, exist_ok=True)
+    (out / CONFIG_NAME).write_text(json.dumps(config.to_dict(), indent=2, sort_keys=True) + "\n")
+    line = ProgressLine(sys.stderr, enabled=not quiet)
+    with (out / METRICS_NAME).open("a", encoding="utf-8") as metrics:
+        reporter = _TrainReporter(metrics, line, sys.stdout)
+        trainer.on_event = reporter
+        stopper = _SigintStopper(trainer.request_stop, sys.stderr)
+        try:
+            with stopper:
+                finished = trainer.run()
+        except KeyboardInterrupt:
+            line.clear()
+            finished = _save_after_abort(trainer, out)
+            stopper.interrupted = True
+    line.clear()
+    return _summarise(finished, reporter, out, interrupted=stopper.interrupted)
+
+
+def _save_after_abort(trainer: Any, out: Path) -> Finished:
+    """A second Ctrl-C broke into a step: save the model's weights (no optimiser state) if possible."""
+    try:
+        path = trainer.save_checkpoint(out / CHECKPOINT_NAME, with_optimizer=False)
+    except Exception as exc:
+        return Finished("stopped", f"aborted; saving failed: {exc}", trainer.epoch, trainer.step, trainer.best_psnr)
+    return Finished("stopped", "aborted", trainer.epoch, trainer.step, trainer.best_psnr, str(path))
+
+
+def _summarise(finished: Finished, reporter: _TrainReporter, out: Path, *, interrupted: bool) -> int:
+    print(f"{finished.reason}: {finished.message}")
+    started, last = reporter.started, reporter.last_epoch
+    if started is not None and last is not None and math.isfinite(finished.best_psnr):
+        gain = finished.best_psnr - started.noisy_psnr
+        print(
+            f"validation PSNR: best {finished.best_psnr:.2f} dB, last {last.val_psnr:.2f} dB; "
+            f"noisy input {started.noisy_psnr:.2f} dB ({gain:+.2f} dB)"
+        )
+    if finished.checkpoint:
+        print(f"checkpoint: {finished.checkpoint}")
+        best = out / BEST_NAME
+        if best.exists():
+            print(f"best checkpoint: {best}")
+    print(f"metrics: {out / METRICS_NAME}")
+    if interrupted:
+        return EXIT_INTERRUPTED
+    return EXIT_OK if finished.reason in ("done", "stopped") else EXIT_FAILED
+
+
+# ================================================================================================
+# denoise
+# ================================================================================================
+def build_denoise_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="denoise",
+        description="Denoise image files with a trained checkpoint (the shipped one by default). "
+        "Writes <name>_denoised.png files; never writes over an input.",
+    )
+    parser.add_argument("inputs", nargs="+", type=Path, metavar="INPUT", help="image files or folders of images")
+    parser.add_argument("-o", "--out", type=Path, default=Path("denoised"), help="output folder (default: ./denoised)")
+    parser.add_argument("--checkpoint", type=Path, metavar="CKPT", help="checkpoint file (default: the shipped one)")
+    parser.add_argument("--tile", type=int, default=256, help="tile side in pixels (default: 256)")
+    parser.add_argument("--overlap", type=int, default=32, help="overlap of neighbouring tiles (default: 32)")
+    parser.add_argument("--device", default="auto", help="'auto', 'cpu', 'cuda' or 'cuda:N' (default: auto)")
+    parser.add_argument("--recursive", "-r", action="store_true", help="look into sub-folders of folders too")
+    parser.add_argument("--overwrite", action="store_true", help="replace existing outputs (never an input)")
+    parser.add_argument("--quiet", "-q", action="store_true", help="print only warnings and errors")
+    return parser
+
+
+def _folder_images(folder: Path, recursive: bool, warn: Callable[[str], None]) -> Iterator[Path]:
+    """Image files of a folder by suffix; other files are skipped with a warning naming them."""
+    from nnkit.denoise.imageio import IMAGE_SUFFIXES
+
+    entries = sorted(folder.rglob("*") if recursive else folder.iterdir())
+    for path in entries:
+        if any(part.startswith(".") for part in path.relative_to(folder).parts) or path.is_dir():
+            continue
+        if path.suffix.lower() in IMAGE_SUFFIXES:
+            yield path
+        else:
+            warn(f"skipping {path}: not an image file (suffix {path.suffix or 'none'!r})")
+
+
+def _collect(
+    inputs: Sequence[Path], recursive: bool, warn: Callable[[str], None]
+) -> tuple[list[tuple[Path, bool]], int]:
+    """(path, named explicitly) jobs for the inputs, and the count of inputs that do not exist."""
+    jobs: dict[Path, tuple[Path, bool]] = {}  # by resolved path: an image named twice is denoised once
+    missing = 0
+    for item in inputs:
+        if item.is_dir():
+            found = list(_folder_images(item, recursive, warn))
+            if not found:
+                warn(f"no image files in folder {item}")
+            for path in found:
+                jobs.setdefault(path.resolve(), (path, False))
+        elif item.is_file():
+            jobs[item.resolve()] = (jobs.get(item.resolve(), (item, True))[0], True)
+        else:
+            warn(f"error: {item}: no such file or folder")
+            missing += 1
+    return list(jobs.values()), missing
+
+
+def denoise_main(argv: Sequence[str] | None = None) -> int:
+    """The ``denoise`` console script; returns the exit status."""
+    parser = build_denoise_parser()
+    args = _run_parser(parser, argv)
+    if isinstance(args, int):
+        return args
+    if args.tile < 8 or not 0 <= args.overlap <= args.tile // 2:
+        parser.print_usage(sys.stderr)
+        print(
+            f"denoise: error: --tile must be at least 8 and --overlap in [0, tile/2], got {args.tile}, {args.overlap}",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+
+    def warn(message: str) -> None:
+        print(f"denoise: {message}" if message.startswith("error") else f"denoise: warning: {message}", file=sys.stderr)
+
+    jobs, failures = _collect(args.inputs, args.recursive, warn)
+    if not jobs:
+        print("denoise: error: nothing to denoise (no image files among the inputs)", file=sys.stderr)
+        return EXIT_FAILED
+    denoiser = _load_denoiser(args.checkpoint, args.device)
+    if denoiser is None:
+        return EXIT_FAILED
+    denoiser.tile, denoiser.overlap = args.tile, args.overlap
+    if not args.quiet:
+        print(f"model: {denoiser.describe()}", file=sys.stderr)
+    written, failed = _denoise_jobs(denoiser, jobs, args, warn)
+    failures += failed
+    if not args.quiet:
+        print(f"denoised {written} of {len(jobs)} image(s) into {args.out}", file=sys.stderr)
+    return EXIT_OK if written > 0 and failures == 0 else EXIT_FAILED
+
+
+def _load_denoiser(checkpoint: Path | None, device: str) -> Any:
+    from nnkit.denoise.checkpoint import CheckpointError
+    from nnkit.denoise.inference import Denoiser
+
+    try:
+        return Denoiser.from_checkpoint(checkpoint, device=device)
+    except FileNotFoundError as exc:
+        hint = " (train one with denoise-train and pass --checkpoint)" if checkpoint is None else ""
+        print(f"denoise: error: {exc}{hint}", file=sys.stderr)
+    except (CheckpointError, ValueError, RuntimeError) as exc:
+        print(f"denoise: error: {exc}", file=sys.stderr)
+    return None
+
+
+def _denoise_jobs(
+    denoiser: Any, jobs: list[tuple[Path, bool]], args: argparse.Namespace, warn: Callable[[str], None]
+) -> tuple[int, int]:
+    """Denoise each job; returns (written, failed). Unreadable files found in folders are skipped, not failures."""
+    from nnkit.denoise.imageio import ImageReadError
+    from nnkit.denoise.inference import output_path
+
+    inputs = {p.resolve() for p, _ in jobs}
+    taken: set[Path] = set()
+    written = failed = 0
+    line = ProgressLine(sys.stderr, enabled=not args.quiet)
+    for index, (path, explicit) in enumerate(jobs, 1):
+        target = output_path(path, args.out)
+        counter = 0
+        while target.resolve() in taken:
+            counter += 1
+            target = target.with_name(f"{path.stem}_denoised-{counter}.png")
+        if target.resolve() in inputs:
+            warn(f"error: {path}: its output {target} is one of the inputs; choose another -o folder")
+            failed += 1
+            continue
+        if target.exists() and not args.overwrite:
+            warn(f"{path}: output {target} exists already, left alone (use --overwrite to replace it)")
+            failed += 1
+            continue
+        taken.add(target.resolve())
+        start = time.perf_counter()
+
+        def progress(done: int, total: int, name: str = path.name, i: int = index) -> None:
+            line.update(f"[{i}/{len(jobs)}] {name} {bar(done / total)} tile {done}/{total}")
+
+        try:
+            out = denoiser.denoise_file(path, args.out, out_path=target, overwrite=args.overwrite, progress=progress)
+        except ImageReadError as exc:
+            line.clear()
+            if explicit:
+                warn(f"error: {exc}")
+                failed += 1
+            else:
+                warn(f"skipping {path}: {exc.reason}")
+            continue
+        except (OSError, ValueError) as exc:
+            line.clear()
+            warn(f"error: {path}: {exc}")
+            failed += 1
+            continue
+        written += 1
+        line.finish_line(f"[{index}/{len(jobs)}] {path} -> {out} ({time.perf_counter() - start:.1f} s)")
+    return written, failed
