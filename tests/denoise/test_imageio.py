@@ -90,6 +90,17 @@ def test_palette_images(tmp_path: Path, suffix: str) -> None:
     assert tuple(out[0, 0]) == (255, 0, 0) and tuple(out[0, 1]) == (0, 255, 0) and tuple(out[1, 0]) == (0, 0, 255)
 
 
+def test_palette_transparency_and_bilevel(tmp_path: Path) -> None:
+    image = Image.new("P", (2, 1))
+    image.putpalette([10, 20, 30, 40, 50, 60] + [0] * (254 * 3))
+    image.putdata([0, 1])
+    image.save(tmp_path / "t.png", transparency=1)
+    out = read_image(tmp_path / "t.png")
+    assert tuple(out[0, 0]) == (10, 20, 30) and tuple(out[0, 1]) == (255, 255, 255)
+    Image.new("1", (3, 3), 1).save(tmp_path / "b.bmp")
+    np.testing.assert_array_equal(read_image(tmp_path / "b.bmp"), 255)
+
+
 def test_16_bit_grey_png(tmp_path: Path) -> None:
     values = np.array([[0, 257 * 128, 65535]], dtype=np.uint16)
     Image.fromarray(values).save(tmp_path / "g16.png")
