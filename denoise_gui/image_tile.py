@@ -29,11 +29,11 @@ class ImageTile(QWidget):
         self.setToolTip(caption)
         self.update()
 
-    def sizeHint(self) -> QSize:  # noqa: N802 (Qt override)
+    def sizeHint(self) -> QSize:
         """Prefer a modest square."""
         return QSize(96, 96 + self.CAPTION_HEIGHT)
 
-    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
+    def paintEvent(self, event: QPaintEvent) -> None:
         """Draw the image scaled to fit, then the caption."""
         painter = QPainter(self)
         area = self.rect().adjusted(0, 0, 0, -self.CAPTION_HEIGHT)

@@ -20,18 +20,18 @@ class LogSpinBox(QDoubleSpinBox):
         self.setRange(minimum, maximum)
         self.setKeyboardTracking(False)
 
-    def textFromValue(self, value: float) -> str:  # noqa: N802 (Qt override)
+    def textFromValue(self, value: float) -> str:
         """Short scientific form: 0.001 -> '0.001', 1e-05 -> '1e-05'."""
         return f"{value:.4g}"
 
-    def valueFromText(self, text: str) -> float:  # noqa: N802 (Qt override)
+    def valueFromText(self, text: str) -> float:
         """Parse '1e-3', '0.001', '3E-4'."""
         try:
             return float(text.strip())
         except ValueError:
             return self.value()
 
-    def validate(self, text: str, pos: int) -> object:
+    def validate(self, text: str, pos: int) -> tuple[QValidator.State, str, int]:
         """Accept anything that is, or may become, a number in range."""
         stripped = text.strip()
         try:
@@ -43,7 +43,7 @@ class LogSpinBox(QDoubleSpinBox):
         ok = self.minimum() <= value <= self.maximum()
         return (QValidator.State.Acceptable if ok else QValidator.State.Intermediate, text, pos)
 
-    def stepBy(self, steps: int) -> None:  # noqa: N802 (Qt override)
+    def stepBy(self, steps: int) -> None:
         """Multiply by 10**(steps/4) instead of adding."""
         value = max(self.value(), self.minimum(), 1e-300)
         exponent = round(math.log10(value) * STEPS_PER_DECADE) + steps
@@ -90,6 +90,6 @@ class LogValueEdit(QWidget):
         """The current value."""
         return float(self.spin.value())
 
-    def setValue(self, value: float) -> None:  # noqa: N802 (Qt naming)
+    def setValue(self, value: float) -> None:
         """Set the value (clamped to the range)."""
         self.spin.setValue(value)

@@ -80,7 +80,8 @@ class RunTable(QTableWidget):
                 row = self.rowCount()
                 self.insertRow(row)
                 show = QTableWidgetItem()
-                show.setFlags(Qt.ItemFlag.ItemIsUserCheckable | Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
+                flags = Qt.ItemFlag
+                show.setFlags(flags.ItemIsUserCheckable | flags.ItemIsEnabled | flags.ItemIsSelectable)
                 show.setCheckState(Qt.CheckState.Checked if run.visible else Qt.CheckState.Unchecked)
                 show.setToolTip("Show this run's curves")
                 self.setItem(row, 0, show)
@@ -105,6 +106,11 @@ class RunTable(QTableWidget):
         """The run shown in ``row``."""
         item = self.item(row, 1)
         return int(item.data(RUN_ID_ROLE)) if item is not None else -1
+
+    def cell_text(self, row: int, column: int) -> str:
+        """Text shown in a cell ('' when empty)."""
+        item = self.item(row, column)
+        return item.text() if item is not None else ""
 
     def is_shown(self, run_id: int) -> bool:
         """Whether the run's 'Show' box is ticked."""

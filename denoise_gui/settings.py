@@ -58,7 +58,7 @@ class AppSettings:
     def current_view(self) -> int:
         """Index of the view shown last time."""
         try:
-            return int(self.qsettings.value("window/view", 0))  # type: ignore[arg-type]
+            return int(str(self.qsettings.value("window/view", 0)))
         except (TypeError, ValueError):
             return 0
 

@@ -171,19 +171,19 @@ class TrainJob(QObject):
     def __init__(self, worker: TrainWorker, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.worker = worker
-        self.thread = QThread()
-        self.thread.setObjectName("train-worker")
-        worker.moveToThread(self.thread)
-        self.thread.started.connect(worker.run)
+        self.qthread = QThread()
+        self.qthread.setObjectName("train-worker")
+        worker.moveToThread(self.qthread)
+        self.qthread.started.connect(worker.run)
         self.paused = False
 
     def start(self) -> None:
         """Start the run on the worker thread."""
-        self.thread.start()
+        self.qthread.start()
 
     def is_running(self) -> bool:
         """Whether the worker thread is still going."""
-        return bool(self.thread.isRunning())
+        return bool(self.qthread.isRunning())
 
     def pause(self) -> None:
         """Pause between steps."""
@@ -202,4 +202,4 @@ class TrainJob(QObject):
 
     def wait(self, timeout_ms: int) -> bool:
         """Block until the worker thread ended, at most ``timeout_ms``; True if it did."""
-        return bool(self.thread.wait(timeout_ms))
+        return bool(self.qthread.wait(timeout_ms))

@@ -1,0 +1,265 @@
+"""MainWindow: Train and Denoise views, menus and shortcuts, drops, status bar, settings, clean close."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtWidgets import QFileDialog, QMainWindow, QTabWidget, QWidget
+
+from denoise_gui.denoise_view import DenoiseView
+from denoise_gui.denoise_worker import DenoiseFn
+from denoise_gui.devices import describe_device
+from denoise_gui.paths import session_runs_dir
+from denoise_gui.settings import AppSettings
+from denoise_gui.status_bar import StatusBar
+from denoise_gui.train_view import TrainView
+from denoise_gui.train_worker import TrainerFactory
+from nnkit.denoise.config import RunConfig
+
+TRAIN, DENOISE = 0, 1
+USE_DEFAULT = "default"
+
+
+def shipped_checkpoint() -> Path | None:
+    """nnkit.denoise.checkpoint.SHIPPED_CHECKPOINT, or None when the module is not there."""
+    try:
+        from nnkit.denoise.checkpoint import SHIPPED_CHECKPOINT
+    except ImportError:
+        return None
+    return Path(SHIPPED_CHECKPOINT)
+
+
+class MainWindow(QMainWindow):
+    """The app window. Everything injectable for tests: settings, runs folder, checkpoint, engine."""
+
+    def __init__(
+        self,
+        settings: AppSettings | None = None,
+        *,
+        runs_dir: Path | None = None,
+        checkpoint: str | Path | None = USE_DEFAULT,
+        trainer_factory: TrainerFactory | None = None,
+        denoise: DenoiseFn | None = None,
+        read: Callable[[str], np.ndarray] | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("denoise-gui: Noise2Noise on nnkit")
+        self.setObjectName("denoiseMainWindow")
+        self.setAcceptDrops(True)
+        self.settings = settings or AppSettings()
+        self.checkpoint: Any = None
+        self.checkpoint_path = ""
+        self.train_view = TrainView(runs_dir or session_runs_dir(), self.settings.last_config(),
+                                    trainer_factory=trainer_factory, parent=self)
+        self.denoise_view = DenoiseView(denoise=denoise, read=read, parent=self)
+        self.tabs = QTabWidget(self)
+        self.tabs.addTab(self.train_view, "&Train")
+        self.tabs.addTab(self.denoise_view, "&Denoise")
+        self.tabs.setDocumentMode(True)
+        self.setCentralWidget(self.tabs)
+        self.status = StatusBar(self)
+        self.setStatusBar(self.status)
+        self._make_actions()
+
+        self.train_view.sigStatus.connect(self.status.show_message)
+        self.denoise_view.sigStatus.connect(self.status.show_message)
+        self.train_view.form.sigChanged.connect(self._form_changed)
+        self.train_view.sigRunningChanged.connect(self._running_changed)
+        self.train_view.sigConfigStarted.connect(self.settings.set_last_config)
+        self.train_view.sigRunFinished.connect(self._run_finished)
+        self.tabs.currentChanged.connect(self._view_changed)
+        self._form_changed(self.train_view.form.try_config()[0])
+
+        self._load_initial_checkpoint(checkpoint)
+        geometry, state = self.settings.geometry(), self.settings.window_state()
+        if geometry is None or not self.restoreGeometry(geometry):
+            self.resize(1280, 720)
+        if state is not None:
+            self.restoreState(state)
+        self.tabs.setCurrentIndex(min(max(self.settings.current_view(), 0), 1))
+
+    # -- actions and shortcuts ---------------------------------------------------------------
+    def _action(self, text: str, shortcuts: list[Any], slot: Callable[..., Any], tip: str = "") -> QAction:
+        action = QAction(text, self)
+        action.setShortcuts([QKeySequence(s) for s in shortcuts])
+        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        action.setStatusTip(tip or text)
+        action.triggered.connect(lambda _checked=False: slot())
+        self.addAction(action)
+        return action
+
+    def _make_actions(self) -> None:
+        seq = QKeySequence.StandardKey
+        self.open_action = self._action("&Open images…", [seq.Open], self.open_images, "Open photos to denoise")
+        self.save_action = self._action("&Save", [seq.Save], self.save, "Save the denoised photo / a checkpoint")
+        self.save_checkpoint_action = self._action("Save &checkpoint…", ["Ctrl+Shift+S"], self.save_checkpoint_dialog)
+        self.load_checkpoint_action = self._action("&Load checkpoint…", ["Ctrl+L"], self.load_checkpoint_dialog)
+        self.use_run_action = self._action("&Use run for denoising", ["Ctrl+U"], self.use_run_for_denoising,
+                                           "Denoise with the selected (or last) run's checkpoint")
+        self.quit_action = self._action("&Quit", ["Ctrl+Q"], self.close)
+        self.start_action = self._action("&Start", ["Ctrl+R"], self.train_view.start, "Start a run")
+        self.pause_action = self._action("&Pause / resume", ["Ctrl+P"], self.train_view.toggle_pause)
+        self.stop_action = self._action("S&top", ["Ctrl+."], self.train_view.stop, "Stop the run")
+        self.escape_action = self._action("Stop / cancel", ["Esc"], self.escape)
+        self.train_tab_action = self._action("&Train view", ["Ctrl+1"], lambda: self.tabs.setCurrentIndex(TRAIN))
+        self.denoise_tab_action = self._action("&Denoise view", ["Ctrl+2"], lambda: self.tabs.setCurrentIndex(DENOISE))
+        self.log_action = self._action("&Log-scale loss", ["Ctrl+G"], self.train_view.curves.log_check.toggle)
+        menu = self.menuBar()
+        file_menu = menu.addMenu("&File")
+        for action in (self.open_action, self.save_action, self.save_checkpoint_action,
+                       self.load_checkpoint_action, self.use_run_action, self.quit_action):
+            file_menu.addAction(action)
+        run_menu = menu.addMenu("&Run")
+        for action in (self.start_action, self.pause_action, self.stop_action):
+            run_menu.addAction(action)
+        view_menu = menu.addMenu("&View")
+        for action in (self.train_tab_action, self.denoise_tab_action, self.log_action):
+            view_menu.addAction(action)
+
+    def escape(self) -> None:
+        """Esc: stop training in the Train view, cancel denoising in the Denoise view."""
+        if self.tabs.currentIndex() == DENOISE and self.denoise_view.is_busy():
+            self.denoise_view.cancel()
+        elif self.train_view.is_running():
+            self.train_view.stop()
+
+    def save(self) -> None:
+        """Ctrl+S: the denoised photo in the Denoise view, a checkpoint in the Train view."""
+        if self.tabs.currentIndex() == DENOISE:
+            self.denoise_view.save_dialog()
+        else:
+            self.save_checkpoint_dialog()
+
+    def open_images(self) -> None:
+        """Open photos from a dialog into the Denoise view."""
+        self.tabs.setCurrentIndex(DENOISE)
+        self.denoise_view.open_dialog()
+
+    # -- checkpoints -------------------------------------------------------------------------
+    def _load_initial_checkpoint(self, checkpoint: str | Path | None) -> None:
+        if checkpoint is None:
+            self.status.set_checkpoint("none")
+            return
+        if checkpoint != USE_DEFAULT:
+            self.load_checkpoint(checkpoint, into_form=False)
+            return
+        last = self.settings.last_checkpoint()
+        if last and Path(last).is_file() and self.load_checkpoint(last, into_form=False, quiet=True):
+            return
+        shipped = shipped_checkpoint()
+        if shipped is not None and shipped.is_file() and self.load_checkpoint(shipped, into_form=False):
+            return
+        self.status.set_checkpoint("none (no shipped checkpoint)")
+        self.status.show_message(
+            "No shipped checkpoint found: train a run, or load a checkpoint (Ctrl+L) to denoise photos"
+        )
+
+    def load_checkpoint(self, path: str | Path, *, into_form: bool = True, quiet: bool = False) -> bool:
+        """Load a checkpoint for denoising and to resume training; False (with a message) on error."""
+        path = Path(path)
+        try:
+            from nnkit.denoise.checkpoint import load_checkpoint, model_from_checkpoint
+
+            checkpoint = load_checkpoint(path)
+        except Exception as exc:
+            if not quiet:
+                self.status.show_message(f"Could not load checkpoint {path}: {exc}")
+                self.train_view.show_message(f"Could not load checkpoint {path}: {exc}", "error")
+            return False
+        self.checkpoint, self.checkpoint_path = checkpoint, str(path)
+        config = checkpoint.config
+        best = getattr(checkpoint, "best_psnr", math.nan)
+        best_text = f", {best:.2f} dB" if isinstance(best, float) and math.isfinite(best) else ""
+        name = f"{path.name} ({config.arch} {config.width}, epoch {checkpoint.epoch}{best_text})"
+        self.denoise_view.set_model(name, lambda: model_from_checkpoint(checkpoint))
+        self.status.set_checkpoint(name, str(path))
+        if into_form:
+            self.train_view.set_resume_checkpoint(checkpoint, str(path))
+        else:
+            self.train_view.resume_checkpoint = checkpoint
+            self.train_view.resume_check.setText(f"Resume from {path.name} (epoch {checkpoint.epoch})")
+            self.train_view._update_buttons()
+        self.settings.set_last_checkpoint(str(path))
+        self.status.show_message(f"Checkpoint loaded: {name}")
+        return True
+
+    def load_checkpoint_dialog(self) -> None:
+        """Choose a checkpoint file to load."""
+        start = str(Path(self.checkpoint_path).parent) if self.checkpoint_path else str(self.train_view.runs_dir)
+        path, _ = QFileDialog.getOpenFileName(self, "Load checkpoint", start, "Checkpoints (*.safetensors)")
+        if path:
+            self.load_checkpoint(path)
+
+    def save_checkpoint_dialog(self) -> None:
+        """Choose where to save the current or selected run's checkpoint."""
+        default = str(Path.home() / "denoise-checkpoint.safetensors")
+        path, _ = QFileDialog.getSaveFileName(self, "Save checkpoint", default, "Checkpoints (*.safetensors)")
+        if path:
+            self.train_view.save_checkpoint(path)
+
+    def use_run_for_denoising(self) -> bool:
+        """Denoise with the selected (or last) run's checkpoint."""
+        run = self.train_view.selected_run() or self.train_view.last_run_with_checkpoint()
+        if run is None or not run.checkpoint:
+            self.status.show_message("No run with a checkpoint yet")
+            return False
+        return self.load_checkpoint(run.checkpoint, into_form=False)
+
+    # -- reacting ----------------------------------------------------------------------------
+    def _form_changed(self, config: RunConfig | None) -> None:
+        if config is not None and not self.train_view.is_running():
+            self.status.set_device(describe_device(config.device))
+
+    def _running_changed(self, running: bool) -> None:
+        self.start_action.setEnabled(not running)
+
+    def _run_finished(self, run: Any) -> None:
+        if run.checkpoint:
+            self.status.show_message(f"Run {run.run_id} saved to {run.checkpoint}: Ctrl+U denoises with it")
+
+    def _view_changed(self, index: int) -> None:
+        self.settings.set_current_view(index)
+
+    # -- drops -------------------------------------------------------------------------------
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        """Accept local files and folders."""
+        if event.mimeData().hasUrls() and any(url.isLocalFile() for url in event.mimeData().urls()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event: Any) -> None:
+        """Keep accepting while the drag moves over the window."""
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        """Dropped files and folders go to the Denoise view."""
+        paths = [url.toLocalFile() for url in event.mimeData().urls() if url.isLocalFile()]
+        if paths:
+            event.acceptProposedAction()
+            self.open_paths(paths)
+
+    def open_paths(self, paths: list[str]) -> int:
+        """Denoise these files/folders (switching to the Denoise view)."""
+        self.tabs.setCurrentIndex(DENOISE)
+        return self.denoise_view.add_paths(paths)
+
+    # -- closing -----------------------------------------------------------------------------
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """Remember settings, stop the workers (within about a second), then close."""
+        config = self.train_view.form.try_config()[0]
+        if config is not None:
+            self.settings.set_last_config(config)
+        self.settings.set_window(self.saveGeometry(), self.saveState())
+        self.settings.sync()
+        self.train_view.shutdown(3000)
+        self.denoise_view.shutdown(3000)
+        event.accept()

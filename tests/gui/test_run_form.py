@@ -1,0 +1,75 @@
+"""The run form is a view of RunConfig: round trip, validation message, dependent fields."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from denoise_gui.run_form import RunForm
+from nnkit.denoise.config import RunConfig
+
+
+@pytest.fixture
+def form(qtbot: Any) -> RunForm:
+    widget = RunForm()
+    qtbot.addWidget(widget)
+    widget.show()
+    return widget
+
+
+def test_defaults_round_trip(form: RunForm) -> None:
+    assert form.config() == RunConfig()
+    assert form.error_label.text() == ""
+
+
+def test_every_field_has_an_editor_with_help(form: RunForm) -> None:
+    for name, editor in form.editors.items():
+        assert editor.toolTip() == RunConfig.field_help(name)
+    assert set(form.editors) == set(RunConfig().to_dict())
+
+
+def test_set_config_shows_a_non_default_config(form: RunForm) -> None:
+    config = RunConfig(arch="report", width=8, optimizer="sgd", lr=0.05, momentum=0.5, nesterov=True,
+                       noise="poisson", noise_level=30.0, loss="l1", seed=7, augment=False, eps=1e-6)
+    form.set_config(config)
+    assert form.config() == config
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "field"),
+    [("noise_level", 300.0, "noise_level"), ("batch_size", 0, "batch_size"), ("data", "folder", "data_path"),
+     ("width", 0, "width")],
+)
+def test_invalid_values_say_why(form: RunForm, name: str, value: Any, field: str) -> None:
+    with_signal: list[Any] = []
+    form.sigChanged.connect(with_signal.append)
+    form.set_value(name, value)
+    assert not form.is_valid()
+    assert field in form.error_label.text()
+    assert with_signal[-1] is None
+    assert "d62728" in form.editors[field].styleSheet()
+
+
+def test_optimiser_shows_its_own_hyperparameters(form: RunForm) -> None:
+    assert form.row_visible("beta1") and not form.row_visible("momentum")
+    form.set_value("optimizer", "sgd")
+    assert form.row_visible("momentum") and form.row_visible("nesterov") and not form.row_visible("beta2")
+
+
+def test_noise_level_label_follows_the_noise_model(form: RunForm) -> None:
+    labels = {}
+    for noise in ("gaussian", "poisson", "impulse"):
+        form.set_value("noise", noise)
+        labels[noise] = form._labels["noise_level"].text()
+    assert len(set(labels.values())) == 3
+    assert "255" in labels["gaussian"]
+
+
+def test_learning_rate_steps_on_a_log_scale(form: RunForm) -> None:
+    spin = form.editors["lr"].spin  # type: ignore[attr-defined]
+    spin.setValue(1e-3)
+    spin.stepBy(4)
+    assert form.config().lr == pytest.approx(1e-2)
+    form.editors["lr"].slider.setValue(-40)  # type: ignore[attr-defined]
+    assert form.config().lr == pytest.approx(1e-4)

@@ -1,0 +1,96 @@
+"""Train view logic with a fake trainer (fast): overlay, table, hiding, divergence, saving."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from denoise_gui.train_view import TrainView
+from nnkit.denoise.config import RunConfig
+from tests.gui.fakes import FakeTrainer
+
+
+def make_view(qtbot: Any, tmp_path: Path, **config: Any) -> TrainView:
+    view = TrainView(tmp_path / "runs", RunConfig(**{"epochs": 2, **config}), trainer_factory=FakeTrainer)
+    qtbot.addWidget(view)
+    view.show()
+    return view
+
+
+def run_once(qtbot: Any, view: TrainView) -> Any:
+    with qtbot.waitSignal(view.sigRunFinished, timeout=10_000) as blocker:
+        assert view.start()
+    return blocker.args[0]
+
+
+def test_runs_overlay_and_fill_the_table(qtbot: Any, tmp_path: Path) -> None:
+    view = make_view(qtbot, tmp_path)
+    first = run_once(qtbot, view)
+    view.form.set_value("lr", 0.01)
+    second = run_once(qtbot, view)
+    assert (first.status, second.status) == ("done", "done")
+    assert view.curves.legend_labels() == ["run 1", "run 2"]
+    assert view.table.rowCount() == 2
+    assert "lr=0.01" in view.table.cell_text(1, 2)
+    assert view.table.cell_text(0, 3) == "22.00 dB"
+    assert len(first.steps) == 10 and first.psnrs == [21.0, 22.0]
+    assert view.grid.captions() == ["22.00 dB", "22.00 dB"]
+    assert Path(second.checkpoint).exists()
+
+
+def test_choosing_a_run_loads_its_config(qtbot: Any, tmp_path: Path) -> None:
+    view = make_view(qtbot, tmp_path, width=8)
+    run_once(qtbot, view)
+    view.form.set_value("width", 16)
+    view.table.select_run(1)
+    assert view.form.config().width == 8
+
+
+def test_hiding_a_run_hides_its_curves(qtbot: Any, tmp_path: Path) -> None:
+    view = make_view(qtbot, tmp_path)
+    run_once(qtbot, view)
+    run_once(qtbot, view)
+    view.table.set_shown(1, False)
+    items = view.curves.items[1]
+    assert not items.smooth.isVisible() and not items.psnr.isVisible()
+    assert view.curves.legend_labels() == ["run 2"]
+    view.table.set_shown(1, True)
+    assert items.smooth.isVisible()
+    assert sorted(view.curves.legend_labels()) == ["run 1", "run 2"]
+
+
+def test_diverging_run_says_so_and_the_app_stays_usable(qtbot: Any, tmp_path: Path) -> None:
+    view = make_view(qtbot, tmp_path, optimizer="sgd", lr=10.0)
+    run = run_once(qtbot, view)
+    assert run.status == "diverged"
+    assert "diverged" in view.message.text() and "learning rate" in view.message.text()
+    assert view.start_button.isEnabled() and view.form.isEnabled()
+    view.form.set_value("lr", 0.01)
+    assert run_once(qtbot, view).status == "done"
+
+
+def test_invalid_form_blocks_start(qtbot: Any, tmp_path: Path) -> None:
+    view = make_view(qtbot, tmp_path)
+    view.form.set_value("data", "folder")
+    assert not view.start_button.isEnabled()
+    assert not view.start()
+    assert "data_path" in view.message.text()
+    assert view.runs == {}
+
+
+def test_save_checkpoint_after_a_run_copies_it(qtbot: Any, tmp_path: Path) -> None:
+    view = make_view(qtbot, tmp_path)
+    assert not view.save_checkpoint(tmp_path / "none.safetensors")
+    run_once(qtbot, view)
+    target = tmp_path / "mine.safetensors"
+    assert view.save_checkpoint(target)
+    assert target.read_bytes() == b"fake"
+
+
+def test_form_is_locked_while_running(qtbot: Any, tmp_path: Path) -> None:
+    view = make_view(qtbot, tmp_path, epochs=50)
+    assert view.start()
+    assert not view.form.isEnabled() and not view.start_button.isEnabled() and view.stop_button.isEnabled()
+    with qtbot.waitSignal(view.sigRunFinished, timeout=10_000):
+        view.stop()
+    assert view.form.isEnabled() and view.runs[1].status == "stopped"
