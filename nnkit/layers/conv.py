@@ -122,6 +122,12 @@ class Conv2d(Module):
     def _check_input(self, x: Tensor) -> None:
         name = self._short_name()
         expect_image(name, x, self.in_channels)
+        weight = self.weight.data
+        if x.dtype != weight.dtype or x.device != weight.device:
+            raise TypeError(
+                f"{name}: input is {x.dtype} on {x.device} but the weights are {weight.dtype} on {weight.device}"
+                " (move the model with .to())"
+            )
         h, w = self._conv_input_size(x.shape[-2], x.shape[-1])
         need = [d * (k - 1) + 1 for k, d in zip(self.kernel_size, self.dilation, strict=True)]
         if h + 2 * self.padding[0] < need[0] or w + 2 * self.padding[1] < need[1]:
