@@ -78,7 +78,8 @@ class Conv2d(Module):
         cols = self._cols
         g = grad_output.reshape(n, out, ho * wo)  # (N, out, L)
         w = self.weight.data.view(out, -1)  # (out, in*kh*kw)
-        self.weight.grad.view(out, -1).add_(torch.einsum("nol,nkl->ok", g, cols))
+        # one batched matmul (N, out, L) @ (N, L, in*kh*kw), then the sum over the batch
+        self.weight.grad.view(out, -1).add_(torch.matmul(g, cols.transpose(1, 2)).sum(dim=0))
         if self.bias is not None:
             self.bias.grad.add_(g.sum(dim=(0, 2)))
         grad_cols = torch.matmul(w.t(), g)  # (N, in*kh*kw, L)
