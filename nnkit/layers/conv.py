@@ -47,18 +47,15 @@ class Conv2d(Module):
         kh, kw = self.kernel_size
         fan_in = in_channels * kh * kw
         bound = 1.0 / math.sqrt(fan_in)  # kaiming_uniform(a=sqrt(5)) and PyTorch's bias bound coincide
-        self.weight = Parameter(
-            torch.empty(out_channels, in_channels, kh, kw, device=device, dtype=dtype).uniform_(
-                -bound, bound, generator=generator
-            )
-        )
-        self.bias: Parameter | None = (
-            Parameter(
-                torch.empty(out_channels, device=device, dtype=dtype).uniform_(-bound, bound, generator=generator)
-            )
-            if bias
-            else None
-        )
+        # Drawn on the generator's device (so a CPU generator seeds CUDA weights identically), then moved.
+        where = generator.device if generator is not None else device
+
+        def uniform(*shape: int) -> Tensor:
+            t = torch.empty(*shape, device=where, dtype=dtype).uniform_(-bound, bound, generator=generator)
+            return t.to(device) if device is not None else t
+
+        self.weight = Parameter(uniform(out_channels, in_channels, kh, kw))
+        self.bias: Parameter | None = Parameter(uniform(out_channels)) if bias else None
         self._cols: Tensor | None = None
         self._in_size: tuple[int, int] = (0, 0)
         self._out_shape: tuple[int, ...] = ()

@@ -25,20 +25,28 @@ IDS = ["relu", "leaky0.1", "leaky", "sigmoid", "tanh"]
 
 @pytest.mark.parametrize(("make", "reference"), ACTIVATIONS, ids=IDS)
 @given(shape=image_shapes(), seed=seeds, dtype=st.sampled_from([torch.float64, torch.float32]))
-def test_matches_torch(make: Callable[[], Module], reference: Callable, shape: tuple, seed: int, dtype) -> None:  # type: ignore[no-untyped-def, type-arg]
+def test_matches_torch(
+    make: Callable[[], Module],
+    reference: Callable[[torch.Tensor], torch.Tensor],
+    shape: tuple[int, ...],
+    seed: int,
+    dtype: torch.dtype,
+) -> None:
     x = 3 * torch.randn(shape, generator=torch.Generator().manual_seed(seed), dtype=dtype)
     x.view(-1)[::3] = 0.0  # exact zeros: the kink of ReLU / LeakyReLU
     compare_layer(make(), x, lambda t, _: reference(t), seed)
 
 
 @pytest.mark.parametrize(("make", "reference"), ACTIVATIONS, ids=IDS)
-def test_subgradient_at_zero_like_torch(make: Callable[[], Module], reference: Callable) -> None:  # type: ignore[type-arg]
+def test_subgradient_at_zero_like_torch(
+    make: Callable[[], Module], reference: Callable[[torch.Tensor], torch.Tensor]
+) -> None:
     x = torch.zeros(1, 1, 2, 2, dtype=torch.float64)
     xt = x.clone().requires_grad_()
     reference(xt).sum().backward()
     layer = make()
     layer(x)
-    assert torch.equal(layer.backward(torch.ones_like(x)), xt.grad)
+    assert xt.grad is not None and torch.equal(layer.backward(torch.ones_like(x)), xt.grad)
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import pytest
 import torch
@@ -30,7 +31,7 @@ def make_conv(case: ConvCase, dtype: torch.dtype, seed: int) -> Conv2d:
     )
 
 
-def torch_conv(layer: Conv2d):  # type: ignore[no-untyped-def]
+def torch_conv(layer: Conv2d) -> Callable[[torch.Tensor, dict[str, torch.Tensor]], torch.Tensor]:
     def run(x: torch.Tensor, p: dict[str, torch.Tensor]) -> torch.Tensor:
         return F.conv2d(x, p["weight"], p.get("bias"), layer.stride, layer.padding, layer.dilation)
 

@@ -26,7 +26,8 @@ def test_gradcheck_every_layer(make: Callable[[], Module]) -> None:
 
 
 def test_gradcheck_leaves_accumulated_grads_alone() -> None:
-    layer = Conv2d(2, 2, 3).to(dtype=torch.float64)
+    layer = Conv2d(2, 2, 3)
+    layer.to(dtype=torch.float64)
     layer.weight.grad.fill_(7.0)
     gradcheck(layer, torch.randn(1, 2, 4, 4, dtype=torch.float64))
     assert bool((layer.weight.grad == 7.0).all())

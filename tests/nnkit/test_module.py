@@ -85,11 +85,11 @@ def test_assigning_before_init_is_explained() -> None:
 
 def test_reassigning_and_deleting_attributes() -> None:
     m = Sequential(ReLU())
-    m.extra = Parameter(torch.zeros(2))
+    setattr(m, "extra", Parameter(torch.zeros(2)))  # noqa: B010
     assert "extra" in m.state_dict()
-    m.extra = None
+    setattr(m, "extra", None)  # noqa: B010
     assert "extra" not in m.state_dict()
-    del m.extra
+    delattr(m, "extra")
     assert list(m.state_dict()) == []
 
 

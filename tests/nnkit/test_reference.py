@@ -87,4 +87,4 @@ def test_register_twin() -> None:
 
     register_twin(Double, lambda m: TorchDouble())
     twin = to_torch(Sequential(Double()))
-    assert isinstance(twin[0], TorchDouble)
+    assert isinstance(twin, torch.nn.Sequential) and isinstance(twin[0], TorchDouble)

@@ -121,7 +121,8 @@ def violations(source: str, path: Path) -> list[str]:
         elif isinstance(node, ast.keyword) and node.arg == "requires_grad":
             found.append(f"{rel}:{getattr(node.value, 'lineno', 0)}: passes requires_grad=")
         elif is_bare_backward(node):
-            owner = ast.unparse(node.func.value)  # type: ignore[attr-defined]
+            assert isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+            owner = ast.unparse(node.func.value)
             if not owner.split(".")[-1].endswith(LOSS_OBJECT_NAMES):
                 found.append(f"{rel}:{node.lineno}: calls .backward() on {owner} (a tensor?)")
     return sorted(set(found))
