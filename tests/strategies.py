@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from hypothesis import strategies as st
 
 small = st.integers(min_value=1, max_value=3)
-dtypes_names = st.sampled_from(["float64", "float32"])
 
 
 @dataclass(frozen=True)
@@ -31,7 +30,7 @@ class ConvCase:
 
 
 @st.composite
-def pairs(draw: st.DrawFn, low: int, high: int, square: float = 0.5) -> tuple[int, int]:
+def pairs(draw: st.DrawFn, low: int, high: int) -> tuple[int, int]:
     """An (h, w) pair, often square."""
     a = draw(st.integers(low, high))
     if draw(st.booleans()):
