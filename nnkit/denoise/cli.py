@@ -388,6 +388,14 @@ def denoise_main(argv: Sequence[str] | None = None) -> int:
     def warn(message: str) -> None:
         print(f"denoise: {message}" if message.startswith("error") else f"denoise: warning: {message}", file=sys.stderr)
 
+    try:
+        from nnkit.denoise.inference import resolve_device
+
+        resolve_device(args.device)
+    except ConfigError as exc:
+        parser.print_usage(sys.stderr)
+        print(f"denoise: error: --device: {str(exc).removeprefix('device: ')}", file=sys.stderr)
+        return EXIT_USAGE
     jobs, failures = _collect(args.inputs, args.recursive, warn)
     if not jobs:
         print("denoise: error: nothing to denoise (no image files among the inputs)", file=sys.stderr)

@@ -249,10 +249,7 @@ class Denoiser:
 
 
 def resolve_device(device: str) -> torch.device:
-    """'auto' -> the first CUDA device if there is one, else the CPU; other names as torch reads them."""
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    dev = torch.device(device)
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device {device!r}: CUDA is not available on this machine")
-    return dev
+    """'auto' -> the first CUDA device if there is one, else the CPU; ConfigError (a ValueError) if absent."""
+    from nnkit.denoise.engine import resolve_device as engine_device
+
+    return engine_device(device)

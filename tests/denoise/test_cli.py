@@ -194,6 +194,8 @@ def test_denoise_errors(tmp_path: Path, tiny_ckpt: Path, monkeypatch, capsys: py
     assert denoise_main([str(image), "-o", out]) == 1
     assert "shipped checkpoint" in capsys.readouterr().err
     assert denoise_main([]) == 2
+    assert denoise_main([str(image), "-o", out, "--checkpoint", str(tiny_ckpt), "--device", "tpu"]) == 2
+    assert "--device" in capsys.readouterr().err
     fake = write_image(tmp_path / "fake.png", photo(0))
     fake.write_bytes(b"garbage")
     assert denoise_main([str(fake), "-o", out, "--checkpoint", str(tiny_ckpt)]) == 1
