@@ -42,6 +42,7 @@ class CurvesPanel(QWidget):
         self.psnr_plot.setLabel("left", "PSNR", units="dB")
         self.psnr_plot.showGrid(x=True, y=True, alpha=0.2)
         self.psnr_legend = self.psnr_plot.addLegend(offset=(-10, -10))
+        self.loss_plot.getAxis("left").enableAutoSIPrefix(False)
         for plot in (self.loss_plot, self.psnr_plot):
             plot.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             plot.getPlotItem().setClipToView(True)
@@ -68,7 +69,7 @@ class CurvesPanel(QWidget):
         if run.run_id not in self.items:
             colour = pg.mkColor(run.colour)
             faint = pg.mkColor(run.colour)
-            faint.setAlpha(70)
+            faint.setAlpha(110)
             raw = self.loss_plot.plot(pen=pg.mkPen(faint, width=1))
             smooth = self.loss_plot.plot(pen=pg.mkPen(colour, width=2), name=run.label)
             psnr = self.psnr_plot.plot(

@@ -10,6 +10,8 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
+from denoise_gui.thread_priority import lower_current_thread_priority
+
 DenoiseFn = Callable[..., np.ndarray]
 
 
@@ -62,6 +64,7 @@ class DenoiseWorker(QObject):
     @Slot()
     def run(self) -> None:
         """Process every path, then emit sigFinished (never raises)."""
+        lower_current_thread_priority()
         try:
             model = self.model_factory()
         except Exception as exc:

@@ -14,7 +14,7 @@ PALETTE = (
     "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
     "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
 )
-SMOOTHING = 0.05  # weight of the newest loss in the exponential moving average
+SMOOTHING = 0.1  # weight of the newest loss in the (bias-corrected) exponential moving average
 
 
 @dataclass
@@ -32,6 +32,8 @@ class RunRecord:
     noisy_psnr: float = math.nan
     best_psnr: float = math.nan
     elapsed_s: float = 0.0
+    _ema: float = 0.0
+    _ema_count: int = 0
     started_at: float = field(default_factory=time.monotonic)
     checkpoint: str | None = None
     message: str = ""
@@ -64,12 +66,13 @@ class RunRecord:
             loss = ev.loss
             self.steps.append(ev.step)
             self.losses.append(loss)
-            if not math.isfinite(loss):
-                self.smoothed.append(self.smoothed[-1] if self.smoothed else loss)
-            elif self.smoothed and math.isfinite(self.smoothed[-1]):
-                self.smoothed.append((1 - SMOOTHING) * self.smoothed[-1] + SMOOTHING * loss)
+            if math.isfinite(loss):
+                self._ema = (1 - SMOOTHING) * self._ema + SMOOTHING * loss
+                self._ema_count += 1
+            if self._ema_count:
+                self.smoothed.append(self._ema / (1 - (1 - SMOOTHING) ** self._ema_count))
             else:
-                self.smoothed.append(loss)
+                self.smoothed.append(math.nan)
         self.elapsed_s = time.monotonic() - self.started_at
 
     def on_epoch(self, event: Epoch) -> None:

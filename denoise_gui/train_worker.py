@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
+from denoise_gui.thread_priority import lower_current_thread_priority
 from nnkit.denoise.config import RunConfig
 from nnkit.denoise.events import Epoch, Event, Finished, Preview, Started, Step
 
@@ -110,6 +111,7 @@ class TrainWorker(QObject):
     @Slot()
     def run(self) -> None:
         """Build the trainer, run it to the end, emit sigFinished (never raises)."""
+        lower_current_thread_priority()
         try:
             trainer = self.factory(
                 self.config, self._on_event, checkpoint_path=self.checkpoint_path, resume_from=self.resume_from

@@ -1,0 +1,104 @@
+"""Make docs/screenshot.png (Train view after two short real runs) and docs/screenshot-denoise.png
+(a noisy photo denoised in the Denoise view), on the offscreen platform.
+
+    python scripts/screenshot.py [--epochs 4] [--out docs]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import numpy as np
+from PySide6.QtCore import QEventLoop, QSettings, QTimer
+
+from denoise_gui.app import make_app
+from denoise_gui.main_window import DENOISE, TRAIN, MainWindow, shipped_checkpoint
+from denoise_gui.settings import AppSettings
+from nnkit.denoise.config import RunConfig
+
+
+def wait_for(signal: object, timeout_s: float) -> None:
+    """Run the event loop until ``signal`` fires (or the timeout)."""
+    loop = QEventLoop()
+    signal.connect(loop.quit)  # type: ignore[attr-defined]
+    QTimer.singleShot(int(timeout_s * 1000), loop.quit)
+    loop.exec()
+
+
+def settle(ms: int = 300) -> None:
+    """Let layouts and repaints happen."""
+    loop = QEventLoop()
+    QTimer.singleShot(ms, loop.quit)
+    loop.exec()
+
+
+def noisy_photo(folder: Path, sigma: float = 25.0) -> Path:
+    """A built-in validation photo with Gaussian noise, saved as PNG."""
+    from nnkit.denoise.data import builtin_photos
+    from nnkit.denoise.imageio import write_image
+
+    name, clean = builtin_photos("val")[0]
+    rng = np.random.default_rng(0)
+    noisy = np.clip(clean.astype(np.float64) + rng.normal(0, sigma, clean.shape), 0, 255).astype(np.uint8)
+    return write_image(folder / f"{Path(name).stem}_noisy.png", noisy)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Train, grab, denoise, grab."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--epochs", type=int, default=4)
+    parser.add_argument("--epoch-size", type=int, default=192)
+    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parents[1] / "docs")
+    args = parser.parse_args(argv)
+    app = make_app(sys.argv[:1])  # kept alive until the end
+    args.out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = AppSettings(QSettings(str(Path(tmp) / "settings.ini"), QSettings.Format.IniFormat))
+        shipped = shipped_checkpoint()
+        window = MainWindow(settings, runs_dir=Path(tmp) / "runs",
+                            checkpoint=shipped if shipped is not None and shipped.is_file() else None)
+        window.resize(1280, 720)
+        window.show()
+        window.tabs.setCurrentIndex(TRAIN)
+        base = RunConfig(arch="unet", width=8, epochs=args.epochs, epoch_size=args.epoch_size, crop_size=32,
+                         batch_size=16, device="cpu")
+        for config in (base, base.replace(lr=3e-3)):
+            window.train_view.form.set_config(config)
+            window.train_view.start()
+            wait_for(window.train_view.sigRunFinished, 900)
+            run = window.train_view.runs[max(window.train_view.runs)]
+            print(f"run {run.run_id}: {run.status}, best {run.best_psnr:.2f} dB, {len(run.steps)} steps", flush=True)
+        window.train_view.table.clearSelection()
+        window.train_view.form.set_config(base.replace(lr=3e-3))
+        settle()
+        window.grab().save(str(args.out / "screenshot.png"))
+        print(f"wrote {args.out / 'screenshot.png'}")
+
+        if window.checkpoint is None:
+            window.use_run_for_denoising()
+        photo = noisy_photo(Path(tmp))
+        window.tabs.setCurrentIndex(DENOISE)
+        window.open_paths([str(photo)])
+        wait_for(window.denoise_view.sigBatchFinished, 600)
+        image = window.denoise_view.items[str(photo)].original
+        if image is not None:  # zoom into the middle so the noise and its removal are visible
+            height, width = image.shape[:2]
+            window.denoise_view.compare.left_view.setRange(
+                xRange=(width * 0.3, width * 0.6), yRange=(height * 0.3, height * 0.6), padding=0
+            )
+        settle()
+        window.grab().save(str(args.out / "screenshot-denoise.png"))
+        print(f"wrote {args.out / 'screenshot-denoise.png'}")
+        window.close()
+    app.processEvents()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
