@@ -48,20 +48,20 @@ def tile_starts(length: int, tile: int, overlap: int) -> list[int]:
     return [round(i * (length - tile) / (count - 1)) for i in range(count)]
 
 
-def _ramp(n: int, dtype: torch.dtype) -> Tensor:
-    """Raised-cosine ramp of ``n`` values rising strictly from near 0 to near 1."""
+def _ramp(n: int) -> Tensor:
+    """Raised-cosine ramp of ``n`` float32 values rising strictly from near 0 to near 1."""
     t = (torch.arange(n, dtype=torch.float64) + 0.5) / n
-    return (0.5 - 0.5 * torch.cos(math.pi * t)).to(dtype)
+    return (0.5 - 0.5 * torch.cos(math.pi * t)).to(torch.float32)
 
 
-def _window_1d(start: int, size: int, length: int, fade: int, dtype: torch.dtype) -> Tensor:
+def _window_1d(start: int, size: int, length: int, fade: int) -> Tensor:
     """Blending weights of one tile along one axis: 1 inside, fading out towards neighbouring tiles."""
-    w = torch.ones(size, dtype=dtype)
+    w = torch.ones(size, dtype=torch.float32)
     fade = min(fade, size // 2)
     if fade > 0 and start > 0:
-        w[:fade] = _ramp(fade, dtype)
+        w[:fade] = _ramp(fade)
     if fade > 0 and start + size < length:
-        w[size - fade :] = _ramp(fade, dtype).flip(0)
+        w[size - fade :] = _ramp(fade).flip(0)
     return w
 
 
@@ -121,15 +121,13 @@ def denoise_tensor(
             pred = model(x.to(device=device, dtype=dtype)).detach().to("cpu", torch.float32).clamp_(0.0, 1.0)
             if pred.shape != x.shape:
                 raise ValueError(f"model output shape {tuple(pred.shape)} differs from its input {tuple(x.shape)}")
-            for (y, x0, h, w), p in zip(chunk, pred, strict=True):
-                if total == 1:
-                    out, weight = p, torch.ones(1, height, width)
-                    break
-                win = _window_1d(y, h, height, overlap, torch.float32)[:, None] * _window_1d(
-                    x0, w, width, overlap, torch.float32
-                )
-                out[:, y : y + h, x0 : x0 + w] += p * win
-                weight[:, y : y + h, x0 : x0 + w] += win
+            if total == 1:  # the whole image in one tile: exactly the untiled result, no blending
+                out = pred[0]
+            else:
+                for (y, x0, h, w), p in zip(chunk, pred, strict=True):
+                    win = _window_1d(y, h, height, overlap)[:, None] * _window_1d(x0, w, width, overlap)
+                    out[:, y : y + h, x0 : x0 + w].addcmul_(p, win)
+                    weight[:, y : y + h, x0 : x0 + w] += win
             del x, pred
             if progress is not None:
                 progress(min(first + batch, total), total)
