@@ -113,4 +113,9 @@ class TorchEngine(Engine):
         return self.optimizer.state_dict()
 
     def load_optimizer_state(self, state: Mapping[str, Any]) -> None:
-        self.optimizer.load_state_dict(dict(state))
+        # torch.optim keeps the given tensors when dtype and device already fit: copy them, never share
+        per_param = {
+            index: {k: v.detach().clone() if isinstance(v, Tensor) else v for k, v in entry.items()}
+            for index, entry in state["state"].items()
+        }
+        self.optimizer.load_state_dict({"state": per_param, "param_groups": [dict(g) for g in state["param_groups"]]})
