@@ -117,8 +117,9 @@ def test_real_layers_if_present() -> None:
     layers = pytest.importorskip("nnkit.layers")
     if not hasattr(layers, "Conv2d"):
         pytest.skip("nnkit.layers.Conv2d not there yet")
-    model = layers.Sequential(layers.Conv2d(3, 16, 3, padding=1), layers.ReLU(),
-                              layers.TransposeConv2d(16, 3, 3, padding=1))
+    model = layers.Sequential(
+        layers.Conv2d(3, 16, 3, padding=1), layers.ReLU(), layers.TransposeConv2d(16, 3, 3, padding=1)
+    )
     initialise(model, "constant_1e-3", torch.Generator())
     assert all(torch.all(p.data == 1e-3) for p in model.parameters())
     initialise(model, "he", torch.Generator().manual_seed(0))

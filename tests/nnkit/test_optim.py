@@ -28,8 +28,9 @@ def _gradients(step: int) -> list[torch.Tensor]:
     return [torch.randn(s, generator=g, dtype=torch.float64) for s in SHAPES]
 
 
-def _run(ours: list[Parameter], theirs: list[torch.Tensor], opt: Optimizer, ref: torch.optim.Optimizer,
-         steps: range) -> None:
+def _run(
+    ours: list[Parameter], theirs: list[torch.Tensor], opt: Optimizer, ref: torch.optim.Optimizer, steps: range
+) -> None:
     for step in steps:
         grads = _gradients(step)
         opt.zero_grad()
@@ -40,8 +41,13 @@ def _run(ours: list[Parameter], theirs: list[torch.Tensor], opt: Optimizer, ref:
         opt.step()
         ref.step()
         for k, (p, t) in enumerate(zip(ours, theirs, strict=True)):
-            torch.testing.assert_close(p.data, t.detach(), rtol=1e-13, atol=1e-14,
-                                       msg=lambda m, k=k, step=step: f"param {k} at step {step}: {m}")
+            torch.testing.assert_close(
+                p.data,
+                t.detach(),
+                rtol=1e-13,
+                atol=1e-14,
+                msg=lambda m, k=k, step=step: f"param {k} at step {step}: {m}",
+            )
 
 
 SGD_OPTIONS = [

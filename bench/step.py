@@ -1,0 +1,278 @@
+"""denoise-bench: one full training step of an nnkit model against its torch.nn twin, side by side.
+
+A step is forward, MSE loss, backward and an Adam update. nnkit runs its hand-written
+passes and nnkit.optim.Adam; the twin (nnkit.reference.to_torch, same weights) runs
+torch.nn + autograd + torch.optim.Adam. Both run in this one process on the same batch,
+interleaved (the order alternates each repetition) after a warm-up, so that machine
+noise hits both alike. Reported: median ms/step, the interquartile spread, images/s and
+the ratio nnkit/torch (below 1 means nnkit is faster).
+
+    denoise-bench                    # the grid: batch {10, 100, 1000} x width {32, 64}, report net + U-Net
+    denoise-bench --quick            # tiny smoke run (what the test runs)
+    denoise-bench --out bench.json   # also write the results as JSON
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from nnkit import Module
+from nnkit.loss import MSELoss
+from nnkit.optim import Adam
+
+LR = 1e-3
+
+
+@dataclass
+class Point:
+    """One benchmarked configuration and its measurements (times in ms per step)."""
+
+    arch: str
+    width: int
+    batch: int
+    size: int
+    device: str
+    reps: int
+    nnkit_ms: float
+    nnkit_q1: float
+    nnkit_q3: float
+    torch_ms: float
+    torch_q1: float
+    torch_q3: float
+    first_loss_diff: float
+    graph: bool = False
+
+    @property
+    def ratio(self) -> float:
+        return self.nnkit_ms / self.torch_ms
+
+    def row(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["ratio"] = self.ratio
+        d["nnkit_images_per_s"] = self.batch / self.nnkit_ms * 1e3
+        d["torch_images_per_s"] = self.batch / self.torch_ms * 1e3
+        return d
+
+
+def build(arch: str, width: int) -> Module:
+    """The engine's network body (nnkit.denoise.models) of ``arch`` and ``width``, He weights, seed 0."""
+    from nnkit.denoise import models
+    from nnkit.init import initialise
+
+    model = models.ARCHITECTURES[arch](width)
+    if isinstance(model, models.PadToMultiple):  # the benchmark's sides are multiples of 4: no padding to time
+        model = model.inner
+    initialise(model, "he", torch.Generator().manual_seed(0))
+    return model
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+class NnkitStep:
+    """forward, MSE, backward, Adam with nnkit."""
+
+    def __init__(self, model: Module, x: torch.Tensor, y: torch.Tensor, graph: bool) -> None:
+        self.model, self.x, self.y = model, x, y
+        self.loss = MSELoss()
+        self.opt = Adam(model.parameters(), lr=LR, capturable=graph)
+        self.graphed: Callable[[], torch.Tensor] | None = None
+        if graph:
+            from nnkit.graph import GraphedStep
+
+            self.graphed = GraphedStep(self._step, warmup=3)
+
+    def _step(self) -> torch.Tensor:
+        self.opt.zero_grad()
+        out = self.model.forward(self.x)
+        value = self.loss.forward(out, self.y)
+        self.model.backward(self.loss.backward())
+        self.opt.step()
+        return value
+
+    def __call__(self) -> torch.Tensor:
+        return self.graphed() if self.graphed is not None else self._step()
+
+
+class TorchStep:
+    """forward, MSE, backward, Adam with the torch.nn twin and autograd."""
+
+    def __init__(self, model: Module, x: torch.Tensor, y: torch.Tensor) -> None:
+        import nnkit.denoise.twin  # noqa: F401  (registers the twins of the engine's own layers)
+        from nnkit.reference import to_torch
+
+        self.twin = to_torch(model)
+        self.x, self.y = x, y
+        self.opt = torch.optim.Adam(self.twin.parameters(), lr=LR)
+
+    def __call__(self) -> torch.Tensor:
+        self.opt.zero_grad(set_to_none=True)
+        value = torch.nn.functional.mse_loss(self.twin(self.x), self.y)
+        value.backward()
+        self.opt.step()
+        return value.detach()
+
+
+def _quartiles(times: list[float]) -> tuple[float, float, float]:
+    if len(times) < 4:
+        med = statistics.median(times)
+        return min(times), med, max(times)
+    q1, med, q3 = statistics.quantiles(times, n=4)
+    return q1, med, q3
+
+
+def measure(
+    arch: str, width: int, batch: int, size: int, device: torch.device, reps: int, warmup: int, graph: bool = False
+) -> Point:
+    """Time nnkit and torch steps of one configuration, interleaved, after ``warmup`` steps of each."""
+    model = build(arch, width).to(device=device)
+    g = torch.Generator().manual_seed(1)
+    x = torch.rand(batch, 3, size, size, generator=g).to(device)
+    y = torch.rand(batch, 3, size, size, generator=g).to(device)
+    theirs = TorchStep(model, x, y)  # the twin copies the initial weights before nnkit trains
+    ours = NnkitStep(model, x, y, graph)
+    first = abs(float(ours()) - float(theirs()))
+    steps: dict[str, Callable[[], torch.Tensor]] = {"nnkit": ours, "torch": theirs}
+    for _ in range(warmup):
+        for step in steps.values():
+            step()
+    _sync(device)
+    times: dict[str, list[float]] = {"nnkit": [], "torch": []}
+    for rep in range(reps):
+        order = ["nnkit", "torch"] if rep % 2 == 0 else ["torch", "nnkit"]
+        for name in order:
+            _sync(device)
+            t0 = time.perf_counter()
+            steps[name]()
+            _sync(device)
+            times[name].append((time.perf_counter() - t0) * 1e3)
+    nq1, nmed, nq3 = _quartiles(times["nnkit"])
+    tq1, tmed, tq3 = _quartiles(times["torch"])
+    return Point(arch, width, batch, size, str(device), reps, nmed, nq1, nq3, tmed, tq1, tq3, first, graph)
+
+
+def _reps_for(batch: int, width: int, base: int) -> int:
+    """Fewer repetitions for the slow points, so the grid finishes in minutes on 2 cores."""
+    work = batch * width * width
+    if work >= 1000 * 64 * 64:
+        return max(3, base // 4)
+    if work >= 1000 * 32 * 32:
+        return max(3, base // 2)
+    return base
+
+
+def table(points: Sequence[Point]) -> str:
+    """A markdown table of the points."""
+    lines = [
+        "| device | arch | width | batch | nnkit ms/step (IQR) | torch ms/step (IQR) | nnkit img/s | torch img/s "
+        "| nnkit/torch |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for p in points:
+        dev = p.device + (" graph" if p.graph else "")
+        lines.append(
+            f"| {dev} | {p.arch} | {p.width} | {p.batch} | {p.nnkit_ms:.2f} ({p.nnkit_q1:.2f}–{p.nnkit_q3:.2f}) "
+            f"| {p.torch_ms:.2f} ({p.torch_q1:.2f}–{p.torch_q3:.2f}) | {p.batch / p.nnkit_ms * 1e3:.0f} "
+            f"| {p.batch / p.torch_ms * 1e3:.0f} | {p.ratio:.2f} |"
+        )
+    return "\n".join(lines)
+
+
+def machine() -> dict[str, Any]:
+    """What the numbers were measured on."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    info: dict[str, Any] = {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+    }
+    if torch.cuda.is_available():
+        info["gpu"] = torch.cuda.get_device_name(0)
+    return info
+
+
+def _ints(text: str) -> list[int]:
+    return [int(v) for v in text.split(",") if v]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the benchmark grid, print a markdown table, optionally write JSON."""
+    parser = argparse.ArgumentParser(prog="denoise-bench", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="tiny smoke run: batch 2, width 4, 2 repetitions")
+    parser.add_argument("--batches", type=_ints, default=[10, 100, 1000])
+    parser.add_argument("--widths", type=_ints, default=[32, 64])
+    parser.add_argument("--archs", default="report,unet", help="comma-separated: report, unet")
+    parser.add_argument("--unet", default="32:10,32:100", help="U-Net points width:batch (comma-separated)")
+    parser.add_argument("--size", type=int, default=32, help="image side (square RGB)")
+    parser.add_argument("--reps", type=int, default=20)
+    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--device", default="all", help="cpu, cuda or all (cuda only when present)")
+    parser.add_argument("--graph", action="store_true", help="on CUDA also time nnkit captured as one CUDA graph")
+    parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    parser.add_argument("--out", type=Path, help="write the results as JSON here")
+    args = parser.parse_args(argv)
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    if args.quick:
+        args.batches, args.widths, args.reps, args.warmup, args.size = [2], [4], 2, 1, 16
+        args.unet = "4:2"
+    devices = [torch.device("cpu")] if args.device in ("cpu", "all") else []
+    if args.device in ("cuda", "all") and torch.cuda.is_available():
+        devices.append(torch.device("cuda"))
+    archs = [a for a in args.archs.split(",") if a]
+    grid: list[tuple[str, int, int]] = []
+    if "report" in archs:
+        grid += [("report", w, b) for w in args.widths for b in args.batches]
+    if "unet" in archs:
+        for item in args.unet.split(","):
+            w, b = item.split(":")
+            grid.append(("unet", int(w), int(b)))
+
+    points: list[Point] = []
+    for device in devices:
+        for arch, width, batch in grid:
+            reps = _reps_for(batch, width, args.reps) if device.type == "cpu" else args.reps
+            modes = [False, True] if (args.graph and device.type == "cuda") else [False]
+            for graph in modes:
+                p = measure(arch, width, batch, args.size, device, reps, args.warmup, graph)
+                points.append(p)
+                print(
+                    f"{p.device}{' graph' if graph else ''} {arch} w{width} b{batch}: nnkit {p.nnkit_ms:.2f} ms, "
+                    f"torch {p.torch_ms:.2f} ms, ratio {p.ratio:.2f} (first-step loss diff {p.first_loss_diff:.1e})",
+                    flush=True,
+                )
+    info = machine()
+    print()
+    print(f"Machine: {info}")
+    print(table(points))
+    if args.out:
+        args.out.write_text(json.dumps({"machine": info, "points": [p.row() for p in points]}, indent=2))
+        print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,123 @@
+"""nnkit.kernels (the fast conv paths) against torch autograd in float64, over many shapes."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from nnkit.kernels import conv2d_backward, conv2d_forward, upsample_conv_backward, upsample_conv_forward
+
+D = torch.float64
+
+
+def _close(a: torch.Tensor, b: torch.Tensor, what: str) -> None:
+    torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-12, msg=lambda m: f"{what}: {m}")
+
+
+CONV_CASES = [
+    # n, c, o, h, w, k, stride, padding, dilation
+    (2, 3, 4, 8, 8, (3, 3), (1, 1), (1, 1), (1, 1)),
+    (2, 3, 4, 9, 7, (3, 3), (2, 2), (1, 1), (1, 1)),
+    (1, 2, 5, 10, 11, (3, 2), (2, 3), (0, 1), (1, 1)),
+    (3, 4, 2, 7, 9, (2, 3), (1, 2), (2, 0), (2, 1)),
+    (2, 5, 3, 6, 6, (1, 1), (1, 1), (0, 0), (1, 1)),
+    (1, 2, 2, 5, 5, (5, 5), (3, 3), (2, 2), (1, 1)),
+    (2, 3, 3, 11, 6, (3, 3), (3, 2), (0, 0), (2, 1)),
+    (1, 1, 1, 4, 4, (3, 3), (1, 1), (3, 3), (1, 1)),
+]
+
+
+@pytest.mark.parametrize("case", CONV_CASES)
+@pytest.mark.parametrize("channels_last", [False, True])
+def test_conv_matches_autograd(case: tuple, channels_last: bool) -> None:
+    n, c, o, h, w, k, stride, padding, dilation = case
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(n, c, h, w, dtype=D, generator=g)
+    if channels_last:
+        x = x.contiguous(memory_format=torch.channels_last)
+    weight = torch.randn(o, c, *k, dtype=D, generator=g)
+    bias = torch.randn(o, dtype=D, generator=g)
+    xt, wt, bt = (t.clone().requires_grad_(True) for t in (x, weight, bias))
+    ref = F.conv2d(xt, wt, bt, stride, padding, dilation)
+    y, saved = conv2d_forward(x, weight, bias, stride, padding, dilation)
+    _close(y, ref.detach(), "forward")
+    gy = torch.randn(ref.shape, dtype=D, generator=g)
+    ref.backward(gy)
+    wg, bg = torch.zeros_like(weight), torch.zeros_like(bias)
+    dx = conv2d_backward(gy, saved, weight, wg, bg, stride, dilation)
+    assert dx is not None
+    _close(dx, xt.grad, "input grad")
+    _close(wg, wt.grad, "weight grad")
+    _close(bg, bt.grad, "bias grad")
+    assert conv2d_backward(gy, saved, weight, wg, None, stride, dilation, input_grad=False) is None
+
+
+@pytest.mark.parametrize(
+    ("k", "s", "p", "h", "w"),
+    [
+        (3, 2, 1, 4, 5),
+        (3, 2, 0, 5, 4),
+        (2, 2, 0, 3, 3),
+        (3, 3, 1, 3, 4),
+        (5, 2, 2, 4, 3),
+        (1, 2, 0, 3, 3),
+        (4, 3, 2, 2, 5),
+        (3, 2, 2, 3, 3),
+        (2, 3, 1, 3, 2),
+    ],
+)
+@pytest.mark.parametrize("with_bias", [True, False])
+def test_upsample_conv_matches_autograd(k: int, s: int, p: int, h: int, w: int, with_bias: bool) -> None:
+    g = torch.Generator().manual_seed(1)
+    n, c, o = 2, 3, 4
+    x = torch.randn(n, c, h, w, dtype=D, generator=g)
+    weight = torch.randn(o, c, k, k, dtype=D, generator=g)
+    bias = torch.randn(o, dtype=D, generator=g) if with_bias else None
+    xt, wt = x.clone().requires_grad_(True), weight.clone().requires_grad_(True)
+    bt = bias.clone().requires_grad_(True) if bias is not None else None
+    ref = F.conv2d(F.interpolate(xt, scale_factor=s, mode="nearest"), wt, bt, padding=p)
+    y, saved = upsample_conv_forward(x, weight, bias, s, (p, p))
+    _close(y, ref.detach(), "forward")
+    gy = torch.randn(ref.shape, dtype=D, generator=g)
+    ref.backward(gy)
+    wg = torch.zeros_like(weight)
+    bg = torch.zeros_like(bias) if bias is not None else None
+    dx = upsample_conv_backward(gy, saved, weight, wg, bg)
+    assert dx is not None
+    _close(dx, xt.grad, "input grad")
+    _close(wg, wt.grad, "weight grad")
+    if bt is not None:
+        _close(bg, bt.grad, "bias grad")
+
+
+def test_kernels_accumulate_into_grads() -> None:
+    x = torch.randn(1, 2, 6, 6, dtype=D)
+    weight = torch.randn(3, 2, 3, 3, dtype=D)
+    wg = torch.ones_like(weight)
+    _, saved = conv2d_forward(x, weight, None, (1, 1), (1, 1), (1, 1))
+    first = torch.zeros_like(weight)
+    gy = torch.randn(1, 3, 6, 6, dtype=D)
+    conv2d_backward(gy, saved, weight, first, None, (1, 1), (1, 1))
+    conv2d_backward(gy, saved, weight, wg, None, (1, 1), (1, 1))
+    _close(wg, first + 1, "accumulated")
+
+
+def test_no_save_refuses_backward() -> None:
+    x = torch.randn(1, 2, 6, 6, dtype=D)
+    weight = torch.randn(3, 2, 3, 3, dtype=D)
+    _, saved = conv2d_forward(x, weight, None, (1, 1), (1, 1), (1, 1), save=False)
+    with pytest.raises(RuntimeError, match="save=False"):
+        conv2d_backward(torch.zeros(1, 3, 6, 6, dtype=D), saved, weight, torch.zeros_like(weight), None, (1, 1), (1, 1))
+
+
+def test_float32_close_to_torch() -> None:
+    g = torch.Generator().manual_seed(2)
+    for s, p in itertools.product([2], [1]):
+        x = torch.rand(4, 8, 8, 8, generator=g)
+        weight = torch.randn(8, 8, 3, 3, generator=g) * 0.1
+        y, _ = upsample_conv_forward(x, weight, None, s, (p, p))
+        ref = F.conv2d(F.interpolate(x, scale_factor=s, mode="nearest"), weight, padding=p)
+        torch.testing.assert_close(y, ref, rtol=1e-5, atol=1e-5)
