@@ -91,15 +91,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--device", default="auto")
     parser.add_argument("--timeout", type=float, default=300.0, help="stop the run after this many seconds")
     parser.add_argument("--denoise", type=Path, help="also denoise this photo with the run's checkpoint")
+    parser.add_argument("--switch-interval", type=float, help="override sys.setswitchinterval (s) after app set-up")
     args = parser.parse_args(argv)
 
-    app = make_app(sys.argv[:1])
+    app = make_app(sys.argv[:1])  # kept alive until the end
+    if args.switch_interval:
+        sys.setswitchinterval(args.switch_interval)
     with tempfile.TemporaryDirectory() as tmp:
         settings = AppSettings(QSettings(str(Path(tmp) / "settings.ini"), QSettings.Format.IniFormat))
         window = MainWindow(settings, runs_dir=Path(tmp) / "runs", checkpoint=None)
         window.resize(1280, 720)
         window.show()
-        app.processEvents()
+        settle = QEventLoop()  # the first layout and paint happen before the probe starts
+        QTimer.singleShot(500, settle.quit)
+        settle.exec()
         config = RunConfig(arch=args.arch, width=args.width, epochs=args.epochs, epoch_size=args.epoch_size,
                            crop_size=args.crop_size, batch_size=args.batch_size, device=args.device)
         window.train_view.form.set_config(config)
@@ -111,7 +116,8 @@ def main(argv: list[str] | None = None) -> int:
         wait_for(window.train_view.sigRunFinished, args.timeout + 60)
         result = probe.stop()
         run = window.train_view.runs[1]
-        result.update(phase="train", seconds=round(time.monotonic() - began, 1), steps=len(run.steps),
+        result.update(phase="train", switch_interval_s=sys.getswitchinterval(),
+                      seconds=round(time.monotonic() - began, 1), steps=len(run.steps),
                       status=run.status, config=config.differences())
         print(json.dumps(result), flush=True)
 
@@ -125,6 +131,7 @@ def main(argv: list[str] | None = None) -> int:
             result.update(phase="denoise", seconds=round(time.monotonic() - began, 1), photo=str(args.denoise))
             print(json.dumps(result), flush=True)
         window.close()
+    app.processEvents()
     return 0
 
 

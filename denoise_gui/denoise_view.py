@@ -153,7 +153,6 @@ class DenoiseView(QWidget):
         self.model_factory = factory
         self.model_name = name
         self.model_label.setText(f"Model: {name}" if factory is not None else "Model: none loaded")
-        self.model_label.setToolTip(name)
 
     # -- adding and running ------------------------------------------------------------------
     def add_paths(self, paths: Iterable[str | Path]) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Callable
 from pathlib import Path
@@ -35,6 +36,27 @@ def shipped_checkpoint() -> Path | None:
     return Path(SHIPPED_CHECKPOINT)
 
 
+def preload_engine() -> None:
+    """Import the engine on the GUI thread at start-up: a first import on a worker thread would hold
+    the import locks (and the GIL, in stretches) that the GUI thread may need while it paints."""
+    import importlib
+
+    for name in ("nnkit.denoise.trainer", "nnkit.denoise.inference", "nnkit.denoise.imageio", "nnkit.denoise.data"):
+        with contextlib.suppress(ImportError):
+            importlib.import_module(name)
+
+
+def inference_model(checkpoint: Any, build: Callable[[Any], Any]) -> Any:
+    """The checkpoint's model on the best device ('auto'), float32, ready to denoise (worker thread)."""
+    import torch
+
+    from nnkit.denoise.inference import resolve_device
+
+    model = build(checkpoint)
+    model.to(device=resolve_device("auto"), dtype=torch.float32)
+    return model
+
+
 class MainWindow(QMainWindow):
     """The app window. Everything injectable for tests: settings, runs folder, checkpoint, engine."""
 
@@ -50,6 +72,7 @@ class MainWindow(QMainWindow):
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
+        preload_engine()
         self.setWindowTitle("denoise-gui: Noise2Noise on nnkit")
         self.setObjectName("denoiseMainWindow")
         self.setAcceptDrops(True)
@@ -178,7 +201,8 @@ class MainWindow(QMainWindow):
         best = getattr(checkpoint, "best_psnr", math.nan)
         best_text = f", {best:.2f} dB" if isinstance(best, float) and math.isfinite(best) else ""
         name = f"{path.name} ({config.arch} {config.width}, epoch {checkpoint.epoch}{best_text})"
-        self.denoise_view.set_model(name, lambda: model_from_checkpoint(checkpoint))
+        self.denoise_view.model_label.setToolTip(f"{path}\ndenoises on {describe_device('auto')}")
+        self.denoise_view.set_model(name, lambda: inference_model(checkpoint, model_from_checkpoint))
         self.status.set_checkpoint(name, str(path))
         if into_form:
             self.train_view.set_resume_checkpoint(checkpoint, str(path))

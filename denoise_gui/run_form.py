@@ -114,7 +114,7 @@ class RunForm(QWidget):
             editor.addItems(list(choices))
             editor.currentTextChanged.connect(self._changed)
         elif name == "lr":
-            editor = LogValueEdit(1e-6, 10.0, default, self)
+            editor = LogValueEdit(1e-6, 100.0, default, self)
             editor.sigValueChanged.connect(self._changed)
         elif name == "eps":
             editor = LogSpinBox(1e-12, 1.0, self)

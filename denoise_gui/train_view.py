@@ -217,7 +217,8 @@ class TrainView(QWidget):
         path = Path(path)
         if self.job is not None:
             self.job.worker.request_save(path)
-            self.show_message(f"Saving a checkpoint to {path} at the next step…")
+            when = "when the run resumes" if self.job.paused else "after the current step"
+            self.show_message(f"Saving a checkpoint to {path} {when}…")
             return True
         run = self.selected_run() or self.last_run_with_checkpoint()
         if run is None or not run.checkpoint or not Path(run.checkpoint).exists():
@@ -333,11 +334,7 @@ class TrainView(QWidget):
         elif event.reason == "stopped":
             self.show_message(f"Run {run.run_id} stopped after {took}: {best}{saved}")
         elif event.reason == "diverged":
-            self.show_message(
-                f"Run {run.run_id} diverged: {event.message} The last good weights are kept{saved}. "
-                "Try a smaller learning rate.",
-                "error",
-            )
+            self.show_message(f"Run {run.run_id} diverged: {event.message}{saved}", "error")
         else:
             self.show_message(f"Run {run.run_id} failed: {event.message}", "error")
         self.progress.finish(f"Run {run.run_id}: {event.reason} after {took}, {best}")

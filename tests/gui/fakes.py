@@ -12,6 +12,8 @@ import numpy as np
 from nnkit.denoise.config import RunConfig
 from nnkit.denoise.events import Epoch, Finished, Preview, Started, Step
 
+DIVERGED = "loss became inf at step 3: lower the learning rate; the model keeps the last good weights"
+
 
 class FakeTrainer:
     """Steps every ``step_s`` seconds; honours stop/pause; diverges when lr >= 1."""
@@ -56,7 +58,7 @@ class FakeTrainer:
                 loss = float("inf") if cfg.lr >= 1 and step > 2 else 0.1 / step
                 self.on_event(Step(step, epoch, loss, 100.0))
                 if loss == float("inf"):
-                    return self._finish("diverged", "the loss became inf at step 3.", epoch, step, best)
+                    return self._finish("diverged", DIVERGED, epoch, step, best)
             psnr = 20.0 + epoch
             best = psnr
             self.on_event(Epoch(epoch, 0.01, psnr, time.monotonic() - t0, 1.0))

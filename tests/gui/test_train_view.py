@@ -94,3 +94,38 @@ def test_form_is_locked_while_running(qtbot: Any, tmp_path: Path) -> None:
     with qtbot.waitSignal(view.sigRunFinished, timeout=10_000):
         view.stop()
     assert view.form.isEnabled() and view.runs[1].status == "stopped"
+
+
+def test_save_while_running_is_done_by_the_worker(qtbot: Any, tmp_path: Path) -> None:
+    view = make_view(qtbot, tmp_path, epochs=50)
+    assert view.start()
+    qtbot.waitUntil(lambda: len(view.runs[1].steps) > 0, timeout=5000)
+    target = tmp_path / "live.safetensors"
+    assert view.job is not None
+    with qtbot.waitSignal(view.job.worker.sigSaved, timeout=5000):
+        view.save_checkpoint(target)
+    assert target.read_bytes() == b"fake" and "saved" in view.message.text()
+    with qtbot.waitSignal(view.sigRunFinished, timeout=10_000):
+        view.stop()
+
+
+def test_a_loaded_checkpoint_can_be_resumed(qtbot: Any, tmp_path: Path) -> None:
+    seen: list[Any] = []
+
+    def factory(config: RunConfig, on_event: Any, **kwargs: Any) -> FakeTrainer:
+        seen.append(kwargs["resume_from"])
+        return FakeTrainer(config, on_event, **kwargs)
+
+    view = TrainView(tmp_path / "runs", RunConfig(epochs=1), trainer_factory=factory)
+    qtbot.addWidget(view)
+    checkpoint = type("Ckpt", (), {"config": RunConfig(arch="report", width=4, epochs=3), "epoch": 2})()
+    view.set_resume_checkpoint(checkpoint, "/somewhere/ckpt.safetensors")
+    assert view.form.config() == checkpoint.config
+    assert view.resume_check.isEnabled() and "epoch 2" in view.resume_check.text()
+    view.resume_check.setChecked(True)
+    with qtbot.waitSignal(view.sigRunFinished, timeout=10_000):
+        view.start()
+    view.resume_check.setChecked(False)
+    with qtbot.waitSignal(view.sigRunFinished, timeout=10_000):
+        view.start()
+    assert seen == [checkpoint, None]

@@ -91,3 +91,15 @@ def test_closing_mid_run_stops_the_worker_quickly(qtbot: Any, make_window: Calla
     assert took < 1.5, f"closing took {took:.2f} s"
     leftovers = [p for p in (view.runs_dir).glob("*") if p.suffix != ".safetensors"]
     assert leftovers == []  # no half-written file
+
+
+def test_a_diverging_run_says_so_and_the_app_stays_usable(qtbot: Any, make_window: Callable[..., MainWindow]) -> None:
+    window = make_window()
+    view = window.train_view
+    with qtbot.waitSignal(view.sigRunFinished, timeout=60_000) as finished:
+        start(window, arch="unet", epochs=1, optimizer="sgd", lr=100.0, momentum=0.9)
+    run = finished.args[0]
+    assert run.status == "diverged", run.message
+    assert "diverged" in view.message.text() and "learning rate" in view.message.text()
+    assert "d62728" in view.message.styleSheet()
+    assert view.start_button.isEnabled() and view.form.isEnabled()
