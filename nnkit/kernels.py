@@ -111,6 +111,11 @@ def col2im(
     return dx
 
 
+def _column_sums(m: Tensor) -> Tensor:
+    """Sum over the rows of a (M, K) matrix as one matrix-vector product (faster than sum(0) on CPU)."""
+    return m.t().mv(m.new_ones(m.shape[0]))
+
+
 def _nhwc(t: Tensor) -> Tensor:
     return t.permute(0, 2, 3, 1)
 
@@ -169,7 +174,7 @@ def conv2d_backward(
     dw = saved.cols.t().mm(g)  # (kh·kw·C, O)
     weight_grad.add_(dw.view(kh, kw, -1, out_ch).permute(3, 2, 0, 1))
     if bias_grad is not None:
-        bias_grad.add_(g.sum(0))
+        bias_grad.add_(_column_sums(g))
     if not input_grad:
         return None
     dcols = g.mm(weight.permute(0, 2, 3, 1).reshape(out_ch, -1))  # (N·Ho·Wo, kh·kw·C)
@@ -210,16 +215,22 @@ def _phases(size_in: int, k: int, s: int, p: int) -> _Phases:
 _TAP_MATRICES: dict[tuple[object, ...], Tensor] = {}
 
 
-def _tap_matrix(ph: _Phases, k: int, like: Tensor) -> Tensor:
-    """M[r, a, i] = 1 where kernel index i of phase r lands on window tap a (cached per device/dtype)."""
-    key = (ph.s, ph.window, ph.taps, k, like.device, like.dtype)
+def _tap_matrix(rows: _Phases, columns: _Phases, like: Tensor) -> Tensor:
+    """0/1 matrix ((a, b, ry, rx), (i, j)): kernel tap (i, j) of phase (ry, rx) lands on window tap (a, b).
+
+    Cached per geometry, device and dtype (built once, before any CUDA-graph capture).
+    """
+    kh, kw = len(rows.taps[0]), len(columns.taps[0])
+    key = (rows, columns, like.device, like.dtype)
     m = _TAP_MATRICES.get(key)
     if m is None:
-        m = torch.zeros(ph.s, ph.window, k, dtype=like.dtype)
-        for r, taps in enumerate(ph.taps):
-            for i, a in enumerate(taps):
-                m[r, a, i] = 1.0
-        m = m.to(like.device)
+        m = torch.zeros(rows.window, columns.window, rows.s, columns.s, kh, kw, dtype=like.dtype)
+        for ry, row_taps in enumerate(rows.taps):
+            for rx, col_taps in enumerate(columns.taps):
+                for i, a in enumerate(row_taps):
+                    for j, b in enumerate(col_taps):
+                        m[a, b, ry, rx, i, j] = 1.0
+        m = m.reshape(-1, kh * kw).to(like.device)
         _TAP_MATRICES[key] = m
     return m
 
@@ -235,10 +246,23 @@ class SubPixelSaved:
     out_size: tuple[int, int]
 
 
-def _effective_weight(weight: Tensor, my: Tensor, mx: Tensor) -> Tensor:
-    """(O, C, k, k) -> (K'·K'·C, s·s·O): each phase's kernel on the low-resolution input."""
-    w_eff = torch.einsum("yai,xbj,ocij->abcyxo", my, mx, weight)
-    return w_eff.reshape(-1, my.shape[0] * mx.shape[0] * weight.shape[0])
+def _effective_weight(weight: Tensor, taps: Tensor, window: tuple[int, int], s: int) -> Tensor:
+    """(O, C, kh, kw) -> (K'h·K'w·C, s·s·O): each phase's kernel on the low-resolution input."""
+    out_ch, in_ch, kh, kw = weight.shape
+    w_eff = taps.mm(weight.reshape(out_ch * in_ch, kh * kw).t())  # (K'h·K'w·s·s, O·C)
+    w_eff = w_eff.view(window[0], window[1], s, s, out_ch, in_ch).permute(0, 1, 5, 2, 3, 4)
+    return w_eff.reshape(window[0] * window[1] * in_ch, s * s * out_ch)
+
+
+def _effective_weight_backward(
+    dw_eff: Tensor, taps: Tensor, window: tuple[int, int], s: int, kernel: tuple[int, int]
+) -> Tensor:
+    """Adjoint of _effective_weight: dL/dW_eff (K'h·K'w·C, s·s·O) -> dL/dW (O, C, kh, kw)."""
+    in_ch = dw_eff.shape[0] // (window[0] * window[1])
+    out_ch = dw_eff.shape[1] // (s * s)
+    d = dw_eff.view(window[0], window[1], in_ch, s, s, out_ch).permute(0, 1, 3, 4, 5, 2)
+    dw = taps.t().mm(d.reshape(-1, out_ch * in_ch))  # (kh·kw, O·C)
+    return dw.t().view(out_ch, in_ch, kernel[0], kernel[1])
 
 
 def upsample_conv_forward(
@@ -254,10 +278,11 @@ def upsample_conv_forward(
     xh = _nhwc(x)
     n, h, w, c = xh.shape
     rows, columns = _phases(h, kh, scale, padding[0]), _phases(w, kw, scale, padding[1])
-    my, mx = _tap_matrix(rows, kh, weight), _tap_matrix(columns, kw, weight)
+    taps = _tap_matrix(rows, columns, weight)
+    window = (rows.window, columns.window)
     pads = (*rows.pads, *columns.pads)
-    cols, _, _ = im2col(xh, (rows.window, columns.window), (1, 1), (1, 1), pads, (rows.grid, columns.grid))
-    w_eff = _effective_weight(weight, my, mx)
+    cols, _, _ = im2col(xh, window, (1, 1), (1, 1), pads, (rows.grid, columns.grid))
+    w_eff = _effective_weight(weight, taps, window, scale)
     z = torch.addmm(bias.repeat(scale * scale), cols, w_eff) if bias is not None else cols.mm(w_eff)
     z6 = z.view(n, rows.grid, columns.grid, scale, scale, out_ch)
     ho = h * scale + 2 * padding[0] - kh + 1
@@ -295,15 +320,15 @@ def upsample_conv_backward(
             b, nb = columns.shifts[rx], columns.counts[rx]
             dz[:, a : a + na, b : b + nb, ry, rx].copy_(g[:, ry::s, rx::s])
     dzf = dz.view(-1, s * s * out_ch)
-    my, mx = _tap_matrix(rows, kh, weight), _tap_matrix(columns, kw, weight)
-    dw_eff = saved.cols.t().mm(dzf).view(rows.window, columns.window, -1, s, s, out_ch)
-    weight_grad.add_(torch.einsum("yai,xbj,abcyxo->ocij", my, mx, dw_eff))
+    taps = _tap_matrix(rows, columns, weight)
+    window = (rows.window, columns.window)
+    dw_eff = saved.cols.t().mm(dzf)
+    weight_grad.add_(_effective_weight_backward(dw_eff, taps, window, s, (kh, kw)))
     if bias_grad is not None:
-        bias_grad.add_(dzf.sum(0).view(s * s, out_ch).sum(0))
+        bias_grad.add_(_column_sums(dzf).view(s * s, out_ch).sum(0))
     if not input_grad:
         return None
-    dcols = dzf.mm(_effective_weight(weight, my, mx).t())
+    dcols = dzf.mm(_effective_weight(weight, taps, window, s).t())
     pads = (*rows.pads, *columns.pads)
-    window = (rows.window, columns.window)
     dx = col2im(dcols, saved.in_shape, window, (1, 1), (1, 1), pads, (rows.grid, columns.grid))
     return _nchw(dx)

@@ -1,13 +1,18 @@
-"""Conv2d: unfold + one matrix product over the whole batch; backward by matmul and fold."""
+"""Conv2d: im2col + one matrix product over the whole batch; backward by matmul and an exact col2im.
+
+The arithmetic lives in nnkit.kernels (channels-last im2col through as_strided, fused bias,
+col2im as shifted slice additions): the fast paths, tested against torch autograd.
+"""
 
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import torch
 from torch import Tensor
-from torch.nn.functional import fold, unfold
 
+from nnkit.kernels import conv2d_backward, conv2d_forward
 from nnkit.layers._checks import expect_grad, expect_image, pair
 from nnkit.module import Module, Parameter, ShapeError
 
@@ -56,8 +61,7 @@ class Conv2d(Module):
 
         self.weight = Parameter(uniform(out_channels, in_channels, kh, kw))
         self.bias: Parameter | None = Parameter(uniform(out_channels)) if bias else None
-        self._cols: Tensor | None = None
-        self._in_size: tuple[int, int] = (0, 0)
+        self._cols: Any = None  # what the kernel kept for backward (ConvSaved / SubPixelSaved)
         self._out_shape: tuple[int, ...] = ()
 
     # -- forward and backward --------------------------------------------------------
@@ -68,39 +72,34 @@ class Conv2d(Module):
 
     def backward(self, grad_output: Tensor) -> Tensor:
         """Add dL/dweight, dL/dbias into .grad and return dL/dx."""
+        saved = self._saved_for_backward(grad_output)
+        bias_grad = self.bias.grad if self.bias is not None else None
+        dx = conv2d_backward(
+            grad_output, saved, self.weight.data, self.weight.grad, bias_grad, self.stride, self.dilation
+        )
+        assert dx is not None
+        return dx
+
+    def _saved_for_backward(self, grad_output: Tensor) -> Any:
         if self._cols is None:
             raise self._no_forward_error()
         expect_grad(self._short_name(), grad_output, self._out_shape)
-        n, out, ho, wo = self._out_shape
-        cols = self._cols
-        g = grad_output.reshape(n, out, ho * wo)  # (N, out, L)
-        w = self.weight.data.view(out, -1)  # (out, in*kh*kw)
-        # one batched matmul (N, out, L) @ (N, L, in*kh*kw), then the sum over the batch
-        self.weight.grad.view(out, -1).add_(torch.matmul(g, cols.transpose(1, 2)).sum(dim=0))
-        if self.bias is not None:
-            self.bias.grad.add_(g.sum(dim=(0, 2)))
-        grad_cols = torch.matmul(w.t(), g)  # (N, in*kh*kw, L)
-        return fold(
-            grad_cols,
-            output_size=self._in_size,
-            kernel_size=self.kernel_size,
-            dilation=self.dilation,
-            padding=self.padding,
-            stride=self.stride,
-        )
+        if self._cols.cols is None:
+            raise RuntimeError(
+                f"{self._short_name()}.backward(): the forward pass ran in eval mode and kept nothing; "
+                "call model.train() before a forward pass that needs a backward"
+            )
+        return self._cols
 
     def _convolve(self, x: Tensor) -> Tensor:
-        """The maths of forward, without input checks (shared with TransposeConv2d)."""
-        n, _, h, w_in = x.shape
-        cols = unfold(x, self.kernel_size, dilation=self.dilation, padding=self.padding, stride=self.stride)
-        ho, wo = self._conv_output_size(h, w_in)
-        out = torch.matmul(self.weight.data.view(self.out_channels, -1), cols)  # (N, out, L), one batched matmul
-        if self.bias is not None:
-            out = out.add_(self.bias.data.view(1, -1, 1))
-        self._cols = cols
-        self._in_size = (h, w_in)
-        self._out_shape = (n, self.out_channels, ho, wo)
-        return out.view(n, self.out_channels, ho, wo)
+        """The maths of forward, without input checks."""
+        bias = self.bias.data if self.bias is not None else None
+        y, saved = conv2d_forward(
+            x, self.weight.data, bias, self.stride, self.padding, self.dilation, save=self.training
+        )
+        self._cols = saved
+        self._out_shape = tuple(y.shape)
+        return y
 
     # -- shapes ----------------------------------------------------------------------
     def output_size(self, h: int, w: int) -> tuple[int, int]:

@@ -1,12 +1,17 @@
-"""TransposeConv2d as in the report: nearest upsampling, then a Conv2d (stride 1)."""
+"""TransposeConv2d as in the report: nearest upsampling, then a Conv2d (stride 1).
+
+Computed as one sub-pixel convolution of the low-resolution input (nnkit.kernels): the
+same numbers as upsampling then convolving, with 2.25x fewer multiply-adds for k=3, s=2.
+"""
 
 from __future__ import annotations
 
 import torch
 from torch import Tensor
 
+from nnkit.kernels import upsample_conv_backward, upsample_conv_forward
 from nnkit.layers.conv import Conv2d
-from nnkit.layers.upsample import check_scale, upsample_nearest, upsample_nearest_backward
+from nnkit.layers.upsample import check_scale
 
 
 class TransposeConv2d(Conv2d):
@@ -33,10 +38,19 @@ class TransposeConv2d(Conv2d):
     def forward(self, x: Tensor) -> Tensor:
         """Upsample x (N, in, H, W) by s, then convolve -> (N, out, Ho, Wo)."""
         self._check_input(x)
-        return self._convolve(upsample_nearest(x, self.scale_factor))
+        bias = self.bias.data if self.bias is not None else None
+        y, saved = upsample_conv_forward(x, self.weight.data, bias, self.scale_factor, self.padding, save=self.training)
+        self._cols = saved
+        self._out_shape = tuple(y.shape)
+        return y
 
     def backward(self, grad_output: Tensor) -> Tensor:
-        return upsample_nearest_backward(super().backward(grad_output), self.scale_factor)
+        """Add dL/dweight, dL/dbias into .grad and return dL/dx (of the low-resolution input)."""
+        saved = self._saved_for_backward(grad_output)
+        bias_grad = self.bias.grad if self.bias is not None else None
+        dx = upsample_conv_backward(grad_output, saved, self.weight.data, self.weight.grad, bias_grad)
+        assert dx is not None
+        return dx
 
     def _conv_input_size(self, h: int, w: int) -> tuple[int, int]:
         return h * self.scale_factor, w * self.scale_factor
