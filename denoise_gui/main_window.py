@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QMainWindow, QTabWidget, QWidget
+from PySide6.QtWidgets import QFileDialog, QLineEdit, QMainWindow, QTabWidget, QWidget
 
 from denoise_gui.denoise_view import DenoiseView
 from denoise_gui.denoise_worker import DenoiseFn
@@ -90,6 +90,8 @@ class MainWindow(QMainWindow):
         self.status = StatusBar(self)
         self.setStatusBar(self.status)
         self._make_actions()
+        for editor in self.findChildren(QLineEdit):  # text fields (spin boxes too) would take dropped paths
+            editor.setAcceptDrops(False)
 
         self.train_view.sigStatus.connect(self.status.show_message)
         self.denoise_view.sigStatus.connect(self.status.show_message)

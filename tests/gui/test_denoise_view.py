@@ -116,3 +116,12 @@ def test_folders_expand_to_their_images(tmp_path: Path, photo: Path) -> None:
     photo.with_name("photo_denoised.png").write_bytes(photo.read_bytes())
     assert expand_paths([tmp_path]) == [str(photo)]
     assert default_output_path(photo) == photo.with_name("photo_denoised-2.png")
+
+
+def test_drops_reach_the_window_from_any_field(make_window: Callable[..., MainWindow]) -> None:
+    from PySide6.QtWidgets import QLineEdit
+
+    window = make_window()
+    editors = window.findChildren(QLineEdit)
+    assert editors and not any(editor.acceptDrops() for editor in editors)
+    assert window.acceptDrops()
