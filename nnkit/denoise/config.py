@@ -53,8 +53,8 @@ class RunConfig:
     eps: float = field(default=1e-8, metadata=_meta("Adam epsilon"))
     weight_decay: float = field(default=0.0, metadata=_meta("L2 weight decay"))
     batch_size: int = field(default=16, metadata=_meta("images per step"))
-    epochs: int = field(default=5, metadata=_meta("number of epochs"))
-    epoch_size: int = field(default=2000, metadata=_meta("training crops per epoch (built-in and folder data)"))
+    epochs: int = field(default=10, metadata=_meta("number of epochs"))
+    epoch_size: int = field(default=1000, metadata=_meta("training crops per epoch (built-in and folder data)"))
     crop_size: int = field(default=32, metadata=_meta("side of the square training crops, in pixels"))
     noise: str = field(default="gaussian", metadata=_meta("noise model", choices=NOISES))
     noise_level: float = field(
