@@ -21,6 +21,19 @@ class _RunItems:
     label: str
 
 
+class IntegerAxis(pg.AxisItem):
+    """An axis with ticks on whole numbers only (epochs)."""
+
+    def tickSpacing(self, minVal: float, maxVal: float, size: float) -> list[tuple[float, float]]:
+        """pyqtgraph's spacings, none finer than 1."""
+        spacings = [(max(spacing, 1.0), offset) for spacing, offset in super().tickSpacing(minVal, maxVal, size)]
+        unique: list[tuple[float, float]] = []
+        for item in spacings:
+            if item not in unique:
+                unique.append(item)
+        return unique
+
+
 def _finite(values: list[float]) -> np.ndarray:
     array = np.asarray(values, dtype=float)
     array[~np.isfinite(array)] = np.nan
@@ -37,7 +50,9 @@ class CurvesPanel(QWidget):
         self.loss_plot.setLabel("left", "loss")
         self.loss_plot.showGrid(x=True, y=True, alpha=0.2)
         self.loss_legend = self.loss_plot.addLegend(offset=(-10, 10))
-        self.psnr_plot = pg.PlotWidget(self, title="Validation PSNR (dashed: noisy input)")
+        self.psnr_plot = pg.PlotWidget(
+            self, title="Validation PSNR (dashed: noisy input)", axisItems={"bottom": IntegerAxis("bottom")}
+        )
         self.psnr_plot.setLabel("bottom", "epoch")
         self.psnr_plot.setLabel("left", "PSNR", units="dB")
         self.psnr_plot.showGrid(x=True, y=True, alpha=0.2)

@@ -99,6 +99,7 @@ class MainWindow(QMainWindow):
         self.train_view.sigRunningChanged.connect(self._running_changed)
         self.train_view.sigConfigStarted.connect(self.settings.set_last_config)
         self.train_view.sigRunFinished.connect(self._run_finished)
+        self.train_view.sigDevice.connect(lambda device: self.status.set_device(describe_device(device)))
         self.tabs.currentChanged.connect(self._view_changed)
         self._form_changed(self.train_view.form.try_config()[0])
 

@@ -40,6 +40,7 @@ class TrainView(QWidget):
     sigRunningChanged = Signal(bool)
     sigRunFinished = Signal(object)
     sigConfigStarted = Signal(object)  # RunConfig of a run just started (to remember it)
+    sigDevice = Signal(str)  # the device the running trainer actually uses
 
     def __init__(
         self,
@@ -283,6 +284,7 @@ class TrainView(QWidget):
         self.current.on_started(event)
         self.progress.on_started(event)
         self.grid.set_noisy_psnr(event.noisy_psnr)
+        self.sigDevice.emit(event.device)
         self.curves.update_run(self.current)
         self.table.update_run(self.current)
         self.show_message(

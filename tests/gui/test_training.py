@@ -103,3 +103,22 @@ def test_a_diverging_run_says_so_and_the_app_stays_usable(qtbot: Any, make_windo
     assert "diverged" in view.message.text() and "learning rate" in view.message.text()
     assert "d62728" in view.message.styleSheet()
     assert view.start_button.isEnabled() and view.form.isEnabled()
+
+
+def test_resume_from_a_run_checkpoint(qtbot: Any, make_window: Callable[..., MainWindow]) -> None:
+    window = make_window()
+    view = window.train_view
+    with qtbot.waitSignal(view.sigRunFinished, timeout=60_000) as finished:
+        start(window, epochs=1)
+    first = finished.args[0]
+    assert window.load_checkpoint(first.checkpoint)
+    assert window.status.device_label.text() == "Device: CPU"
+    assert view.form.config() == first.config and view.resume_check.isEnabled()
+    view.form.set_value("epochs", 2)
+    view.resume_check.setChecked(True)
+    with qtbot.waitSignal(view.sigRunFinished, timeout=60_000) as finished:
+        assert view.start()
+    second = finished.args[0]
+    assert second.status == "done", second.message
+    assert second.steps[0] == first.steps[-1] + 1  # continued, not restarted
+    assert second.epochs[-1] == 2
