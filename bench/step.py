@@ -135,7 +135,15 @@ def _quartiles(times: list[float]) -> tuple[float, float, float]:
 
 
 def measure(
-    arch: str, width: int, batch: int, size: int, device: torch.device, reps: int, warmup: int, graph: bool = False
+    arch: str,
+    width: int,
+    batch: int,
+    size: int,
+    device: torch.device,
+    reps: int,
+    warmup: int,
+    graph: bool = False,
+    clock: Callable[[], float] = time.perf_counter,
 ) -> Point:
     """Time nnkit and torch steps of one configuration, interleaved, after ``warmup`` steps of each."""
     model = build(arch, width).to(device=device)
@@ -155,10 +163,10 @@ def measure(
         order = ["nnkit", "torch"] if rep % 2 == 0 else ["torch", "nnkit"]
         for name in order:
             _sync(device)
-            t0 = time.perf_counter()
+            t0 = clock()
             steps[name]()
             _sync(device)
-            times[name].append((time.perf_counter() - t0) * 1e3)
+            times[name].append((clock() - t0) * 1e3)
     nq1, nmed, nq3 = _quartiles(times["nnkit"])
     tq1, tmed, tq3 = _quartiles(times["torch"])
     return Point(arch, width, batch, size, str(device), reps, nmed, nq1, nq3, tmed, tq1, tq3, first, graph)
@@ -231,6 +239,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--device", default="all", help="cpu, cuda or all (cuda only when present)")
     parser.add_argument("--graph", action="store_true", help="on CUDA also time nnkit captured as one CUDA graph")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    parser.add_argument(
+        "--clock",
+        choices=["wall", "cpu"],
+        default="wall",
+        help="wall: elapsed time; cpu: CPU time of this process (steadier on a machine shared with other jobs)",
+    )
     parser.add_argument("--out", type=Path, help="write the results as JSON here")
     args = parser.parse_args(argv)
 
@@ -257,7 +271,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             reps = _reps_for(batch, width, args.reps) if device.type == "cpu" else args.reps
             modes = [False, True] if (args.graph and device.type == "cuda") else [False]
             for graph in modes:
-                p = measure(arch, width, batch, args.size, device, reps, args.warmup, graph)
+                clock = time.process_time if (args.clock == "cpu" and device.type == "cpu") else time.perf_counter
+                p = measure(arch, width, batch, args.size, device, reps, args.warmup, graph, clock)
                 points.append(p)
                 print(
                     f"{p.device}{' graph' if graph else ''} {arch} w{width} b{batch}: nnkit {p.nnkit_ms:.2f} ms, "
@@ -265,6 +280,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     flush=True,
                 )
     info = machine()
+    info["clock"] = args.clock
     print()
     print(f"Machine: {info}")
     print(table(points))
