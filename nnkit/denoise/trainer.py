@@ -270,6 +270,13 @@ class Trainer:
         log.warning("training diverged: %s", what)
         return self._finish("diverged", f"{what}: {hint}; the model keeps the last good weights", with_optimizer=False)
 
+    @property
+    def _preview_index(self) -> Tensor:
+        """PREVIEW_COUNT validation crops spread evenly over the set (so every validation photo shows)."""
+        assert self.data is not None
+        n = int(self.data.val_noisy.shape[0])
+        return torch.linspace(0, n - 1, min(PREVIEW_COUNT, n)).round().long()
+
     def _validate(self, epoch: int, train_loss: float, elapsed: float, eta: float) -> None:
         assert self.data is not None and self.engine is not None
         noisy, clean = self.data.val_noisy, self.data.val_clean
@@ -281,8 +288,7 @@ class Trainer:
             if best is not None:
                 self.save_checkpoint(best, with_optimizer=False)
         self._emit(Epoch(epoch, train_loss, val_psnr, elapsed, eta))
-        k = min(PREVIEW_COUNT, noisy.shape[0])
-        crops = [_centre_crop(t[:k], PREVIEW_SIDE) for t in (noisy, denoised, clean)]
+        crops = [_centre_crop(t[self._preview_index], PREVIEW_SIDE) for t in (noisy, denoised, clean)]
         self._emit(
             Preview(
                 epoch,

@@ -227,3 +227,14 @@ def test_torch_engine_trains_and_syncs_the_model() -> None:
     assert trainer.engine is not None
     for name, value in trainer.engine.model_state().items():
         assert torch.equal(trainer.model.state_dict()[name], value)
+
+
+def test_engines_agree_on_validation_psnr_float32() -> None:
+    """The issue's float32 check, small: after 5 epochs both engines' validation PSNR agree within 0.05 dB."""
+    config = CFG.replace(arch="unet", epochs=5, epoch_size=48)
+    nn_events, _ = collect(config)
+    torch_events, _ = collect(config.replace(engine="torch"))
+    a = [e.val_psnr for e in nn_events if isinstance(e, Epoch)]
+    b = [e.val_psnr for e in torch_events if isinstance(e, Epoch)]
+    assert len(a) == 6 and a[-1] > a[0]
+    assert abs(a[-1] - b[-1]) < 0.05, (a, b)
