@@ -35,7 +35,10 @@ class StallProbe:
 
     def __init__(self) -> None:
         self.gaps_ms: list[float] = []
-        self.big: list[tuple[float, float]] = []  # (seconds since start, gap ms) of gaps over 50 ms
+        # (seconds since start, gap ms, GUI-thread CPU ms in the gap) of gaps over 50 ms: a gap with
+        # little CPU is waiting (for the GIL or a core), one with much CPU is GUI work of our own
+        self.big: list[tuple[float, float, float]] = []
+        self.cpu_at_tick = time.thread_time()
         self.since_start = QElapsedTimer()
         self.clock = QElapsedTimer()
         self.timer = QTimer()
@@ -48,6 +51,7 @@ class StallProbe:
         self.big.clear()
         self.since_start.start()
         self.clock.start()
+        self.cpu_at_tick = time.thread_time()
         self.timer.start()
 
     def stop(self) -> dict[str, Any]:
@@ -60,15 +64,17 @@ class StallProbe:
             "p99_gap_ms": round(gaps[min(len(gaps) - 1, int(0.99 * len(gaps)))], 1),
             "median_gap_ms": round(gaps[len(gaps) // 2], 1),
             "gaps_over_100ms": sum(g > 100 for g in gaps),
-            "gaps_over_50ms_at_s": self.big[:20],
+            "gaps_over_50ms_s_ms_cpums": self.big[:20],
         }
 
     def _tick(self) -> None:
         gap = self.clock.nsecsElapsed() / 1e6
+        cpu = (time.thread_time() - self.cpu_at_tick) * 1000
         self.gaps_ms.append(gap)
         if gap > 50:
-            self.big.append((round(self.since_start.elapsed() / 1000, 2), round(gap, 1)))
+            self.big.append((round(self.since_start.elapsed() / 1000, 2), round(gap, 1), round(cpu, 1)))
         self.clock.restart()
+        self.cpu_at_tick = time.thread_time()
 
 
 def wait_for(signal: object, timeout_s: float) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -97,6 +98,7 @@ class DenoiseView(QWidget):
         self.items: dict[str, DenoiseItem] = {}
         self.queue: list[str] = []
         self.job: DenoiseJob | None = None
+        self._ending: list[DenoiseJob] = []  # finished jobs whose threads are still winding down
 
         self.open_button = QPushButton("Open images…", self)
         self.open_button.setToolTip("Open photos to denoise (Ctrl+O); or drop files or folders anywhere")
@@ -209,10 +211,17 @@ class DenoiseView(QWidget):
     def shutdown(self, timeout_ms: int = 3000) -> bool:
         """Cancel and wait for the worker thread; True when none is left running."""
         self.queue.clear()
-        if self.job is None:
-            return True
-        self.job.cancel()
-        return self.job.wait(timeout_ms)
+        if self.job is not None:
+            self.job.cancel()
+        return all(j.wait(timeout_ms) for j in [*([self.job] if self.job else []), *self._ending])
+
+    def _prune_ended(self) -> None:
+        self._ending = [j for j in self._ending if not j.qthread.isFinished()]
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """Closed on its own (tests, embedding): never leave a denoising thread behind."""
+        self.shutdown(5000)
+        super().closeEvent(event)
 
     # -- worker signals ----------------------------------------------------------------------
     def _on_item_started(self, path: str) -> None:
@@ -245,8 +254,9 @@ class DenoiseView(QWidget):
     def _on_finished(self, cancelled: bool) -> None:
         job = self.job
         if job is not None:
-            job.wait(5000)
-            job.deleteLater()
+            self._ending.append(job)  # its thread is quitting: never wait for it on the GUI thread
+            job.qthread.finished.connect(self._prune_ended)  # queued to the GUI thread
+            job.release()
         self.job = None
         for item in self.items.values():
             if item.status in ("queued", "working") and item.path not in self.queue:

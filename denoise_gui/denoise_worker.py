@@ -125,3 +125,10 @@ class DenoiseJob(QObject):
     def wait(self, timeout_ms: int) -> bool:
         """Block until the thread ended, at most ``timeout_ms``."""
         return bool(self.qthread.wait(timeout_ms))
+
+    def release(self) -> None:
+        """Delete this job once its thread has ended, without blocking the GUI thread."""
+        if self.qthread.isFinished():
+            self.deleteLater()
+        else:
+            self.qthread.finished.connect(self.deleteLater)

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
@@ -55,6 +56,7 @@ class TrainView(QWidget):
         self.trainer_factory = trainer_factory
         self.runs: dict[int, RunRecord] = {}
         self.job: TrainJob | None = None
+        self._ending: list[TrainJob] = []  # finished jobs whose threads are still winding down
         self.current: RunRecord | None = None
         self.resume_checkpoint: Any = None
         self._next_id = 1
@@ -111,8 +113,16 @@ class TrainView(QWidget):
         right_layout.addWidget(self.progress)
         right_layout.addWidget(self.message)
         right_layout.addWidget(right_split, 1)
+        left = QWidget(self)
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(scroll, 1)
+        form_layout = self.form.layout()
+        if form_layout is not None:  # the reason a value is invalid stays in sight, below the scrolling form
+            form_layout.removeWidget(self.form.error_label)
+        left_layout.addWidget(self.form.error_label)
         split = QSplitter(Qt.Orientation.Horizontal, self)
-        split.addWidget(scroll)
+        split.addWidget(left)
         split.addWidget(right)
         split.setStretchFactor(1, 1)
         split.setSizes([360, 920])
@@ -244,11 +254,17 @@ class TrainView(QWidget):
     def shutdown(self, timeout_ms: int = 3000) -> bool:
         """Stop a run and wait for its thread; True when no thread is left running."""
         job = self.job
-        if job is None:
-            return True
-        job.stop()
-        done = job.wait(timeout_ms)
-        return done
+        if job is not None:
+            job.stop()
+        return all(j.wait(timeout_ms) for j in [*([job] if job else []), *self._ending])
+
+    def _prune_ended(self) -> None:
+        self._ending = [j for j in self._ending if not j.qthread.isFinished()]
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """Closed on its own (tests, embedding): never leave a training thread behind."""
+        self.shutdown(5000)
+        super().closeEvent(event)
 
     # -- runs --------------------------------------------------------------------------------
     def selected_run(self) -> RunRecord | None:
@@ -320,8 +336,9 @@ class TrainView(QWidget):
     def _on_finished(self, event: Finished) -> None:
         run, job = self.current, self.job
         if job is not None:
-            job.wait(5000)
-            job.deleteLater()
+            self._ending.append(job)  # its thread is quitting: never wait for it on the GUI thread
+            job.qthread.finished.connect(self._prune_ended)  # queued to the GUI thread
+            job.release()
         self.job = None
         if run is None:
             return

@@ -205,3 +205,10 @@ class TrainJob(QObject):
     def wait(self, timeout_ms: int) -> bool:
         """Block until the worker thread ended, at most ``timeout_ms``; True if it did."""
         return bool(self.qthread.wait(timeout_ms))
+
+    def release(self) -> None:
+        """Delete this job once its thread has ended, without blocking the GUI thread."""
+        if self.qthread.isFinished():
+            self.deleteLater()
+        else:
+            self.qthread.finished.connect(self.deleteLater)

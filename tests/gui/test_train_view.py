@@ -104,7 +104,8 @@ def test_save_while_running_is_done_by_the_worker(qtbot: Any, tmp_path: Path) ->
     assert view.job is not None
     with qtbot.waitSignal(view.job.worker.sigSaved, timeout=5000):
         view.save_checkpoint(target)
-    assert target.read_bytes() == b"fake" and "saved" in view.message.text()
+    assert target.read_bytes() == b"fake"
+    qtbot.waitUntil(lambda: "saved" in view.message.text(), timeout=5000)
     with qtbot.waitSignal(view.sigRunFinished, timeout=10_000):
         view.stop()
 
