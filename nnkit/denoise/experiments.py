@@ -14,8 +14,9 @@ Tables 1, 3 and 4 use Adam, lr 1e-3, batch 16. The PSNR is the trainer's validat
 the last epoch (24 fixed 96×96 crops of the held-out photos, fixed noise).
 
 Sizes (``Sizes``): the full mode trains width 32, 5 epochs of 2000 crops per run, 19 runs
-(about 190 000 crop passes; 10-30 minutes on 2 CPU cores, a minute or two on a GPU);
-``--quick`` trains width 4, 1 epoch of 200 crops per run, for CI (well under a minute).
+(190 000 crop passes in all). Measured: about 15 minutes on a 2-core CPU shared with other
+work (one torch thread, 25-95 s a run); 8-10 s a run when the machine was quiet.
+``--quick`` trains width 4, 1 epoch of 200 crops per run, for CI (5-10 s in all).
 
 ``REPORT_NUMBERS`` holds the report's own numbers where they are known. They are not
 available to this project, so every entry is None and the tables print "—" in the report
