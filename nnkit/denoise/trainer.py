@@ -163,6 +163,10 @@ class Trainer:
         """Train until done, stopped, diverged or failed; returns (and emits) the Finished event."""
         try:
             finished = self._run()
+        except KeyboardInterrupt:
+            # a hard interrupt (e.g. a second Ctrl-C): save what there is, then let it go on up
+            self._finish("stopped", f"interrupted at step {self.step}", with_optimizer=True)
+            raise
         except Exception as exc:
             log.exception("training failed")
             finished = self._finish("error", f"training failed: {type(exc).__name__}: {exc}", with_optimizer=True)

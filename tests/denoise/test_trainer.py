@@ -238,3 +238,14 @@ def test_engines_agree_on_validation_psnr_float32() -> None:
     b = [e.val_psnr for e in torch_events if isinstance(e, Epoch)]
     assert len(a) == 6 and a[-1] > a[0]
     assert abs(a[-1] - b[-1]) < 0.05, (a, b)
+
+
+def test_hard_interrupt_saves_then_propagates(tmp_path: Path) -> None:
+    def interrupt(event: Event) -> None:
+        if isinstance(event, Step) and event.step == 2:
+            raise KeyboardInterrupt
+
+    trainer = Trainer(CFG, interrupt, checkpoint_path=tmp_path / "int")
+    with pytest.raises(KeyboardInterrupt):
+        trainer.run()
+    assert load_checkpoint(tmp_path / "int.safetensors").step == 2
