@@ -27,6 +27,23 @@ import torch
 from torch import Tensor
 
 Pads = tuple[int, int, int, int]  # top, bottom, left, right
+Workspace = dict[str, Tensor]  # a layer's reusable scratch tensors, by role
+
+
+def _scratch(ws: Workspace | None, key: str, shape: tuple[int, ...], like: Tensor) -> tuple[Tensor, bool]:
+    """A tensor of ``shape`` for temporary use: the layer's cached one when it fits, else a new one (True).
+
+    Reusing scratch memory between steps avoids re-faulting fresh pages of the large
+    im2col matrices, which costs as much as the copies themselves on some machines.
+    """
+    if ws is not None:
+        buf = ws.get(key)
+        if buf is not None and buf.shape == shape and buf.dtype == like.dtype and buf.device == like.device:
+            return buf, False
+    buf = like.new_empty(shape)
+    if ws is not None:
+        ws[key] = buf
+    return buf, True
 
 
 def _ceil_div(a: int, b: int) -> int:
@@ -40,8 +57,13 @@ def im2col(
     dilation: tuple[int, int],
     pads: Pads,
     out_size: tuple[int, int] | None = None,
+    ws: Workspace | None = None,
 ) -> tuple[Tensor, int, int]:
-    """Channels-last x (N, H, W, C) -> cols (N·Ho·Wo, kh·kw·C) ordered (kh, kw, C), and Ho, Wo."""
+    """Channels-last x (N, H, W, C) -> cols (N·Ho·Wo, kh·kw·C) ordered (kh, kw, C), and Ho, Wo.
+
+    With a workspace ``ws`` the padded input and cols live in reused scratch tensors (cols is
+    then overwritten by the next call with the same ``ws``).
+    """
     n, h, w, c = x.shape
     (kh, kw), (sh, sw), (dh, dw) = kernel, stride, dilation
     pt, pb, pl, pr = pads
@@ -51,14 +73,19 @@ def im2col(
     else:
         ho, wo = out_size
     if pt or pb or pl or pr:
-        xp = x.new_empty(n, hp, wp, c)
-        _zero_border(xp, pads)
+        xp, fresh = _scratch(ws, "padded", (n, hp, wp, c), x)
+        if fresh:
+            _zero_border(xp, pads)  # the interior is overwritten below, the border stays zero
         xp[:, pt : pt + h, pl : pl + w].copy_(x)
     else:
         xp = x.contiguous()
     s_n, s_h, s_w, s_c = xp.stride()
     view = xp.as_strided((n, ho, wo, kh, kw, c), (s_n, s_h * sh, s_w * sw, s_h * dh, s_w * dw, s_c))
-    return view.reshape(n * ho * wo, kh * kw * c), ho, wo
+    if ws is None:
+        return view.reshape(n * ho * wo, kh * kw * c), ho, wo
+    cols, _ = _scratch(ws, "cols", (n, ho, wo, kh, kw, c), x)
+    cols.copy_(view)
+    return cols.view(n * ho * wo, kh * kw * c), ho, wo
 
 
 def _zero_border(xp: Tensor, pads: Pads) -> None:
@@ -111,9 +138,12 @@ def col2im(
     return dx
 
 
-def _column_sums(m: Tensor) -> Tensor:
+def _column_sums(m: Tensor, ws: Workspace | None = None) -> Tensor:
     """Sum over the rows of a (M, K) matrix as one matrix-vector product (faster than sum(0) on CPU)."""
-    return m.t().mv(m.new_ones(m.shape[0]))
+    ones, fresh = _scratch(ws, "ones", (m.shape[0],), m)
+    if fresh:
+        ones.fill_(1.0)
+    return m.t().mv(ones)
 
 
 def _nhwc(t: Tensor) -> Tensor:
@@ -143,12 +173,17 @@ def conv2d_forward(
     padding: tuple[int, int],
     dilation: tuple[int, int],
     save: bool = True,
+    ws: Workspace | None = None,
 ) -> tuple[Tensor, ConvSaved]:
-    """x (N, C, H, W) -> (N, O, Ho, Wo) channels-last view; the im2col matrix kept for backward if ``save``."""
+    """x (N, C, H, W) -> (N, O, Ho, Wo) channels-last view; the im2col matrix kept for backward if ``save``.
+
+    ``ws``: the layer's scratch tensors, reused between training steps (not for ``save=False``,
+    so that inference holds no im2col matrix between calls).
+    """
     out_ch, _, kh, kw = weight.shape
     xh = _nhwc(x)
     pads = (padding[0], padding[0], padding[1], padding[1])
-    cols, ho, wo = im2col(xh, (kh, kw), stride, dilation, pads)
+    cols, ho, wo = im2col(xh, (kh, kw), stride, dilation, pads, ws=ws if save else None)
     wmat = weight.permute(2, 3, 1, 0).reshape(-1, out_ch)
     y = torch.addmm(bias, cols, wmat) if bias is not None else cols.mm(wmat)
     n, h, w, c = xh.shape
@@ -165,6 +200,7 @@ def conv2d_backward(
     stride: tuple[int, int],
     dilation: tuple[int, int],
     input_grad: bool = True,
+    ws: Workspace | None = None,
 ) -> Tensor | None:
     """Add dL/dW (and dL/db) into the grads; return dL/dx (N, C, H, W) channels-last, or None."""
     if saved.cols is None:
@@ -174,10 +210,11 @@ def conv2d_backward(
     dw = saved.cols.t().mm(g)  # (kh·kw·C, O)
     weight_grad.add_(dw.view(kh, kw, -1, out_ch).permute(3, 2, 0, 1))
     if bias_grad is not None:
-        bias_grad.add_(_column_sums(g))
+        bias_grad.add_(_column_sums(g, ws))
     if not input_grad:
         return None
-    dcols = g.mm(weight.permute(0, 2, 3, 1).reshape(out_ch, -1))  # (N·Ho·Wo, kh·kw·C)
+    dcols, _ = _scratch(ws, "dcols", tuple(saved.cols.shape), g)
+    torch.mm(g, weight.permute(0, 2, 3, 1).reshape(out_ch, -1), out=dcols)  # (N·Ho·Wo, kh·kw·C)
     dx = col2im(dcols, saved.in_shape, (kh, kw), stride, dilation, saved.pads, saved.out_size)
     return _nchw(dx)
 
@@ -272,6 +309,7 @@ def upsample_conv_forward(
     scale: int,
     padding: tuple[int, int],
     save: bool = True,
+    ws: Workspace | None = None,
 ) -> tuple[Tensor, SubPixelSaved]:
     """Nearest upsampling by ``scale`` then conv (stride 1), as one sub-pixel convolution of x (N, C, H, W)."""
     out_ch, _, kh, kw = weight.shape
@@ -281,9 +319,14 @@ def upsample_conv_forward(
     taps = _tap_matrix(rows, columns, weight)
     window = (rows.window, columns.window)
     pads = (*rows.pads, *columns.pads)
-    cols, _, _ = im2col(xh, window, (1, 1), (1, 1), pads, (rows.grid, columns.grid))
+    scratch = ws if save else None
+    cols, _, _ = im2col(xh, window, (1, 1), (1, 1), pads, (rows.grid, columns.grid), ws=scratch)
     w_eff = _effective_weight(weight, taps, window, scale)
-    z = torch.addmm(bias.repeat(scale * scale), cols, w_eff) if bias is not None else cols.mm(w_eff)
+    z, _ = _scratch(scratch, "z", (cols.shape[0], w_eff.shape[1]), cols)
+    if bias is not None:
+        torch.addmm(bias.repeat(scale * scale), cols, w_eff, out=z)
+    else:
+        torch.mm(cols, w_eff, out=z)
     z6 = z.view(n, rows.grid, columns.grid, scale, scale, out_ch)
     ho = h * scale + 2 * padding[0] - kh + 1
     wo = w * scale + 2 * padding[1] - kw + 1
@@ -304,6 +347,7 @@ def upsample_conv_backward(
     weight_grad: Tensor,
     bias_grad: Tensor | None,
     input_grad: bool = True,
+    ws: Workspace | None = None,
 ) -> Tensor | None:
     """Add dL/dW (and dL/db) into the grads; return dL/dx (N, C, H, W) channels-last, or None."""
     if saved.cols is None:
@@ -313,7 +357,8 @@ def upsample_conv_backward(
     s = rows.s
     n = saved.in_shape[0]
     g = _nhwc(grad_output)
-    dz = g.new_zeros(n, rows.grid, columns.grid, s, s, out_ch)
+    dz, _ = _scratch(ws, "dz", (n, rows.grid, columns.grid, s, s, out_ch), g)
+    dz.zero_()
     for ry in range(s):
         a, na = rows.shifts[ry], rows.counts[ry]
         for rx in range(s):
@@ -325,10 +370,11 @@ def upsample_conv_backward(
     dw_eff = saved.cols.t().mm(dzf)
     weight_grad.add_(_effective_weight_backward(dw_eff, taps, window, s, (kh, kw)))
     if bias_grad is not None:
-        bias_grad.add_(_column_sums(dzf).view(s * s, out_ch).sum(0))
+        bias_grad.add_(_column_sums(dzf, ws).view(s * s, out_ch).sum(0))
     if not input_grad:
         return None
-    dcols = dzf.mm(_effective_weight(weight, taps, window, s).t())
+    dcols, _ = _scratch(ws, "dcols", tuple(saved.cols.shape), g)
+    torch.mm(dzf, _effective_weight(weight, taps, window, s).t(), out=dcols)
     pads = (*rows.pads, *columns.pads)
     dx = col2im(dcols, saved.in_shape, window, (1, 1), (1, 1), pads, (rows.grid, columns.grid))
     return _nchw(dx)

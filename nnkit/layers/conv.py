@@ -62,6 +62,7 @@ class Conv2d(Module):
         self.weight = Parameter(uniform(out_channels, in_channels, kh, kw))
         self.bias: Parameter | None = Parameter(uniform(out_channels)) if bias else None
         self._cols: Any = None  # what the kernel kept for backward (ConvSaved / SubPixelSaved)
+        self._ws: dict[str, Tensor] = {}  # scratch tensors reused between training steps (nnkit.kernels)
         self._out_shape: tuple[int, ...] = ()
 
     # -- forward and backward --------------------------------------------------------
@@ -75,7 +76,7 @@ class Conv2d(Module):
         saved = self._saved_for_backward(grad_output)
         bias_grad = self.bias.grad if self.bias is not None else None
         dx = conv2d_backward(
-            grad_output, saved, self.weight.data, self.weight.grad, bias_grad, self.stride, self.dilation
+            grad_output, saved, self.weight.data, self.weight.grad, bias_grad, self.stride, self.dilation, ws=self._ws
         )
         assert dx is not None
         return dx
@@ -95,7 +96,7 @@ class Conv2d(Module):
         """The maths of forward, without input checks."""
         bias = self.bias.data if self.bias is not None else None
         y, saved = conv2d_forward(
-            x, self.weight.data, bias, self.stride, self.padding, self.dilation, save=self.training
+            x, self.weight.data, bias, self.stride, self.padding, self.dilation, save=self.training, ws=self._ws
         )
         self._cols = saved
         self._out_shape = tuple(y.shape)
@@ -135,6 +136,7 @@ class Conv2d(Module):
 
     def _moved(self, device: torch.device | str | None, dtype: torch.dtype | None) -> None:
         self._cols = None
+        self._ws.clear()
 
     def _short_name(self) -> str:
         k = self.kernel_size[0] if self.kernel_size[0] == self.kernel_size[1] else self.kernel_size

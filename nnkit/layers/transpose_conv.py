@@ -39,7 +39,9 @@ class TransposeConv2d(Conv2d):
         """Upsample x (N, in, H, W) by s, then convolve -> (N, out, Ho, Wo)."""
         self._check_input(x)
         bias = self.bias.data if self.bias is not None else None
-        y, saved = upsample_conv_forward(x, self.weight.data, bias, self.scale_factor, self.padding, save=self.training)
+        y, saved = upsample_conv_forward(
+            x, self.weight.data, bias, self.scale_factor, self.padding, save=self.training, ws=self._ws
+        )
         self._cols = saved
         self._out_shape = tuple(y.shape)
         return y
@@ -48,7 +50,7 @@ class TransposeConv2d(Conv2d):
         """Add dL/dweight, dL/dbias into .grad and return dL/dx (of the low-resolution input)."""
         saved = self._saved_for_backward(grad_output)
         bias_grad = self.bias.grad if self.bias is not None else None
-        dx = upsample_conv_backward(grad_output, saved, self.weight.data, self.weight.grad, bias_grad)
+        dx = upsample_conv_backward(grad_output, saved, self.weight.data, self.weight.grad, bias_grad, ws=self._ws)
         assert dx is not None
         return dx
 

@@ -121,3 +121,34 @@ def test_float32_close_to_torch() -> None:
         y, _ = upsample_conv_forward(x, weight, None, s, (p, p))
         ref = F.conv2d(F.interpolate(x, scale_factor=s, mode="nearest"), weight, padding=p)
         torch.testing.assert_close(y, ref, rtol=1e-5, atol=1e-5)
+
+
+def test_workspace_reuse_gives_the_same_numbers() -> None:
+    """Scratch tensors reused across steps (padded border, cols, dcols, dz) change nothing."""
+    g = torch.Generator().manual_seed(5)
+    weight = torch.randn(4, 3, 3, 3, dtype=D, generator=g)
+    bias = torch.randn(4, dtype=D, generator=g)
+    ws: dict[str, torch.Tensor] = {}
+    ws_up: dict[str, torch.Tensor] = {}
+    for _ in range(3):
+        x = torch.randn(2, 3, 7, 6, dtype=D, generator=g)
+        y0, s0 = conv2d_forward(x, weight, bias, (2, 2), (1, 1), (1, 1))
+        y1, s1 = conv2d_forward(x, weight, bias, (2, 2), (1, 1), (1, 1), ws=ws)
+        assert torch.equal(y0, y1)
+        gy = torch.randn(y0.shape, dtype=D, generator=g)
+        w0, w1 = torch.zeros_like(weight), torch.zeros_like(weight)
+        dx0 = conv2d_backward(gy, s0, weight, w0, None, (2, 2), (1, 1))
+        dx1 = conv2d_backward(gy, s1, weight, w1, None, (2, 2), (1, 1), ws=ws)
+        assert dx0 is not None and dx1 is not None
+        assert torch.equal(dx0, dx1) and torch.equal(w0, w1)
+
+        u0, t0 = upsample_conv_forward(x, weight, bias, 2, (1, 1))
+        u1, t1 = upsample_conv_forward(x, weight, bias, 2, (1, 1), ws=ws_up)
+        assert torch.equal(u0, u1)
+        gu = torch.randn(u0.shape, dtype=D, generator=g)
+        b0, b1 = torch.zeros_like(bias), torch.zeros_like(bias)
+        e0 = upsample_conv_backward(gu, t0, weight, w0, b0)
+        e1 = upsample_conv_backward(gu, t1, weight, w1, b1, ws=ws_up)
+        assert e0 is not None and e1 is not None
+        assert torch.equal(e0, e1) and torch.equal(w0, w1) and torch.equal(b0, b1)
+    assert {"padded", "cols", "dcols"} <= set(ws) and {"z", "dz"} <= set(ws_up)
