@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 from collections.abc import Sequence
 
 import pyqtgraph as pg
 from PySide6.QtWidgets import QApplication
 
-from denoise_gui.main_window import MainWindow
+from denoise_gui.main_window import USE_DEFAULT, MainWindow
 from denoise_gui.settings import APPLICATION, ORGANISATION
 
 SWITCH_INTERVAL_S = 0.001
@@ -28,15 +29,29 @@ def make_app(argv: Sequence[str] | None = None) -> QApplication:
     return app
 
 
+def parse_args(argv: Sequence[str]) -> argparse.Namespace:
+    """Our options; Qt's own (-platform, -style, ...) are left to Qt."""
+    parser = argparse.ArgumentParser(
+        prog="denoise-gui",
+        description="Tune and train Noise2Noise denoisers on nnkit, watch them learn, and denoise photos.",
+    )
+    parser.add_argument("photos", nargs="*", help="photos or folders to denoise right away")
+    parser.add_argument("--checkpoint", help="checkpoint to denoise with (default: the last one, else the shipped one)")
+    args, _qt_args = parser.parse_known_args(list(argv))
+    return args
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the app until its window closes; returns the exit status."""
-    args = list(sys.argv if argv is None else argv)
-    app = make_app(args)
-    window = MainWindow()
+    full = list(sys.argv if argv is None else argv)
+    if {"-h", "--help"} & set(full[1:]):
+        parse_args(full[1:])  # prints the help and exits, no window needed
+    app = make_app(full)
+    args = parse_args(app.arguments()[1:])  # Qt has taken out its own options
+    window = MainWindow(checkpoint=args.checkpoint or USE_DEFAULT)
     window.show()
-    files = [a for a in args[1:] if not a.startswith("-")]
-    if files:
-        window.open_paths(files)
+    if args.photos:
+        window.open_paths(args.photos)
     status = int(app.exec())
     # closeEvent asked the workers to stop and waited a few seconds; never exit under a running thread
     window.train_view.shutdown(60_000)

@@ -57,3 +57,11 @@ def test_app_closes_mid_run_and_the_process_exits(tmp_path: Path) -> None:
     assert (tmp_path / "config" / "nnkit" / "denoise-gui.conf").exists()  # settings written on close
     runs = list((tmp_path / "data").rglob("run-001.safetensors"))
     assert len(runs) == 1 and not list((tmp_path / "data").rglob("*.tmp"))
+
+
+def test_command_line_options() -> None:
+    from denoise_gui.app import parse_args
+
+    args = parse_args(["a.png", "folder", "--checkpoint", "c.safetensors"])
+    assert args.photos == ["a.png", "folder"] and args.checkpoint == "c.safetensors"
+    assert parse_args([]).photos == []
