@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import fields
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Signal
@@ -56,6 +57,20 @@ FLOAT_SPECS = {  # name: (minimum, maximum, decimals, step); ranges are loose: R
     "noise_level": (0.0, 100000.0, 1, 1.0),
 }
 ERROR_STYLE = "border: 1px solid #d62728;"
+COURSE_FILES = ("train_data.pkl", "val_data.pkl")
+
+
+def check_data_path(config: RunConfig) -> None:
+    """ConfigError when the folder or course data the config names is not on disk."""
+    if config.data == "builtin":
+        return
+    folder = Path(config.data_path).expanduser()
+    if not folder.is_dir():
+        raise ConfigError("data_path", f"no folder at {config.data_path!r}")
+    if config.data == "course":
+        missing = [name for name in COURSE_FILES if not (folder / name).is_file()]
+        if missing:
+            raise ConfigError("data_path", f"{config.data_path!r} has no {' or '.join(missing)}")
 
 
 class RunForm(QWidget):
@@ -202,8 +217,11 @@ class RunForm(QWidget):
         return {f.name: self._read(f.name) for f in fields(RunConfig)}
 
     def config(self) -> RunConfig:
-        """The RunConfig shown; raises ConfigError naming the field if a value is invalid."""
-        return RunConfig(**self.values())
+        """The RunConfig shown; raises ConfigError naming the field if a value is invalid
+        (including a data folder that is not there, checked here rather than half-way into a run)."""
+        config = RunConfig(**self.values())
+        check_data_path(config)
+        return config
 
     def try_config(self) -> tuple[RunConfig | None, str]:
         """(config, '') when valid, else (None, the reason)."""

@@ -73,3 +73,17 @@ def test_learning_rate_steps_on_a_log_scale(form: RunForm) -> None:
     assert form.config().lr == pytest.approx(1e-2)
     form.editors["lr"].slider.setValue(-40)  # type: ignore[attr-defined]
     assert form.config().lr == pytest.approx(1e-4)
+
+
+def test_data_folders_must_exist(form: RunForm, tmp_path: Any) -> None:
+    form.set_value("data", "folder")
+    form.set_value("data_path", str(tmp_path / "absent"))
+    assert not form.is_valid() and "no folder" in form.error_label.text()
+    form.set_value("data_path", str(tmp_path))
+    assert form.is_valid()
+    form.set_value("data", "course")
+    assert not form.is_valid() and "train_data.pkl" in form.error_label.text()
+    for name in ("train_data.pkl", "val_data.pkl"):
+        (tmp_path / name).write_bytes(b"")
+    form.set_value("data_path", str(tmp_path))
+    assert form.is_valid()
