@@ -78,6 +78,7 @@ class Trainer:
         self.step = 0  # optimiser steps done, over all epochs
         self.best_psnr = float("nan")
         self._resume_optimizer: dict | None = None
+        self._same_batches = True  # resuming with the batches of the checkpoint's run: skip those done
         if resume_from is not None:
             self._restore(resume_from)
         self.engine: Engine | None = None
@@ -99,6 +100,8 @@ class Trainer:
         except (KeyError, ValueError) as exc:
             raise CheckpointError(ckpt.path or "checkpoint", f"weights do not fit the model: {exc}") from None
         self.epoch, self.step, self.best_psnr = ckpt.epoch, ckpt.step, ckpt.best_psnr
+        batches = ("data", "data_path", "epoch_size", "batch_size", "crop_size", "seed")
+        self._same_batches = all(getattr(old, f) == getattr(new, f) for f in batches)
         same_optimizer = (old.optimizer, old.engine) == (new.optimizer, new.engine)
         self._resume_optimizer = ckpt.optimizer_state if same_optimizer else None
 
@@ -226,7 +229,8 @@ class Trainer:
         step_time = None
         first_epoch = self.epoch + 1
         for epoch in range(first_epoch, cfg.epochs + 1):
-            done_in_epoch = self.step - (epoch - 1) * steps_per_epoch  # > 0 when resuming mid-epoch
+            # > 0 when resuming mid-epoch: skip the batches already trained on (same data and batches only)
+            done_in_epoch = self.step - (epoch - 1) * steps_per_epoch if self._same_batches else 0
             losses: list[float] = []
             for index, (x, y) in enumerate(data.epoch_batches(epoch, cfg.batch_size)):
                 if index < done_in_epoch:
@@ -257,6 +261,10 @@ class Trainer:
             self._validate(epoch, train_loss, elapsed, eta)
         if self._stop.is_set():
             return self._finish("stopped", self._stopped_message(), with_optimizer=True)
+        if first_epoch > cfg.epochs:
+            return self._finish(
+                "done", f"nothing to train: {self.epoch} epochs done already (epochs={cfg.epochs})", with_optimizer=True
+            )
         return self._finish(
             "done", f"trained {cfg.epochs} epochs, best validation PSNR {self.best_psnr:.2f} dB", with_optimizer=True
         )

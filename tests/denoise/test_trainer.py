@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import threading
 import time
@@ -198,6 +199,9 @@ def test_resume_continues_the_same_curve(tmp_path: Path) -> None:
     assert losses(first) + losses(rest) == losses(whole)
     psnrs = [e.val_psnr for e in whole if isinstance(e, Epoch)]
     assert [e.val_psnr for e in rest if isinstance(e, Epoch)] == psnrs[2:]
+    finished_ckpt = dataclasses.replace(load_checkpoint(tmp_path / "a.safetensors"), epoch=3, step=3 * STEPS)
+    again = Trainer(config, resume_from=finished_ckpt).run()
+    assert again.reason == "done" and "nothing to train" in again.message
 
 
 def test_resume_after_a_stop_mid_epoch(tmp_path: Path) -> None:
