@@ -99,6 +99,7 @@ class MainWindow(QMainWindow):
         self.train_view.sigRunningChanged.connect(self._running_changed)
         self.train_view.sigConfigStarted.connect(self.settings.set_last_config)
         self.train_view.sigRunFinished.connect(self._run_finished)
+        self.train_view.use_button.clicked.connect(self.use_run_for_denoising)
         self.train_view.sigDevice.connect(lambda device: self.status.set_device(describe_device(device)))
         self.tabs.currentChanged.connect(self._view_changed)
         self._form_changed(self.train_view.form.try_config()[0])
@@ -237,7 +238,10 @@ class MainWindow(QMainWindow):
         if run is None or not run.checkpoint:
             self.status.show_message("No run with a checkpoint yet")
             return False
-        return self.load_checkpoint(run.checkpoint, into_form=False)
+        if not self.load_checkpoint(run.checkpoint, into_form=False):
+            return False
+        self.tabs.setCurrentIndex(DENOISE)
+        return True
 
     # -- reacting ----------------------------------------------------------------------------
     def _form_changed(self, config: RunConfig | None) -> None:

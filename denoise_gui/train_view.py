@@ -76,6 +76,8 @@ class TrainView(QWidget):
         self.stop_button.setToolTip("Stop the run; its checkpoint is still saved (Ctrl+. or Esc)")
         self.save_button = QPushButton("Save checkpoint…", self)
         self.save_button.setToolTip("Save the current or selected run's weights (Ctrl+Shift+S)")
+        self.use_button = QPushButton("Denoise with it", self)
+        self.use_button.setToolTip("Use the selected (or last) run's checkpoint in the Denoise view (Ctrl+U)")
         self.resume_check = QCheckBox("Resume from loaded checkpoint", self)
         self.resume_check.setEnabled(False)
         self.resume_check.setToolTip("Load a checkpoint (Ctrl+L) to continue its training")
@@ -87,6 +89,7 @@ class TrainView(QWidget):
             buttons.addWidget(button)
         buttons.addWidget(self.resume_check)
         buttons.addStretch(1)
+        buttons.addWidget(self.use_button)
         buttons.addWidget(self.save_button)
 
         self.progress = ProgressPanel(self)
@@ -151,6 +154,7 @@ class TrainView(QWidget):
         self.pause_button.setText("Resume" if running and self.job is not None and self.job.paused else "Pause")
         self.form.setEnabled(not running)
         self.resume_check.setEnabled(not running and self.resume_checkpoint is not None)
+        self.use_button.setEnabled(self.last_run_with_checkpoint() is not None)
 
     def _form_changed(self, config: RunConfig | None) -> None:
         self._update_buttons()

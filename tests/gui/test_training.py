@@ -39,6 +39,10 @@ def test_short_run_updates_everything_and_a_second_run_overlays(
     assert len(view.grid.captions()) >= 1 and all(c.endswith("dB") for c in view.grid.captions())
     assert Path(run.checkpoint).is_file()
     assert "dB" in view.table.cell_text(0, 3)
+    assert view.use_button.isEnabled()
+    view.use_button.click()  # the run's checkpoint now denoises
+    assert window.checkpoint_path == run.checkpoint and window.tabs.currentIndex() == 1
+    window.tabs.setCurrentIndex(0)
 
     with qtbot.waitSignal(view.sigRunFinished, timeout=60_000):
         start(window, epochs=1, lr=3e-3)
