@@ -21,6 +21,8 @@ low-resolution input and one matrix product, with the same numbers as upsample +
 
 from __future__ import annotations
 
+import math
+import threading
 from dataclasses import dataclass
 
 import torch
@@ -30,12 +32,47 @@ Pads = tuple[int, int, int, int]  # top, bottom, left, right
 Workspace = dict[str, Tensor]  # a layer's reusable scratch tensors, by role
 
 
-def _scratch(ws: Workspace | None, key: str, shape: tuple[int, ...], like: Tensor) -> tuple[Tensor, bool]:
+class SharedScratch(threading.local):
+    """Scratch memory shared by every layer of one thread for forwards that keep nothing (eval mode).
+
+    One flat buffer per role, grown to the largest request; each request gets a view of its
+    start, so its contents are arbitrary (callers treat it as fresh). ``release()`` frees it.
+    """
+
+    def __init__(self) -> None:
+        self.buffers: dict[tuple[str, torch.device, torch.dtype], Tensor] = {}
+
+    def get(self, key: str, shape: tuple[int, ...], like: Tensor) -> Tensor:
+        numel = math.prod(shape)
+        slot = (key, like.device, like.dtype)
+        buf = self.buffers.get(slot)
+        if buf is None or buf.numel() < numel:
+            buf = like.new_empty(numel)
+            self.buffers[slot] = buf
+        return buf[:numel].view(shape)
+
+    def release(self) -> None:
+        self.buffers.clear()
+
+
+SHARED = SharedScratch()
+
+
+def release_scratch() -> None:
+    """Free this thread's shared eval-mode scratch memory (Conv2d's ``_moved`` hook calls it)."""
+    SHARED.release()
+
+
+def _scratch(
+    ws: Workspace | SharedScratch | None, key: str, shape: tuple[int, ...], like: Tensor
+) -> tuple[Tensor, bool]:
     """A tensor of ``shape`` for temporary use: the layer's cached one when it fits, else a new one (True).
 
     Reusing scratch memory between steps avoids re-faulting fresh pages of the large
     im2col matrices, which costs as much as the copies themselves on some machines.
     """
+    if isinstance(ws, SharedScratch):
+        return ws.get(key, shape, like), True
     if ws is not None:
         buf = ws.get(key)
         if buf is not None and buf.shape == shape and buf.dtype == like.dtype and buf.device == like.device:
@@ -57,7 +94,7 @@ def im2col(
     dilation: tuple[int, int],
     pads: Pads,
     out_size: tuple[int, int] | None = None,
-    ws: Workspace | None = None,
+    ws: Workspace | SharedScratch | None = None,
 ) -> tuple[Tensor, int, int]:
     """Channels-last x (N, H, W, C) -> cols (N·Ho·Wo, kh·kw·C) ordered (kh, kw, C), and Ho, Wo.
 
@@ -177,13 +214,14 @@ def conv2d_forward(
 ) -> tuple[Tensor, ConvSaved]:
     """x (N, C, H, W) -> (N, O, Ho, Wo) channels-last view; the im2col matrix kept for backward if ``save``.
 
-    ``ws``: the layer's scratch tensors, reused between training steps (not for ``save=False``,
-    so that inference holds no im2col matrix between calls).
+    ``ws``: the layer's scratch tensors, reused between training steps; with ``save=False``
+    (eval mode) the thread's shared scratch is used instead, so inference holds one im2col
+    matrix for all layers, not one per layer.
     """
     out_ch, _, kh, kw = weight.shape
     xh = _nhwc(x)
     pads = (padding[0], padding[0], padding[1], padding[1])
-    cols, ho, wo = im2col(xh, (kh, kw), stride, dilation, pads, ws=ws if save else None)
+    cols, ho, wo = im2col(xh, (kh, kw), stride, dilation, pads, ws=ws if save else SHARED)
     wmat = weight.permute(2, 3, 1, 0).reshape(-1, out_ch)
     y = torch.addmm(bias, cols, wmat) if bias is not None else cols.mm(wmat)
     n, h, w, c = xh.shape
@@ -319,7 +357,7 @@ def upsample_conv_forward(
     taps = _tap_matrix(rows, columns, weight)
     window = (rows.window, columns.window)
     pads = (*rows.pads, *columns.pads)
-    scratch = ws if save else None
+    scratch: Workspace | SharedScratch | None = ws if save else SHARED
     cols, _, _ = im2col(xh, window, (1, 1), (1, 1), pads, (rows.grid, columns.grid), ws=scratch)
     w_eff = _effective_weight(weight, taps, window, scale)
     z, _ = _scratch(scratch, "z", (cols.shape[0], w_eff.shape[1]), cols)

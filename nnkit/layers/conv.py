@@ -12,7 +12,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from nnkit.kernels import conv2d_backward, conv2d_forward
+from nnkit.kernels import conv2d_backward, conv2d_forward, release_scratch
 from nnkit.layers._checks import expect_grad, expect_image, pair
 from nnkit.module import Module, Parameter, ShapeError
 
@@ -137,6 +137,7 @@ class Conv2d(Module):
     def _moved(self, device: torch.device | str | None, dtype: torch.dtype | None) -> None:
         self._cols = None
         self._ws.clear()
+        release_scratch()
 
     def _short_name(self) -> str:
         k = self.kernel_size[0] if self.kernel_size[0] == self.kernel_size[1] else self.kernel_size

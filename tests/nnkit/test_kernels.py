@@ -152,3 +152,23 @@ def test_workspace_reuse_gives_the_same_numbers() -> None:
         assert e0 is not None and e1 is not None
         assert torch.equal(e0, e1) and torch.equal(w0, w1) and torch.equal(b0, b1)
     assert {"padded", "cols", "dcols"} <= set(ws) and {"z", "dz"} <= set(ws_up)
+
+
+def test_eval_mode_shared_scratch_gives_the_same_numbers() -> None:
+    """save=False forwards share one scratch per thread across layers of any shape."""
+    from nnkit.kernels import SHARED, release_scratch
+
+    g = torch.Generator().manual_seed(6)
+    w1 = torch.randn(5, 3, 3, 3, dtype=D, generator=g)
+    w2 = torch.randn(3, 5, 3, 3, dtype=D, generator=g)
+    for h in (9, 5, 12):
+        x = torch.randn(2, 3, h, h + 1, dtype=D, generator=g)
+        a, _ = conv2d_forward(x, w1, None, (1, 1), (1, 1), (1, 1))
+        b, _ = conv2d_forward(x, w1, None, (1, 1), (1, 1), (1, 1), save=False)
+        assert torch.equal(a, b)
+        c, _ = upsample_conv_forward(a, w2, None, 2, (1, 1))
+        d, _ = upsample_conv_forward(b, w2, None, 2, (1, 1), save=False)
+        assert torch.equal(c, d)
+    assert SHARED.buffers
+    release_scratch()
+    assert not SHARED.buffers
