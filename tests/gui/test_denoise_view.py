@@ -125,3 +125,25 @@ def test_drops_reach_the_window_from_any_field(make_window: Callable[..., MainWi
     editors = window.findChildren(QLineEdit)
     assert editors and not any(editor.acceptDrops() for editor in editors)
     assert window.acceptDrops()
+
+
+def test_closing_mid_denoise_stops_the_worker(qtbot: Any, make_window: Callable[..., MainWindow],
+                                              tiny_checkpoint: Path, photo: Path) -> None:
+    def slow(model: Any, image: np.ndarray, *, progress: Any, cancel: Any) -> np.ndarray:
+        for done in range(1000):
+            if cancel():
+                raise RuntimeError("cancelled")
+            progress(done, 1000)
+            time.sleep(0.01)
+        return image
+
+    window = make_window(checkpoint=tiny_checkpoint, denoise=slow)
+    view = window.denoise_view
+    window.open_paths([str(photo)])
+    qtbot.waitUntil(lambda: view.progress.value() > 0, timeout=5000)
+    job = view.job
+    assert job is not None
+    began = time.monotonic()
+    window.close()
+    assert not job.qthread.isRunning() and time.monotonic() - began < 1.0
+    assert not photo.with_name("photo_denoised.png").exists()

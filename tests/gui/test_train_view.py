@@ -130,3 +130,28 @@ def test_a_loaded_checkpoint_can_be_resumed(qtbot: Any, tmp_path: Path) -> None:
     with qtbot.waitSignal(view.sigRunFinished, timeout=10_000):
         view.start()
     assert seen == [checkpoint, None]
+
+
+def test_worker_signals_are_handled_on_the_gui_thread(qtbot: Any, tmp_path: Path, monkeypatch: Any) -> None:
+    from PySide6.QtCore import QThread
+
+    from denoise_gui.curves import CurvesPanel
+    from denoise_gui.preview_grid import PreviewGrid
+
+    gui = QThread.currentThread()
+    threads: set[bool] = set()
+    show_preview, update_run = PreviewGrid.show_preview, CurvesPanel.update_run
+
+    def spy_preview(self: PreviewGrid, preview: Any) -> None:
+        threads.add(QThread.currentThread() == gui)
+        show_preview(self, preview)
+
+    def spy_curves(self: CurvesPanel, run: Any) -> None:
+        threads.add(QThread.currentThread() == gui)
+        update_run(self, run)
+
+    monkeypatch.setattr(PreviewGrid, "show_preview", spy_preview)
+    monkeypatch.setattr(CurvesPanel, "update_run", spy_curves)
+    view = make_view(qtbot, tmp_path)
+    run_once(qtbot, view)
+    assert threads == {True}
