@@ -123,13 +123,16 @@ class Trainer:
     def paused(self) -> bool:
         return not self._running.is_set()
 
-    def _wait_if_paused(self) -> None:
+    def _wait_if_paused(self) -> float:
+        """Block while paused (without spinning); returns the seconds waited."""
         if self._running.is_set():
-            return
+            return 0.0
         start = time.perf_counter()
         while not self._running.wait(_PAUSE_POLL_S) and not self._stop.is_set():
             pass
-        self._paused_s += time.perf_counter() - start
+        waited = time.perf_counter() - start
+        self._paused_s += waited
+        return waited
 
     # -- checkpoints ------------------------------------------------------------------------
     def save_checkpoint(self, path: str | Path, *, with_optimizer: bool = True) -> Path:
@@ -232,16 +235,18 @@ class Trainer:
             # > 0 when resuming mid-epoch: skip the batches already trained on (same data and batches only)
             done_in_epoch = self.step - (epoch - 1) * steps_per_epoch if self._same_batches else 0
             losses: list[float] = []
+            last = time.perf_counter()
             for index, (x, y) in enumerate(data.epoch_batches(epoch, cfg.batch_size)):
                 if index < done_in_epoch:
+                    last = time.perf_counter()
                     continue
-                self._wait_if_paused()
+                waited = self._wait_if_paused()
                 if self._stop.is_set():
                     return self._finish("stopped", self._stopped_message(), with_optimizer=True)
                 torch._foreach_copy_(buffers[snap], params)
-                t0 = time.perf_counter()
                 loss = engine.train_step(x, y)
-                dt = time.perf_counter() - t0
+                now = time.perf_counter()
+                dt, last = now - last - waited, now  # the whole step: making the batch, training, events
                 if not math.isfinite(loss):
                     self._restore_weights(params, buffers[good if good >= 0 else snap])
                     return self._diverged(f"loss became {loss} at step {self.step + 1} (epoch {epoch})")
