@@ -264,8 +264,6 @@ class Trainer:
             eta = elapsed / done_epochs * (cfg.epochs - epoch)
             train_loss = sum(losses) / len(losses) if losses else float("nan")
             self._validate(epoch, train_loss, elapsed, eta)
-        if self._stop.is_set():
-            return self._finish("stopped", self._stopped_message(), with_optimizer=True)
         if first_epoch > cfg.epochs:
             return self._finish(
                 "done", f"nothing to train: {self.epoch} epochs done already (epochs={cfg.epochs})", with_optimizer=True
