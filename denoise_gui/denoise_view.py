@@ -185,12 +185,12 @@ class DenoiseView(QWidget):
             return
         paths, self.queue = self.queue, []
         worker = DenoiseWorker(paths, self.model_factory, denoise=self.denoise_fn, read=self.read_fn)
-        worker.sigItemStarted.connect(self._on_item_started)
-        worker.sigProgress.connect(self._on_progress)
-        worker.sigResult.connect(self._on_result)
-        worker.sigFailed.connect(self._on_failed)
-        worker.sigFinished.connect(self._on_finished)
-        self.job = DenoiseJob(worker, self)
+        self.job = job = DenoiseJob(worker, self)
+        job.sigItemStarted.connect(self._on_item_started)
+        job.sigProgress.connect(self._on_progress)
+        job.sigResult.connect(self._on_result)
+        job.sigFailed.connect(self._on_failed)
+        job.sigFinished.connect(self._on_finished)
         self.job.start()
         self._update_buttons()
         self.sigBusyChanged.emit(True)

@@ -1,4 +1,8 @@
-"""DenoiseWorker and DenoiseJob: read, denoise (tiled) and report a batch of files on a QThread."""
+"""DenoiseWorker and DenoiseJob: read, denoise (tiled) and report a batch of files on a QThread.
+
+The worker posts its results to an Outbox; the DenoiseJob, on the GUI thread, turns them into
+signals (see denoise_gui.outbox for why no Python objects cross threads through Qt signals).
+"""
 
 from __future__ import annotations
 
@@ -8,11 +12,13 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
+from denoise_gui.outbox import Outbox
 from denoise_gui.thread_priority import lower_current_thread_priority
 
 DenoiseFn = Callable[..., np.ndarray]
+DELIVERY_MS = 40
 
 
 def default_denoise(model: Any, image: np.ndarray, *, progress: Any, cancel: Any) -> np.ndarray:
@@ -32,12 +38,6 @@ def default_read(path: str) -> np.ndarray:
 class DenoiseWorker(QObject):
     """Builds the model on its thread, then denoises each path; one bad file never stops the batch."""
 
-    sigItemStarted = Signal(str)
-    sigProgress = Signal(str, int, int)  # path, tiles done, tiles in all
-    sigResult = Signal(str, object, object)  # path, original, denoised (uint8 H x W x 3)
-    sigFailed = Signal(str, str)  # path, message naming the file
-    sigFinished = Signal(bool)  # cancelled
-
     def __init__(
         self,
         paths: Sequence[str],
@@ -51,6 +51,7 @@ class DenoiseWorker(QObject):
         self.model_factory = model_factory
         self.denoise = denoise or default_denoise
         self.read = read or default_read
+        self.outbox = Outbox()
         self._cancel = threading.Event()
 
     def cancel(self) -> None:
@@ -63,48 +64,55 @@ class DenoiseWorker(QObject):
 
     @Slot()
     def run(self) -> None:
-        """Process every path, then emit sigFinished (never raises)."""
+        """Process every path, then post 'finished' (never raises)."""
         lower_current_thread_priority()
+        try:
+            self._run()
+        finally:
+            self.outbox.put("finished", self._cancel.is_set())
+            QThread.currentThread().quit()  # direct: the GUI thread may be blocked in wait()
+
+    def _run(self) -> None:
         try:
             model = self.model_factory()
         except Exception as exc:
             for path in self.paths:
-                self.sigFailed.emit(path, f"{path}: the model could not be built ({type(exc).__name__}: {exc})")
-            self.sigFinished.emit(False)
-            QThread.currentThread().quit()
+                self.outbox.put("failed", path, f"{path}: the model could not be built ({type(exc).__name__}: {exc})")
             return
         for path in self.paths:
             if self._cancel.is_set():
-                break
-            self.sigItemStarted.emit(path)
+                return
+            self.outbox.put("started", path)
             try:
                 image = self.read(path)
             except Exception as exc:
                 message = str(exc)
-                if path not in message:
-                    message = f"{path}: {message}"
-                self.sigFailed.emit(path, message)
+                self.outbox.put("failed", path, message if path in message else f"{path}: {message}")
                 continue
             try:
                 result = self.denoise(
                     model,
                     image,
-                    progress=lambda done, total, p=path: self.sigProgress.emit(p, int(done), int(total)),
+                    progress=lambda done, total, p=path: self.outbox.put("progress", p, int(done), int(total)),
                     cancel=self._cancel.is_set,
                 )
             except Exception as exc:
                 if self._cancel.is_set():
-                    break
+                    return
                 traceback.print_exc()
-                self.sigFailed.emit(path, f"{path}: denoising failed ({type(exc).__name__}: {exc})")
+                self.outbox.put("failed", path, f"{path}: denoising failed ({type(exc).__name__}: {exc})")
                 continue
-            self.sigResult.emit(path, image, result)
-        self.sigFinished.emit(self._cancel.is_set())
-        QThread.currentThread().quit()  # direct: the GUI thread may be blocked in wait()
+            self.outbox.put("result", path, image, result)
 
 
 class DenoiseJob(QObject):
-    """A DenoiseWorker and its QThread."""
+    """A DenoiseWorker, its QThread, and the delivery of its results as signals on the GUI thread."""
+
+    sigItemStarted = Signal(str)
+    sigProgress = Signal(str, int, int)  # path, tiles done, tiles in all (the latest only)
+    sigResult = Signal(str, object, object)  # path, original, denoised (uint8 H x W x 3)
+    sigFailed = Signal(str, str)  # path, message naming the file
+    sigFinished = Signal(bool)  # cancelled (once, last)
 
     def __init__(self, worker: DenoiseWorker, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -113,10 +121,39 @@ class DenoiseJob(QObject):
         self.qthread.setObjectName("denoise-worker")
         worker.moveToThread(self.qthread)
         self.qthread.started.connect(worker.run)
+        self.timer = QTimer(self)
+        self.timer.setInterval(DELIVERY_MS)
+        self.timer.timeout.connect(self.deliver)
+        self.finished = False
 
     def start(self) -> None:
         """Start on the worker thread."""
         self.qthread.start()
+        self.timer.start()
+
+    @Slot()
+    def deliver(self) -> None:
+        """Emit what the worker posted since the last call (GUI thread); progress: the latest only."""
+        progress: tuple[Any, ...] | None = None
+        for kind, payload in self.worker.outbox.take_all():
+            if kind == "progress":
+                progress = payload
+                continue
+            if progress is not None:
+                self.sigProgress.emit(*progress)
+                progress = None
+            if kind == "started":
+                self.sigItemStarted.emit(payload[0])
+            elif kind == "result":
+                self.sigResult.emit(*payload)
+            elif kind == "failed":
+                self.sigFailed.emit(*payload)
+            elif kind == "finished" and not self.finished:
+                self.finished = True
+                self.timer.stop()
+                self.sigFinished.emit(payload[0])
+        if progress is not None:
+            self.sigProgress.emit(*progress)
 
     def cancel(self) -> None:
         """Request a cancel."""

@@ -1,26 +1,28 @@
 """TrainWorker and TrainJob: Trainer.run() on a QThread, its events turned into Qt signals.
 
-The worker builds the Trainer on its own thread and owns the model until ``sigFinished``;
-the GUI thread only calls the trainer's thread-safe requests (pause, resume, stop, save).
-Step events are coalesced so the GUI gets at most ~20 updates a second.
+The worker builds the Trainer on its own thread and owns the model until the run ends; the GUI
+thread only calls the trainer's thread-safe requests (pause, resume, stop, save). Events travel
+through an Outbox; the TrainJob, on the GUI thread, turns them into sigStarted, sigStep (the steps
+since the last delivery, coalesced: at most ~20 updates a second), sigEpoch, sigPreview, sigSaved
+and sigFinished.
 """
 
 from __future__ import annotations
 
 import threading
-import time
 import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
+from denoise_gui.outbox import Outbox
 from denoise_gui.thread_priority import lower_current_thread_priority
 from nnkit.denoise.config import RunConfig
 from nnkit.denoise.events import Epoch, Event, Finished, Preview, Started, Step
 
-STEP_INTERVAL_S = 0.05  # coalesce Step events: at most 20 signals a second
+DELIVERY_MS = 50  # the GUI takes the worker's events at most 20 times a second
 
 
 class TrainerLike(Protocol):
@@ -46,14 +48,7 @@ def default_trainer_factory(
 
 
 class TrainWorker(QObject):
-    """Runs one training run; emits sigStarted/sigStep/sigEpoch/sigPreview, then sigFinished once."""
-
-    sigStarted = Signal(object)  # Started
-    sigStep = Signal(object)  # tuple[Step, ...]: the steps since the last signal
-    sigEpoch = Signal(object)  # Epoch
-    sigPreview = Signal(object)  # Preview
-    sigSaved = Signal(str, str)  # path, error message ('' when saved)
-    sigFinished = Signal(object)  # Finished
+    """Runs one training run on its thread; posts events to ``outbox``, 'finished' last."""
 
     def __init__(
         self,
@@ -68,13 +63,12 @@ class TrainWorker(QObject):
         self.checkpoint_path = checkpoint_path
         self.resume_from = resume_from
         self.factory = factory or default_trainer_factory
+        self.outbox = Outbox()
         self.trainer: TrainerLike | None = None
         self._lock = threading.Lock()
         self._stop = False
         self._paused = False
         self._save_to: list[Path] = []
-        self._steps: list[Step] = []
-        self._last_emit = 0.0
 
     # -- requests from the GUI thread (thread-safe) --------------------------------------------
     def request_stop(self) -> None:
@@ -103,14 +97,14 @@ class TrainWorker(QObject):
             trainer.resume()
 
     def request_save(self, path: Path) -> None:
-        """Save a checkpoint at the next step, from the worker thread (answers with sigSaved)."""
+        """Save a checkpoint at the next event, from the worker thread (answered with 'saved')."""
         with self._lock:
             self._save_to.append(Path(path))
 
     # -- the run, on the worker thread ---------------------------------------------------------
     @Slot()
     def run(self) -> None:
-        """Build the trainer, run it to the end, emit sigFinished (never raises)."""
+        """Build the trainer, run it to the end, post 'finished' (never raises)."""
         lower_current_thread_priority()
         try:
             trainer = self.factory(
@@ -127,32 +121,15 @@ class TrainWorker(QObject):
         except Exception as exc:  # reported, not raised: the app stays usable
             traceback.print_exc()
             finished = Finished("error", f"{type(exc).__name__}: {exc}")
-        self._flush_steps()
         self._save_requested()
-        self.sigFinished.emit(finished)
+        self.outbox.put("finished", finished)
         QThread.currentThread().quit()  # direct: the GUI thread may be blocked in wait()
 
     def _on_event(self, event: Event) -> None:
-        if isinstance(event, Step):
-            self._steps.append(event)
-            if time.monotonic() - self._last_emit >= STEP_INTERVAL_S:
-                self._flush_steps()
-            self._save_requested()
-            return
-        self._flush_steps()
-        if isinstance(event, Started):
-            self.sigStarted.emit(event)
-        elif isinstance(event, Epoch):
-            self.sigEpoch.emit(event)
-        elif isinstance(event, Preview):
-            self.sigPreview.emit(event)
+        kind = {Started: "started", Step: "step", Epoch: "epoch", Preview: "preview"}.get(type(event))
+        if kind is not None:  # Finished is posted by run(), after the trainer returned
+            self.outbox.put(kind, event)
         self._save_requested()
-
-    def _flush_steps(self) -> None:
-        if self._steps:
-            batch, self._steps = tuple(self._steps), []
-            self.sigStep.emit(batch)
-        self._last_emit = time.monotonic()
 
     def _save_requested(self) -> None:
         with self._lock:
@@ -162,13 +139,20 @@ class TrainWorker(QObject):
             try:
                 if trainer is None:
                     raise RuntimeError("the run has not started")
-                self.sigSaved.emit(str(trainer.save_checkpoint(path)), "")
+                self.outbox.put("saved", str(trainer.save_checkpoint(path)), "")
             except Exception as exc:
-                self.sigSaved.emit(str(path), f"{type(exc).__name__}: {exc}")
+                self.outbox.put("saved", str(path), f"{type(exc).__name__}: {exc}")
 
 
 class TrainJob(QObject):
-    """A TrainWorker and its QThread: start, pause, resume, stop, wait."""
+    """A TrainWorker, its QThread, and the delivery of its events as signals on the GUI thread."""
+
+    sigStarted = Signal(object)  # Started
+    sigStep = Signal(object)  # tuple[Step, ...]: the steps since the last delivery
+    sigEpoch = Signal(object)  # Epoch
+    sigPreview = Signal(object)  # Preview
+    sigSaved = Signal(str, str)  # path, error message ('' when saved)
+    sigFinished = Signal(object)  # Finished (once, last)
 
     def __init__(self, worker: TrainWorker, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -177,11 +161,42 @@ class TrainJob(QObject):
         self.qthread.setObjectName("train-worker")
         worker.moveToThread(self.qthread)
         self.qthread.started.connect(worker.run)
+        self.timer = QTimer(self)
+        self.timer.setInterval(DELIVERY_MS)
+        self.timer.timeout.connect(self.deliver)
         self.paused = False
+        self.finished = False
 
     def start(self) -> None:
         """Start the run on the worker thread."""
         self.qthread.start()
+        self.timer.start()
+
+    @Slot()
+    def deliver(self) -> None:
+        """Emit the events posted since the last call (GUI thread); steps coalesced into one signal."""
+        steps: list[Step] = []
+        for kind, payload in self.worker.outbox.take_all():
+            if kind == "step":
+                steps.append(payload[0])
+                continue
+            if steps:
+                self.sigStep.emit(tuple(steps))
+                steps = []
+            if kind == "started":
+                self.sigStarted.emit(payload[0])
+            elif kind == "epoch":
+                self.sigEpoch.emit(payload[0])
+            elif kind == "preview":
+                self.sigPreview.emit(payload[0])
+            elif kind == "saved":
+                self.sigSaved.emit(payload[0], payload[1])
+            elif kind == "finished" and not self.finished:
+                self.finished = True
+                self.timer.stop()
+                self.sigFinished.emit(payload[0])
+        if steps:
+            self.sigStep.emit(tuple(steps))
 
     def is_running(self) -> bool:
         """Whether the worker thread is still going."""

@@ -102,7 +102,7 @@ def test_save_while_running_is_done_by_the_worker(qtbot: Any, tmp_path: Path) ->
     qtbot.waitUntil(lambda: len(view.runs[1].steps) > 0, timeout=5000)
     target = tmp_path / "live.safetensors"
     assert view.job is not None
-    with qtbot.waitSignal(view.job.worker.sigSaved, timeout=5000):
+    with qtbot.waitSignal(view.job.sigSaved, timeout=5000):
         view.save_checkpoint(target)
     assert target.read_bytes() == b"fake"
     qtbot.waitUntil(lambda: "saved" in view.message.text(), timeout=5000)
