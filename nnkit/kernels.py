@@ -95,6 +95,7 @@ def im2col(
     pads: Pads,
     out_size: tuple[int, int] | None = None,
     ws: Workspace | SharedScratch | None = None,
+    role: str = "",
 ) -> tuple[Tensor, int, int]:
     """Channels-last x (N, H, W, C) -> cols (N·Ho·Wo, kh·kw·C) ordered (kh, kw, C), and Ho, Wo.
 
@@ -110,7 +111,7 @@ def im2col(
     else:
         ho, wo = out_size
     if pt or pb or pl or pr:
-        xp, fresh = _scratch(ws, "padded", (n, hp, wp, c), x)
+        xp, fresh = _scratch(ws, role + "padded", (n, hp, wp, c), x)
         if fresh:
             _zero_border(xp, pads)  # the interior is overwritten below, the border stays zero
         xp[:, pt : pt + h, pl : pl + w].copy_(x)
@@ -120,7 +121,7 @@ def im2col(
     view = xp.as_strided((n, ho, wo, kh, kw, c), (s_n, s_h * sh, s_w * sw, s_h * dh, s_w * dw, s_c))
     if ws is None:
         return view.reshape(n * ho * wo, kh * kw * c), ho, wo
-    cols, _ = _scratch(ws, "cols", (n, ho, wo, kh, kw, c), x)
+    cols, _ = _scratch(ws, role + "cols", (n, ho, wo, kh, kw, c), x)
     cols.copy_(view)
     return cols.view(n * ho * wo, kh * kw * c), ho, wo
 
@@ -251,10 +252,36 @@ def conv2d_backward(
         bias_grad.add_(_column_sums(g, ws))
     if not input_grad:
         return None
+    if stride == (1, 1) and _full_pads(saved.pads, (kh, kw), dilation) is not None:
+        return _input_grad_by_correlation(grad_output, weight, dilation, saved, ws)
     dcols, _ = _scratch(ws, "dcols", tuple(saved.cols.shape), g)
     torch.mm(g, weight.permute(0, 2, 3, 1).reshape(out_ch, -1), out=dcols)  # (N·Ho·Wo, kh·kw·C)
     dx = col2im(dcols, saved.in_shape, (kh, kw), stride, dilation, saved.pads, saved.out_size)
     return _nchw(dx)
+
+
+def _full_pads(pads: Pads, kernel: tuple[int, int], dilation: tuple[int, int]) -> Pads | None:
+    """Padding of the output gradient that makes a stride-1 input gradient a plain correlation, if >= 0."""
+    reach_h, reach_w = dilation[0] * (kernel[0] - 1), dilation[1] * (kernel[1] - 1)
+    full = (reach_h - pads[0], reach_h - pads[1], reach_w - pads[2], reach_w - pads[3])
+    return full if min(full) >= 0 else None
+
+
+def _input_grad_by_correlation(
+    grad_output: Tensor, weight: Tensor, dilation: tuple[int, int], saved: ConvSaved, ws: Workspace | None
+) -> Tensor:
+    """Stride 1: dL/dx is the correlation of the padded output gradient with the flipped kernel.
+
+    One im2col of the gradient and one matrix product give the dense input gradient
+    directly, with no scatter-add (the col2im) afterwards.
+    """
+    out_ch, in_ch, kh, kw = weight.shape
+    pads = _full_pads(saved.pads, (kh, kw), dilation)
+    assert pads is not None
+    gcols, _, _ = im2col(_nhwc(grad_output), (kh, kw), (1, 1), dilation, pads, saved.in_shape[1:3], ws=ws, role="grad_")
+    flipped = weight.flip(2, 3).permute(2, 3, 0, 1).reshape(kh * kw * out_ch, in_ch)
+    n, h, w, _ = saved.in_shape
+    return _nchw(gcols.mm(flipped).view(n, h, w, in_ch))
 
 
 # -- nearest upsampling + Conv2d as one sub-pixel convolution ----------------------------------
