@@ -367,6 +367,9 @@ def _effective_weight_backward(
     return dw.t().view(out_ch, in_ch, kernel[0], kernel[1])
 
 
+_NARROW = 16  # at most this many output columns (s·s·out_channels): use the transposed matrix products
+
+
 def upsample_conv_forward(
     x: Tensor,
     weight: Tensor,
@@ -387,12 +390,21 @@ def upsample_conv_forward(
     scratch: Workspace | SharedScratch | None = ws if save else SHARED
     cols, _, _ = im2col(xh, window, (1, 1), (1, 1), pads, (rows.grid, columns.grid), ws=scratch)
     w_eff = _effective_weight(weight, taps, window, scale)
-    z, _ = _scratch(scratch, "z", (cols.shape[0], w_eff.shape[1]), cols)
-    if bias is not None:
-        torch.addmm(bias.repeat(scale * scale), cols, w_eff, out=z)
+    phases_out = w_eff.shape[1]
+    if phases_out <= _NARROW:  # few output columns: the transposed product runs faster (MKL), read z as a view
+        zt, _ = _scratch(scratch, "z", (phases_out, cols.shape[0]), cols)
+        if bias is not None:
+            torch.addmm(bias.repeat(scale * scale)[:, None], w_eff.t(), cols.t(), out=zt)
+        else:
+            torch.mm(w_eff.t(), cols.t(), out=zt)
+        z = zt.t()
     else:
-        torch.mm(cols, w_eff, out=z)
-    z6 = z.view(n, rows.grid, columns.grid, scale, scale, out_ch)
+        z, _ = _scratch(scratch, "z", (cols.shape[0], phases_out), cols)
+        if bias is not None:
+            torch.addmm(bias.repeat(scale * scale), cols, w_eff, out=z)
+        else:
+            torch.mm(cols, w_eff, out=z)
+    z6 = z.unflatten(0, (n, rows.grid, columns.grid)).unflatten(1 + 2, (scale, scale, out_ch))
     ho = h * scale + 2 * padding[0] - kh + 1
     wo = w * scale + 2 * padding[1] - kw + 1
     y = z.new_empty(n, ho, wo, out_ch)
@@ -432,7 +444,7 @@ def upsample_conv_backward(
     dzf = dz.view(-1, s * s * out_ch)
     taps = _tap_matrix(rows, columns, weight)
     window = (rows.window, columns.window)
-    dw_eff = saved.cols.t().mm(dzf)
+    dw_eff = dzf.t().mm(saved.cols).t() if dzf.shape[1] <= _NARROW else saved.cols.t().mm(dzf)
     weight_grad.add_(_effective_weight_backward(dw_eff, taps, window, s, (kh, kw)))
     if bias_grad is not None:
         bias_grad.add_(_column_sums(dzf, ws).view(s * s, out_ch).sum(0))
