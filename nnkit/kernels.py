@@ -6,10 +6,16 @@ im2col is one ``as_strided`` view of the zero-padded channels-last input copied 
 over the whole batch (bias fused through ``addmm``). Outputs are returned as (N, C, H, W)
 views of channels-last memory, so the next layer reads them without a copy.
 
-Backward: the weight gradient is one matrix product colsᵀ·G; the input gradient is
-G·W followed by an exact col2im written as kh·kw shifted, strided slice additions into
-the (unpadded) input gradient, so any stride, dilation or padding, including sizes whose
-last rows no window reaches, gives the exact gradient.
+Backward: the weight gradient is one matrix product colsᵀ·G. For stride 1 the input
+gradient is the correlation of the padded output gradient with the flipped kernel (one
+im2col of G and one matrix product, dense result); otherwise it is G·W followed by an
+exact col2im written as kh·kw shifted, strided slice additions into the (unpadded) input
+gradient, so any stride, dilation or padding, including sizes whose last rows no window
+reaches, gives the exact gradient.
+
+Training forwards keep their scratch tensors (padded input, im2col matrix, ...) in a
+per-layer workspace reused from step to step: fresh multi-megabyte allocations re-fault
+their pages every step, which on some machines costs as much as the arithmetic.
 
 Nearest upsampling by s followed by a k×k convolution is computed as one *sub-pixel*
 convolution on the low-resolution input: output pixel (s·q + r) only ever sees a few
