@@ -34,7 +34,10 @@ class ReLU(_Elementwise):
         return x.clamp(min=0)
 
     def backward(self, grad_output: Tensor) -> Tensor:
-        return torch.where(self._saved_for(grad_output), grad_output, 0.0)
+        # a product with the 0/1 mask: the same numbers as where(mask, g, 0) for finite g, and several
+        # times faster than torch.where on CPU for small tensors (only a non-finite g at an inactive
+        # unit differs: NaN instead of 0, in a run that has diverged anyway)
+        return grad_output * self._saved_for(grad_output)
 
 
 class LeakyReLU(_Elementwise):
