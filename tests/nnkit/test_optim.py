@@ -73,10 +73,11 @@ ADAM_OPTIONS = [
 ]
 
 
+@pytest.mark.parametrize("foreach", [False, True])
 @pytest.mark.parametrize("options", ADAM_OPTIONS, ids=str)
-def test_adam_matches_torch(options: dict) -> None:
+def test_adam_matches_torch(options: dict, foreach: bool) -> None:
     ours, theirs = _make_params()
-    opt = Adam(ours, lr=1e-2, **options)
+    opt = Adam(ours, lr=1e-2, foreach=foreach, **options)
     ref = torch.optim.Adam(theirs, lr=1e-2, foreach=False, **options)
     _run(ours, theirs, opt, ref, range(STEPS))
 
@@ -103,8 +104,9 @@ def test_adam_capturable_close_to_torch() -> None:
         lambda ps: SGD(ps, lr=0.05, momentum=0.9, nesterov=True, weight_decay=1e-3),
         lambda ps: Adam(ps, lr=1e-2, weight_decay=1e-3),
         lambda ps: Adam(ps, lr=1e-2, capturable=True),
+        lambda ps: Adam(ps, lr=1e-2, weight_decay=1e-3, foreach=True),
     ],
-    ids=["sgd", "adam", "adam-capturable"],
+    ids=["sgd", "adam", "adam-capturable", "adam-foreach"],
 )
 def test_state_dict_round_trip_resumes_identically(make) -> None:
     straight, _ = _make_params()
