@@ -1,9 +1,9 @@
 """Outbox: how worker threads hand results to the GUI thread without cross-thread Qt signals.
 
 Workers ``put`` plain Python objects into a thread-safe queue; a QTimer on the GUI thread takes
-them out and emits ordinary (same-thread) signals. PySide6 6.8+ can corrupt reference counts when
-signals carrying Python objects are emitted from another thread (seen here as "deallocating None"
-during a long run; PYSIDE-3124), and a timer also throttles the GUI updates for free.
+them out and emits ordinary (same-thread) signals. No Python object crosses threads through Qt's
+queued connections (a known source of PySide6 crashes, PYSIDE-3124), and the timer throttles the
+GUI updates for free (a run's steps arrive as one batch per delivery).
 """
 
 from __future__ import annotations
