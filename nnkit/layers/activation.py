@@ -49,12 +49,21 @@ class LeakyReLU(_Elementwise):
 
     def forward(self, x: Tensor) -> Tensor:
         mask = x > 0
+        slope = self.negative_slope
+        if 0.0 <= slope <= 1.0:
+            # the slope of each element, 1 or negative_slope exactly (clamping a 0/1 mask), kept for backward:
+            # x * factor and g * factor give where(mask, x, x * slope)'s numbers, several times faster on CPU
+            factor = mask.to(x.dtype).clamp_(min=slope)
+            self._saved = factor
+            return x * factor
         self._saved = mask
-        return torch.where(mask, x, x * self.negative_slope)
+        return torch.where(mask, x, x * slope)
 
     def backward(self, grad_output: Tensor) -> Tensor:
-        mask = self._saved_for(grad_output)
-        return torch.where(mask, grad_output, grad_output * self.negative_slope)
+        saved = self._saved_for(grad_output)
+        if saved.dtype != torch.bool:
+            return grad_output * saved
+        return torch.where(saved, grad_output, grad_output * self.negative_slope)
 
     def extra_repr(self) -> str:
         return f"negative_slope={self.negative_slope}"
