@@ -52,8 +52,8 @@ def noisy_photo(folder: Path, sigma: float = 25.0) -> Path:
 def main(argv: list[str] | None = None) -> int:
     """Train, grab, denoise, grab."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--epochs", type=int, default=4)
-    parser.add_argument("--epoch-size", type=int, default=192)
+    parser.add_argument("--epochs", type=int, default=6)
+    parser.add_argument("--epoch-size", type=int, default=512)
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parents[1] / "docs")
     args = parser.parse_args(argv)
     app = make_app(sys.argv[:1])  # kept alive until the end
@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
         window.resize(1280, 720)
         window.show()
         window.tabs.setCurrentIndex(TRAIN)
-        base = RunConfig(arch="unet", width=8, epochs=args.epochs, epoch_size=args.epoch_size, crop_size=32,
+        base = RunConfig(arch="unet", width=16, epochs=args.epochs, epoch_size=args.epoch_size, crop_size=32,
                          batch_size=16, device="cpu")
         for config in (base, base.replace(lr=3e-3)):
             window.train_view.form.set_config(config)
