@@ -69,6 +69,11 @@ def release_scratch() -> None:
     SHARED.release()
 
 
+def _temp(ws: Workspace | SharedScratch | None) -> SharedScratch | None:
+    """Where a temporary that dies within one call lives: the thread's shared scratch (None: fresh memory)."""
+    return SHARED if ws is not None else None
+
+
 def _scratch(
     ws: Workspace | SharedScratch | None, key: str, shape: tuple[int, ...], like: Tensor
 ) -> tuple[Tensor, bool]:
@@ -102,11 +107,13 @@ def im2col(
     out_size: tuple[int, int] | None = None,
     ws: Workspace | SharedScratch | None = None,
     role: str = "",
+    keep: bool = True,
 ) -> tuple[Tensor, int, int]:
     """Channels-last x (N, H, W, C) -> cols (N·Ho·Wo, kh·kw·C) ordered (kh, kw, C), and Ho, Wo.
 
-    With a workspace ``ws`` the padded input and cols live in reused scratch tensors (cols is
-    then overwritten by the next call with the same ``ws``).
+    With a workspace ``ws`` the padded input and cols live in reused scratch tensors: cols in
+    ``ws`` itself when ``keep`` (overwritten by the next call with the same ``ws``), the padded
+    input (and cols unless ``keep``) in the thread's shared scratch, valid until the next call.
     """
     n, h, w, c = x.shape
     (kh, kw), (sh, sw), (dh, dw) = kernel, stride, dilation
@@ -117,7 +124,7 @@ def im2col(
     else:
         ho, wo = out_size
     if pt or pb or pl or pr:
-        xp, fresh = _scratch(ws, role + "padded", (n, hp, wp, c), x)
+        xp, fresh = _scratch(_temp(ws), role + "padded", (n, hp, wp, c), x)
         if fresh:
             _zero_border(xp, pads)  # the interior is overwritten below, the border stays zero
         xp[:, pt : pt + h, pl : pl + w].copy_(x)
@@ -127,7 +134,7 @@ def im2col(
     view = xp.as_strided((n, ho, wo, kh, kw, c), (s_n, s_h * sh, s_w * sw, s_h * dh, s_w * dw, s_c))
     if ws is None:
         return view.reshape(n * ho * wo, kh * kw * c), ho, wo
-    cols, _ = _scratch(ws, role + "cols", (n, ho, wo, kh, kw, c), x)
+    cols, _ = _scratch(ws if keep else _temp(ws), role + "cols", (n, ho, wo, kh, kw, c), x)
     cols.copy_(view)
     return cols.view(n * ho * wo, kh * kw * c), ho, wo
 
@@ -260,7 +267,7 @@ def conv2d_backward(
         return None
     if stride == (1, 1) and _full_pads(saved.pads, (kh, kw), dilation) is not None:
         return _input_grad_by_correlation(grad_output, weight, dilation, saved, ws)
-    dcols, _ = _scratch(ws, "dcols", tuple(saved.cols.shape), g)
+    dcols, _ = _scratch(_temp(ws), "dcols", tuple(saved.cols.shape), g)
     torch.mm(g, weight.permute(0, 2, 3, 1).reshape(out_ch, -1), out=dcols)  # (N·Ho·Wo, kh·kw·C)
     dx = col2im(dcols, saved.in_shape, (kh, kw), stride, dilation, saved.pads, saved.out_size)
     return _nchw(dx)
@@ -284,7 +291,17 @@ def _input_grad_by_correlation(
     out_ch, in_ch, kh, kw = weight.shape
     pads = _full_pads(saved.pads, (kh, kw), dilation)
     assert pads is not None
-    gcols, _, _ = im2col(_nhwc(grad_output), (kh, kw), (1, 1), dilation, pads, saved.in_shape[1:3], ws=ws, role="grad_")
+    gcols, _, _ = im2col(
+        _nhwc(grad_output),
+        (kh, kw),
+        (1, 1),
+        dilation,
+        pads,
+        saved.in_shape[1:3],
+        ws=_temp(ws),
+        role="grad_",
+        keep=False,
+    )
     flipped = weight.flip(2, 3).permute(2, 3, 0, 1).reshape(kh * kw * out_ch, in_ch)
     n, h, w, _ = saved.in_shape
     return _nchw(gcols.mm(flipped).view(n, h, w, in_ch))
@@ -398,14 +415,14 @@ def upsample_conv_forward(
     w_eff = _effective_weight(weight, taps, window, scale)
     phases_out = w_eff.shape[1]
     if phases_out <= _NARROW:  # few output columns: the transposed product runs faster (MKL), read z as a view
-        zt, _ = _scratch(scratch, "z", (phases_out, cols.shape[0]), cols)
+        zt, _ = _scratch(_temp(scratch), "z", (phases_out, cols.shape[0]), cols)
         if bias is not None:
             torch.addmm(bias.repeat(scale * scale)[:, None], w_eff.t(), cols.t(), out=zt)
         else:
             torch.mm(w_eff.t(), cols.t(), out=zt)
         z = zt.t()
     else:
-        z, _ = _scratch(scratch, "z", (cols.shape[0], phases_out), cols)
+        z, _ = _scratch(_temp(scratch), "z", (cols.shape[0], phases_out), cols)
         if bias is not None:
             torch.addmm(bias.repeat(scale * scale), cols, w_eff, out=z)
         else:
@@ -440,7 +457,7 @@ def upsample_conv_backward(
     s = rows.s
     n = saved.in_shape[0]
     g = _nhwc(grad_output)
-    dz, _ = _scratch(ws, "dz", (n, rows.grid, columns.grid, s, s, out_ch), g)
+    dz, _ = _scratch(_temp(ws), "dz", (n, rows.grid, columns.grid, s, s, out_ch), g)
     dz.zero_()
     for ry in range(s):
         a, na = rows.shifts[ry], rows.counts[ry]
@@ -456,7 +473,7 @@ def upsample_conv_backward(
         bias_grad.add_(_column_sums(dzf, ws).view(s * s, out_ch).sum(0))
     if not input_grad:
         return None
-    dcols, _ = _scratch(ws, "dcols", tuple(saved.cols.shape), g)
+    dcols, _ = _scratch(_temp(ws), "dcols", tuple(saved.cols.shape), g)
     torch.mm(dzf, _effective_weight(weight, taps, window, s).t(), out=dcols)
     pads = (*rows.pads, *columns.pads)
     dx = col2im(dcols, saved.in_shape, window, (1, 1), (1, 1), pads, (rows.grid, columns.grid))

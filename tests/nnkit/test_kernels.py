@@ -151,7 +151,7 @@ def test_workspace_reuse_gives_the_same_numbers() -> None:
         e1 = upsample_conv_backward(gu, t1, weight, w1, b1, ws=ws_up)
         assert e0 is not None and e1 is not None
         assert torch.equal(e0, e1) and torch.equal(w0, w1) and torch.equal(b0, b1)
-    assert {"padded", "cols", "dcols"} <= set(ws) and {"z", "dz"} <= set(ws_up)
+    assert "cols" in ws and "cols" in ws_up  # only what backward needs stays per layer; temporaries are shared
 
 
 def test_eval_mode_shared_scratch_gives_the_same_numbers() -> None:
