@@ -93,7 +93,10 @@ class NnkitStep:
         if graph:
             from nnkit.graph import GraphedStep
 
-            self.graphed = GraphedStep(self._step, warmup=3)
+            def workspaces() -> list[torch.Tensor]:
+                return [t for m in model.modules() for t in getattr(m, "_ws", {}).values()]
+
+            self.graphed = GraphedStep(self._step, warmup=3, pin=workspaces)
 
     def _step(self) -> torch.Tensor:
         self.opt.zero_grad()

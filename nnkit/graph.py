@@ -12,8 +12,11 @@ Conditions, all met by nnkit's layers and optimisers:
 * nothing synchronises with the host inside the step (no ``.item()``, no ``float()``);
 * the optimiser keeps its step count on the device: ``Adam(..., capturable=True)``
   (SGD has no step count);
-* the first ``warmup`` calls run eagerly on a side stream (lazy caches are built there),
-  the next one captures and replays; every call is exactly one real training step.
+* the first ``warmup`` calls run eagerly on a side stream (lazy caches and the scratch
+  tensors of nnkit.kernels are built there), the next one captures and replays; every call
+  is exactly one real training step. The scratch tensors the graph writes to are kept
+  alive for the graph's lifetime, so eager calls in between (e.g. an eval-mode predict)
+  are safe.
 
 On the CPU there is nothing to capture: ``GraphedTrainStep`` then runs the step eagerly,
 so the same trainer code runs everywhere.
@@ -26,6 +29,7 @@ from collections.abc import Callable
 import torch
 from torch import Tensor
 
+from nnkit.kernels import SHARED
 from nnkit.loss import Loss
 from nnkit.module import Module
 from nnkit.optim import Adam, Optimizer
@@ -34,7 +38,13 @@ from nnkit.optim import Adam, Optimizer
 class GraphedStep:
     """Call ``step()`` eagerly ``warmup`` times on a side stream, then capture it once and replay it."""
 
-    def __init__(self, step: Callable[[], Tensor], warmup: int = 3, device: torch.device | str | None = None) -> None:
+    def __init__(
+        self,
+        step: Callable[[], Tensor],
+        warmup: int = 3,
+        device: torch.device | str | None = None,
+        pin: Callable[[], list[Tensor]] | None = None,
+    ) -> None:
         if not torch.cuda.is_available():
             raise RuntimeError("GraphedStep needs CUDA (CUDA graphs); run the step eagerly on the CPU")
         if warmup < 1:
@@ -46,6 +56,8 @@ class GraphedStep:
         self.graph: torch.cuda.CUDAGraph | None = None
         self.output: Tensor | None = None
         self._stream = torch.cuda.Stream(device=self.device)
+        self._pin = pin
+        self._pinned: list[Tensor] = []
 
     def __call__(self) -> Tensor:
         """One training step; returns the step's output tensor (static after capture: read it before the next call)."""
@@ -65,6 +77,10 @@ class GraphedStep:
         graph = torch.cuda.CUDAGraph()
         with torch.cuda.graph(graph, stream=self._stream):
             self.output = self.step()
+        # The graph writes into scratch tensors allocated eagerly during the warm-up (the kernels'
+        # shared scratch, the layers' workspaces). Keep them alive: an eager call that later swaps
+        # in a bigger buffer must not free memory the graph still writes to.
+        self._pinned = list(SHARED.buffers.values()) + (self._pin() if self._pin is not None else [])
         self.graph = graph
         graph.replay()
         return self.output
@@ -99,7 +115,18 @@ class GraphedTrainStep:
         self.model, self.loss_fn, self.optimizer = model, loss_fn, optimizer
         self.x = example_x.clone()
         self.y = example_y.clone()
-        self._graphed = GraphedStep(self._step, warmup=warmup, device=device) if self.enabled else None
+        self._graphed = (
+            GraphedStep(self._step, warmup=warmup, device=device, pin=self._workspaces) if self.enabled else None
+        )
+
+    def _workspaces(self) -> list[Tensor]:
+        """Every scratch tensor the model's layers hold (see GraphedStep: pinned for the graph's lifetime)."""
+        held: list[Tensor] = []
+        for module in self.model.modules():
+            ws = getattr(module, "_ws", None)
+            if isinstance(ws, dict):
+                held.extend(t for t in ws.values() if isinstance(t, Tensor))
+        return held
 
     def _step(self) -> Tensor:
         self.optimizer.zero_grad()
