@@ -18,6 +18,7 @@ from torch import Tensor
 from nnkit import Module
 from nnkit.denoise.config import ConfigError, RunConfig
 from nnkit.denoise.models import torch_dtype
+from nnkit.graph import GraphedTrainStep
 from nnkit.loss import L1Loss, MSELoss
 from nnkit.optim import SGD, Adam, Optimizer
 
@@ -93,8 +94,11 @@ class Engine(ABC):
             t.copy_(state[name])
 
 
-def make_optimizer(config: RunConfig, model: Module) -> Optimizer:
-    """nnkit SGD or Adam over the model's parameters, with the config's hyperparameters."""
+def make_optimizer(config: RunConfig, model: Module, *, capturable: bool = False) -> Optimizer:
+    """nnkit SGD or Adam over the model's parameters, with the config's hyperparameters.
+
+    ``capturable`` keeps Adam's step count on the device, as a CUDA graph needs.
+    """
     if config.optimizer == "sgd":
         return SGD(
             model.parameters(),
@@ -109,18 +113,25 @@ def make_optimizer(config: RunConfig, model: Module) -> Optimizer:
         betas=(config.beta1, config.beta2),
         eps=config.eps,
         weight_decay=config.weight_decay,
+        capturable=capturable,
     )
 
 
 class NnkitEngine(Engine):
-    """Trains the nnkit model itself: forward, hand-written backward, nnkit optimiser."""
+    """Trains the nnkit model itself: forward, hand-written backward, nnkit optimiser.
+
+    On CUDA with ``config.cuda_graph`` the whole step is captured once as a CUDA graph
+    (nnkit.graph.GraphedTrainStep) and replayed; a batch of another shape runs eagerly.
+    """
 
     def __init__(self, config: RunConfig, model: Module, device: torch.device) -> None:
         self.device = device
         self.dtype = torch_dtype(config.dtype)
         self.model = model.to(device=device, dtype=self.dtype)
         self.loss_fn = MSELoss() if config.loss == "mse" else L1Loss()
-        self.optimizer = make_optimizer(config, model)
+        self.use_graph = config.cuda_graph and device.type == "cuda"
+        self.optimizer = make_optimizer(config, model, capturable=self.use_graph)
+        self._graphed: GraphedTrainStep | None = None
 
     def _step(self, x: Tensor, y: Tensor) -> Tensor:
         self.model.train()
@@ -134,7 +145,13 @@ class NnkitEngine(Engine):
     def train_step(self, x: Tensor, y: Tensor) -> float:
         x = x.to(device=self.device, dtype=self.dtype, non_blocking=True)
         y = y.to(device=self.device, dtype=self.dtype, non_blocking=True)
-        return float(self._step(x, y))
+        if not self.use_graph:
+            return float(self._step(x, y))
+        if self._graphed is None:
+            self._graphed = GraphedTrainStep(self.model, self.loss_fn, self.optimizer, x, y)
+        if x.shape != self._graphed.x.shape or y.shape != self._graphed.y.shape:
+            return float(self._step(x, y))
+        return float(self._graphed(x, y))
 
     def predict(self, x: Tensor) -> Tensor:
         self.model.eval()
@@ -154,6 +171,7 @@ class NnkitEngine(Engine):
 
     def load_optimizer_state(self, state: Mapping[str, Any]) -> None:
         self.optimizer.load_state_dict(state)
+        self._graphed = None  # the optimiser's tensors were replaced: capture again
 
 
 def make_engine(config: RunConfig, model: Module) -> Engine:

@@ -104,3 +104,9 @@ def test_nnkit_and_torch_engines_agree_every_step_float64(changes: dict) -> None
     assert steps == data.batches_per_epoch(cfg.batch_size) == 12
     for name, value in nn_engine.model_state().items():
         torch.testing.assert_close(value, torch_engine.model_state()[name], rtol=1e-7, atol=1e-9, msg=name)
+
+
+def test_cuda_graph_option_is_inert_on_cpu() -> None:
+    config = RunConfig(arch="report", width=4, crop_size=16, epoch_size=16, batch_size=8, device="cpu", cuda_graph=True)
+    engine = make_engine(config, build_model(config))
+    assert not getattr(engine, "use_graph", True)

@@ -41,3 +41,16 @@ def test_trainer_runs_on_cuda_and_saves_cpu_weights(tmp_path: Path) -> None:
     assert trainer.engine is not None and trainer.engine.device.type == "cuda"
     ckpt = load_checkpoint(tmp_path / "gpu.safetensors")
     assert all(t.device.type == "cpu" for t in ckpt.weights.values())
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "sgd"])
+def test_cuda_graph_step_equals_eager_step(optimizer: str) -> None:
+    config = CFG.replace(dtype="float64", optimizer=optimizer, epoch_size=64)
+    data = load_data(config)
+    graphed = make_engine(config, build_model(config))
+    eager = make_engine(config.replace(cuda_graph=False), build_model(config))
+    assert getattr(graphed, "use_graph", False) and not getattr(eager, "use_graph", True)
+    for x, y in data.epoch_batches(1, config.batch_size):
+        assert graphed.train_step(x, y) == pytest.approx(eager.train_step(x, y), rel=1e-9)
+    for a, b in zip(graphed.parameter_tensors(), eager.parameter_tensors(), strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-9, atol=1e-12)
