@@ -263,7 +263,10 @@ class Trainer:
             done_epochs = epoch - first_epoch + 1
             eta = elapsed / done_epochs * (cfg.epochs - epoch)
             train_loss = sum(losses) / len(losses) if losses else float("nan")
-            self._validate(epoch, train_loss, elapsed, eta)
+            if not math.isfinite(self._validate(epoch, train_loss, elapsed, eta)):
+                if good >= 0:
+                    self._restore_weights(params, buffers[good])
+                return self._diverged(f"the validation output became NaN or Inf after epoch {epoch}")
         if first_epoch > cfg.epochs:
             return self._finish(
                 "done", f"nothing to train: {self.epoch} epochs done already (epochs={cfg.epochs})", with_optimizer=True
@@ -292,7 +295,8 @@ class Trainer:
         n = int(self.data.val_noisy.shape[0])
         return torch.linspace(0, n - 1, min(PREVIEW_COUNT, n)).round().long()
 
-    def _validate(self, epoch: int, train_loss: float, elapsed: float, eta: float) -> None:
+    def _validate(self, epoch: int, train_loss: float, elapsed: float, eta: float) -> float:
+        """Emit the epoch's Epoch and Preview events (saving the best checkpoint); returns the validation PSNR."""
         assert self.data is not None and self.engine is not None
         noisy, clean = self.data.val_noisy, self.data.val_clean
         denoised = self.engine.predict(noisy)
@@ -313,3 +317,4 @@ class Trainer:
                 psnr_per_image(crops[1], crops[2]),
             )
         )
+        return val_psnr
