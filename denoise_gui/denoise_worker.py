@@ -12,10 +12,11 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from denoise_gui.outbox import Outbox
 from denoise_gui.thread_priority import lower_current_thread_priority
+from denoise_gui.worker_job import WorkerJob
 
 DenoiseFn = Callable[..., np.ndarray]
 DELIVERY_MS = 40
@@ -105,7 +106,7 @@ class DenoiseWorker(QObject):
             self.outbox.put("result", path, image, result)
 
 
-class DenoiseJob(QObject):
+class DenoiseJob(WorkerJob):
     """A DenoiseWorker, its QThread, and the delivery of its results as signals on the GUI thread."""
 
     sigItemStarted = Signal(str)
@@ -115,21 +116,8 @@ class DenoiseJob(QObject):
     sigFinished = Signal(bool)  # cancelled (once, last)
 
     def __init__(self, worker: DenoiseWorker, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.worker = worker
-        self.qthread = QThread()
-        self.qthread.setObjectName("denoise-worker")
-        worker.moveToThread(self.qthread)
-        self.qthread.started.connect(worker.run)
-        self.timer = QTimer(self)
-        self.timer.setInterval(DELIVERY_MS)
-        self.timer.timeout.connect(self.deliver)
-        self.finished = False
-
-    def start(self) -> None:
-        """Start on the worker thread."""
-        self.qthread.start()
-        self.timer.start()
+        super().__init__(worker, "denoise-worker", DELIVERY_MS, parent)
+        self.worker: DenoiseWorker = worker
 
     @Slot()
     def deliver(self) -> None:
@@ -148,9 +136,7 @@ class DenoiseJob(QObject):
                 self.sigResult.emit(*payload)
             elif kind == "failed":
                 self.sigFailed.emit(*payload)
-            elif kind == "finished" and not self.finished:
-                self.finished = True
-                self.timer.stop()
+            elif kind == "finished" and self._mark_finished():
                 self.sigFinished.emit(payload[0])
         if progress is not None:
             self.sigProgress.emit(*progress)
@@ -158,14 +144,3 @@ class DenoiseJob(QObject):
     def cancel(self) -> None:
         """Request a cancel."""
         self.worker.cancel()
-
-    def wait(self, timeout_ms: int) -> bool:
-        """Block until the thread ended, at most ``timeout_ms``."""
-        return bool(self.qthread.wait(timeout_ms))
-
-    def release(self) -> None:
-        """Delete this job once its thread has ended, without blocking the GUI thread."""
-        if self.qthread.isFinished():
-            self.deleteLater()
-        else:
-            self.qthread.finished.connect(self.deleteLater)

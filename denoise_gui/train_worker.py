@@ -15,10 +15,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
-from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from denoise_gui.outbox import Outbox
 from denoise_gui.thread_priority import lower_current_thread_priority
+from denoise_gui.worker_job import WorkerJob
 from nnkit.denoise.config import RunConfig
 from nnkit.denoise.events import Epoch, Event, Finished, Preview, Started, Step
 
@@ -144,7 +145,7 @@ class TrainWorker(QObject):
                 self.outbox.put("saved", str(path), f"{type(exc).__name__}: {exc}")
 
 
-class TrainJob(QObject):
+class TrainJob(WorkerJob):
     """A TrainWorker, its QThread, and the delivery of its events as signals on the GUI thread."""
 
     sigStarted = Signal(object)  # Started
@@ -155,22 +156,9 @@ class TrainJob(QObject):
     sigFinished = Signal(object)  # Finished (once, last)
 
     def __init__(self, worker: TrainWorker, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.worker = worker
-        self.qthread = QThread()
-        self.qthread.setObjectName("train-worker")
-        worker.moveToThread(self.qthread)
-        self.qthread.started.connect(worker.run)
-        self.timer = QTimer(self)
-        self.timer.setInterval(DELIVERY_MS)
-        self.timer.timeout.connect(self.deliver)
+        super().__init__(worker, "train-worker", DELIVERY_MS, parent)
+        self.worker: TrainWorker = worker
         self.paused = False
-        self.finished = False
-
-    def start(self) -> None:
-        """Start the run on the worker thread."""
-        self.qthread.start()
-        self.timer.start()
 
     @Slot()
     def deliver(self) -> None:
@@ -191,16 +179,10 @@ class TrainJob(QObject):
                 self.sigPreview.emit(payload[0])
             elif kind == "saved":
                 self.sigSaved.emit(payload[0], payload[1])
-            elif kind == "finished" and not self.finished:
-                self.finished = True
-                self.timer.stop()
+            elif kind == "finished" and self._mark_finished():
                 self.sigFinished.emit(payload[0])
         if steps:
             self.sigStep.emit(tuple(steps))
-
-    def is_running(self) -> bool:
-        """Whether the worker thread is still going."""
-        return bool(self.qthread.isRunning())
 
     def pause(self) -> None:
         """Pause between steps."""
@@ -217,13 +199,3 @@ class TrainJob(QObject):
         self.paused = False
         self.worker.request_stop()
 
-    def wait(self, timeout_ms: int) -> bool:
-        """Block until the worker thread ended, at most ``timeout_ms``; True if it did."""
-        return bool(self.qthread.wait(timeout_ms))
-
-    def release(self) -> None:
-        """Delete this job once its thread has ended, without blocking the GUI thread."""
-        if self.qthread.isFinished():
-            self.deleteLater()
-        else:
-            self.qthread.finished.connect(self.deleteLater)
