@@ -9,19 +9,15 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem, QWidget
 
 from denoise_gui.runs import RunRecord
+from nnkit.denoise import progress
 
 COLUMNS = ("Show", "Run", "Differs from defaults", "Best PSNR", "Time", "Status")
 RUN_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
 def format_duration(seconds: float) -> str:
-    """'1:05' or '1:02:03' (or '–' when unknown)."""
-    if not math.isfinite(seconds) or seconds < 0:
-        return "–"
-    total = round(seconds)
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+    """'1:05' or '1:02:03' (or '–' when unknown), as the CLI writes durations."""
+    return progress.format_duration(seconds, unknown="–")
 
 
 class _NumberItem(QTableWidgetItem):

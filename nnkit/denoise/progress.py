@@ -12,10 +12,10 @@ import time
 from typing import TextIO
 
 
-def format_duration(seconds: float) -> str:
-    """'1:02:03', '2:03' or '--:--' for an unknown duration."""
+def format_duration(seconds: float, unknown: str = "--:--") -> str:
+    """'1:02:03', '2:03', or ``unknown`` for an unknown (NaN, infinite, negative) duration."""
     if not math.isfinite(seconds) or seconds < 0:
-        return "--:--"
+        return unknown
     total = round(seconds)
     hours, rest = divmod(total, 3600)
     minutes, secs = divmod(rest, 60)
