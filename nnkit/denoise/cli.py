@@ -43,7 +43,7 @@ BEST_NAME = "checkpoint.best.safetensors"
 METRICS_NAME = "metrics.jsonl"
 CONFIG_NAME = "config.json"
 METRICS_FLUSH_S = 1.0
-RESUME_OVERRIDABLE = frozenset({"epochs", "device", "cuda_graph"})
+RESUME_OVERRIDABLE = frozenset({"epochs", "lr", "device", "cuda_graph"})
 _PY_TYPES: dict[str, Callable[[str], Any]] = {"int": int, "float": float, "str": str}
 
 
@@ -94,7 +94,7 @@ def build_train_parser() -> argparse.ArgumentParser:
         "--resume",
         type=Path,
         metavar="CKPT",
-        help="continue the run saved in CKPT (its settings; only --epochs, --device, --cuda-graph may change)",
+        help="continue the run saved in CKPT (its settings; only --epochs, --lr, --device, --cuda-graph may change)",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress line, only the final summary")
     add_config_flags(parser)
@@ -224,7 +224,8 @@ def _make_config(args: argparse.Namespace, parser: argparse.ArgumentParser) -> t
     changed = sorted(k for k, v in given.items() if k not in RESUME_OVERRIDABLE and v != getattr(ckpt.config, k))
     if changed:
         flags = ", ".join("--" + k.replace("_", "-") for k in changed)
-        parser.error(f"--resume continues the saved run: {flags} cannot change (only --epochs, --device, --cuda-graph)")
+        allowed = ", ".join("--" + k.replace("_", "-") for k in sorted(RESUME_OVERRIDABLE))
+        parser.error(f"--resume continues the saved run: {flags} cannot change (only {allowed})")
     config = ckpt.config.replace(**given)
     if config.epochs <= ckpt.epoch:
         parser.error(f"--epochs {config.epochs}: the checkpoint has already done {ckpt.epoch} epochs; ask for more")

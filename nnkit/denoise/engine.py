@@ -84,6 +84,10 @@ class Engine(ABC):
     def load_optimizer_state(self, state: Mapping[str, Any]) -> None:
         """Restore the optimiser's state_dict."""
 
+    @abstractmethod
+    def set_learning_rate(self, lr: float) -> None:
+        """Use ``lr`` from the next step on (e.g. a resumed run continued with a lower rate)."""
+
     def sync_model(self) -> None:
         """Make the nnkit model hold the trained weights (needed only when another model is trained)."""
         return None
@@ -168,6 +172,10 @@ class NnkitEngine(Engine):
 
     def optimizer_state(self) -> dict[str, Any]:
         return self.optimizer.state_dict()
+
+    def set_learning_rate(self, lr: float) -> None:
+        self.optimizer.lr = float(lr)
+        self._graphed = None  # a captured graph holds the old rate
 
     def load_optimizer_state(self, state: Mapping[str, Any]) -> None:
         self.optimizer.load_state_dict(state)

@@ -209,6 +209,7 @@ class Trainer:
         self.engine = engine = make_engine(cfg, self.model)
         if self._resume_optimizer is not None:
             engine.load_optimizer_state(self._resume_optimizer)
+            engine.set_learning_rate(cfg.lr)  # the run's (possibly lowered) rate, not the saved one
         steps_per_epoch = data.batches_per_epoch(cfg.batch_size)
         noisy_psnr = data.noisy_psnr()
         self._emit(

@@ -112,6 +112,10 @@ class TorchEngine(Engine):
     def optimizer_state(self) -> dict[str, Any]:
         return self.optimizer.state_dict()
 
+    def set_learning_rate(self, lr: float) -> None:
+        for group in self.optimizer.param_groups:
+            group["lr"] = float(lr)
+
     def load_optimizer_state(self, state: Mapping[str, Any]) -> None:
         # torch.optim keeps the given tensors when dtype and device already fit: copy them, never share
         per_param = {

@@ -70,8 +70,10 @@ def test_train_writes_checkpoints_and_metrics_then_resumes(tmp_path: Path, capsy
     # settings of a resumed run cannot change, except epochs/device
     assert train_main(["--resume", str(out / CHECKPOINT_NAME), "--epochs", "2", "--width", "8", "--quiet"]) == 2
     assert "--width" in capsys.readouterr().err
-    assert train_main(["--resume", str(out / CHECKPOINT_NAME), "--epochs", "2", "--quiet"]) == 0
-    assert load_checkpoint(out / CHECKPOINT_NAME).epoch == 2
+    assert train_main(["--resume", str(out / CHECKPOINT_NAME), "--epochs", "2", "--lr", "1e-4", "--quiet"]) == 0
+    resumed = load_checkpoint(out / CHECKPOINT_NAME)
+    assert resumed.epoch == 2 and resumed.config.lr == 1e-4
+    assert resumed.optimizer_state is not None and resumed.optimizer_state["param_groups"][0]["lr"] == 1e-4
     steps = [r["step"] for r in read_metrics(out / METRICS_NAME) if r["event"] == "step"]
     assert steps == [1, 2, 3, 4]
 

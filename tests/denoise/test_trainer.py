@@ -204,6 +204,18 @@ def test_resume_continues_the_same_curve(tmp_path: Path) -> None:
     assert again.reason == "done" and "nothing to train" in again.message
 
 
+@pytest.mark.parametrize("engine", ["nnkit", "torch"])
+def test_resume_with_a_lower_learning_rate_uses_it(tmp_path: Path, engine: str) -> None:
+    config = CFG.replace(engine=engine)
+    Trainer(config.replace(epochs=1), checkpoint_path=tmp_path / "a").run()
+    ckpt = load_checkpoint(tmp_path / "a.safetensors")
+    assert ckpt.optimizer_state is not None and ckpt.optimizer_state["param_groups"][0]["lr"] == config.lr
+    trainer = Trainer(config.replace(lr=config.lr / 10), resume_from=ckpt)
+    assert trainer.run().reason == "done"
+    assert trainer.engine is not None
+    assert trainer.engine.optimizer_state()["param_groups"][0]["lr"] == pytest.approx(config.lr / 10)
+
+
 def test_resume_after_a_stop_mid_epoch(tmp_path: Path) -> None:
     whole, _ = collect()
     trainer: Trainer
