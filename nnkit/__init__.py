@@ -11,6 +11,7 @@ from nnkit.layers import (
     SkipConcat,
     Tanh,
     TransposeConv2d,
+    UnfoldConv2d,
 )
 from nnkit.loss import L1Loss, MSELoss
 from nnkit.module import Module, Parameter, ShapeError
@@ -32,5 +33,6 @@ __all__ = [
     "SkipConcat",
     "Tanh",
     "TransposeConv2d",
+    "UnfoldConv2d",
     "__version__",
 ]
