@@ -98,27 +98,22 @@ class Engine(ABC):
             t.copy_(state[name])
 
 
+def optimizer_hyperparameters(config: RunConfig) -> dict[str, Any]:
+    """The keyword arguments of SGD or Adam (nnkit's and torch.optim's alike) for ``config.optimizer``."""
+    common = {"lr": config.lr, "weight_decay": config.weight_decay}
+    if config.optimizer == "sgd":
+        return {**common, "momentum": config.momentum, "nesterov": config.nesterov}
+    return {**common, "betas": (config.beta1, config.beta2), "eps": config.eps}
+
+
 def make_optimizer(config: RunConfig, model: Module, *, capturable: bool = False) -> Optimizer:
     """nnkit SGD or Adam over the model's parameters, with the config's hyperparameters.
 
     ``capturable`` keeps Adam's step count on the device, as a CUDA graph needs.
     """
     if config.optimizer == "sgd":
-        return SGD(
-            model.parameters(),
-            lr=config.lr,
-            momentum=config.momentum,
-            nesterov=config.nesterov,
-            weight_decay=config.weight_decay,
-        )
-    return Adam(
-        model.parameters(),
-        lr=config.lr,
-        betas=(config.beta1, config.beta2),
-        eps=config.eps,
-        weight_decay=config.weight_decay,
-        capturable=capturable,
-    )
+        return SGD(model.parameters(), **optimizer_hyperparameters(config))
+    return Adam(model.parameters(), **optimizer_hyperparameters(config), capturable=capturable)
 
 
 class NnkitEngine(Engine):

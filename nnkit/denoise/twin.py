@@ -15,7 +15,7 @@ from torch import Tensor
 
 from nnkit import Module
 from nnkit.denoise.config import RunConfig
-from nnkit.denoise.engine import Engine, predict_chunks
+from nnkit.denoise.engine import Engine, optimizer_hyperparameters, predict_chunks
 from nnkit.denoise.models import PadToMultiple, reflect_index, torch_dtype
 from nnkit.reference import register_twin, to_torch
 
@@ -47,23 +47,8 @@ def twin_of(model: Module) -> torch.nn.Module:
 
 def make_torch_optimizer(config: RunConfig, params: list[torch.nn.Parameter]) -> torch.optim.Optimizer:
     """torch.optim.SGD or Adam (single-tensor algorithm, as nnkit's) with the config's hyperparameters."""
-    if config.optimizer == "sgd":
-        return torch.optim.SGD(
-            params,
-            lr=config.lr,
-            momentum=config.momentum,
-            nesterov=config.nesterov,
-            weight_decay=config.weight_decay,
-            foreach=False,
-        )
-    return torch.optim.Adam(
-        params,
-        lr=config.lr,
-        betas=(config.beta1, config.beta2),
-        eps=config.eps,
-        weight_decay=config.weight_decay,
-        foreach=False,
-    )
+    kind = torch.optim.SGD if config.optimizer == "sgd" else torch.optim.Adam
+    return kind(params, **optimizer_hyperparameters(config), foreach=False)
 
 
 class TorchEngine(Engine):
