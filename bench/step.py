@@ -15,12 +15,13 @@ the ratio nnkit/torch (below 1 means nnkit is faster).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
 import statistics
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -52,6 +53,8 @@ class Point:
     torch_q3: float
     first_loss_diff: float
     graph: bool = False
+    tf32: bool = False
+    torch_graph: bool = False
 
     @property
     def ratio(self) -> float:
@@ -111,22 +114,68 @@ class NnkitStep:
 
 
 class TorchStep:
-    """forward, MSE, backward, Adam with the torch.nn twin and autograd."""
+    """forward, MSE, backward, Adam with the torch.nn twin and autograd (optionally all captured as one CUDA graph).
 
-    def __init__(self, model: Module, x: torch.Tensor, y: torch.Tensor) -> None:
+    ``graph=True`` is torch's own whole-network capture (torch.cuda.graph with a capturable
+    Adam, gradients allocated inside the capture), the same trick nnkit's graph plays, for an
+    equal comparison at small batches.
+    """
+
+    def __init__(self, model: Module, x: torch.Tensor, y: torch.Tensor, graph: bool = False) -> None:
         import nnkit.denoise.twin  # noqa: F401  (registers the twins of the engine's own layers)
         from nnkit.reference import to_torch
 
         self.twin = to_torch(model)
         self.x, self.y = x, y
-        self.opt = torch.optim.Adam(self.twin.parameters(), lr=LR)
+        self.opt = torch.optim.Adam(self.twin.parameters(), lr=LR, capturable=graph)
+        self.cuda_graph: torch.cuda.CUDAGraph | None = None
+        self.graph_loss: torch.Tensor | None = None
+        self.warmup = 3 if graph else 0
 
-    def __call__(self) -> torch.Tensor:
+    def _eager(self) -> torch.Tensor:
         self.opt.zero_grad(set_to_none=True)
         value = torch.nn.functional.mse_loss(self.twin(self.x), self.y)
         value.backward()
         self.opt.step()
         return value.detach()
+
+    def __call__(self) -> torch.Tensor:
+        if self.cuda_graph is not None:
+            self.cuda_graph.replay()
+            assert self.graph_loss is not None
+            return self.graph_loss
+        if self.warmup == 0:
+            return self._eager()
+        side = torch.cuda.Stream()
+        side.wait_stream(torch.cuda.current_stream())
+        with torch.cuda.stream(side):
+            value = self._eager()
+        torch.cuda.current_stream().wait_stream(side)
+        self.warmup -= 1
+        if self.warmup == 0:  # the next call captures and replays
+            self.opt.zero_grad(set_to_none=True)
+            graph = torch.cuda.CUDAGraph()
+            with torch.cuda.graph(graph):
+                loss = torch.nn.functional.mse_loss(self.twin(self.x), self.y)
+                loss.backward()
+                self.opt.step()
+            self.cuda_graph, self.graph_loss = graph, loss.detach()
+        return value
+
+
+@contextlib.contextmanager
+def cuda_precision(tf32: bool) -> Iterator[None]:
+    """Both sides in the same CUDA float32 mode: full FP32 (default), or TF32 tensor cores for both.
+
+    torch's own defaults differ between its two paths (cuDNN convolutions may use TF32,
+    cuBLAS matrix products may not), which would compare torch.nn in TF32 with nnkit in FP32.
+    """
+    old = torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32
+    torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = tf32
+    try:
+        yield
+    finally:
+        torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = old
 
 
 def _quartiles(times: list[float]) -> tuple[float, float, float]:
@@ -147,13 +196,32 @@ def measure(
     warmup: int,
     graph: bool = False,
     clock: Callable[[], float] = time.perf_counter,
+    tf32: bool = False,
+    torch_graph: bool = False,
 ) -> Point:
     """Time nnkit and torch steps of one configuration, interleaved, after ``warmup`` steps of each."""
+    with cuda_precision(tf32):
+        return _measure(arch, width, batch, size, device, reps, warmup, graph, clock, tf32, torch_graph)
+
+
+def _measure(
+    arch: str,
+    width: int,
+    batch: int,
+    size: int,
+    device: torch.device,
+    reps: int,
+    warmup: int,
+    graph: bool,
+    clock: Callable[[], float],
+    tf32: bool,
+    torch_graph: bool,
+) -> Point:
     model = build(arch, width).to(device=device)
     g = torch.Generator().manual_seed(1)
     x = torch.rand(batch, 3, size, size, generator=g).to(device)
     y = torch.rand(batch, 3, size, size, generator=g).to(device)
-    theirs = TorchStep(model, x, y)  # the twin copies the initial weights before nnkit trains
+    theirs = TorchStep(model, x, y, torch_graph)  # the twin copies the initial weights before nnkit trains
     ours = NnkitStep(model, x, y, graph)
     first = abs(float(ours()) - float(theirs()))
     steps: dict[str, Callable[[], torch.Tensor]] = {"nnkit": ours, "torch": theirs}
@@ -172,7 +240,9 @@ def measure(
             times[name].append((clock() - t0) * 1e3)
     nq1, nmed, nq3 = _quartiles(times["nnkit"])
     tq1, tmed, tq3 = _quartiles(times["torch"])
-    return Point(arch, width, batch, size, str(device), reps, nmed, nq1, nq3, tmed, tq1, tq3, first, graph)
+    return Point(
+        arch, width, batch, size, str(device), reps, nmed, nq1, nq3, tmed, tq1, tq3, first, graph, tf32, torch_graph
+    )
 
 
 def _reps_for(batch: int, width: int, base: int) -> int:
@@ -185,6 +255,12 @@ def _reps_for(batch: int, width: int, base: int) -> int:
     return base
 
 
+def _mode(graph: bool, torch_graph: bool, tf32: bool) -> str:
+    """How a point ran, for its label: which side was captured as a CUDA graph, and TF32."""
+    label = " both graphed" if torch_graph else (" graph" if graph else "")
+    return label + (" tf32" if tf32 else "")
+
+
 def table(points: Sequence[Point]) -> str:
     """A markdown table of the points."""
     lines = [
@@ -193,7 +269,7 @@ def table(points: Sequence[Point]) -> str:
         "|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for p in points:
-        dev = p.device + (" graph" if p.graph else "")
+        dev = p.device + _mode(p.graph, p.torch_graph, p.tf32)
         lines.append(
             f"| {dev} | {p.arch} | {p.width} | {p.batch} | {p.nnkit_ms:.2f} ({p.nnkit_q1:.2f}–{p.nnkit_q3:.2f}) "
             f"| {p.torch_ms:.2f} ({p.torch_q1:.2f}–{p.torch_q3:.2f}) | {p.batch / p.nnkit_ms * 1e3:.0f} "
@@ -241,6 +317,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--device", default="all", help="cpu, cuda or all (cuda only when present)")
     parser.add_argument("--graph", action="store_true", help="on CUDA also time nnkit captured as one CUDA graph")
+    parser.add_argument(
+        "--torch-graph", action="store_true", help="on CUDA also time both sides captured as CUDA graphs"
+    )
+    parser.add_argument(
+        "--tf32", action="store_true", help="on CUDA let both sides use TF32 tensor cores (default: full FP32 for both)"
+    )
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     parser.add_argument(
         "--clock",
@@ -272,13 +354,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     for device in devices:
         for arch, width, batch in grid:
             reps = _reps_for(batch, width, args.reps) if device.type == "cpu" else args.reps
-            modes = [False, True] if (args.graph and device.type == "cuda") else [False]
-            for graph in modes:
+            modes = [(False, False)]
+            if device.type == "cuda":
+                modes += [(True, False)] if args.graph else []
+                modes += [(True, True)] if args.torch_graph else []
+            for graph, torch_graph in modes:
                 clock = time.process_time if (args.clock == "cpu" and device.type == "cpu") else time.perf_counter
-                p = measure(arch, width, batch, args.size, device, reps, args.warmup, graph, clock)
+                tf32 = args.tf32 and device.type == "cuda"
+                try:
+                    p = measure(
+                        arch, width, batch, args.size, device, reps, args.warmup, graph, clock, tf32, torch_graph
+                    )
+                except RuntimeError as error:
+                    if not torch_graph:
+                        raise
+                    print(f"{device} both graphed {arch} w{width} b{batch}: torch's capture failed: {error}")
+                    continue
                 points.append(p)
                 print(
-                    f"{p.device}{' graph' if graph else ''} {arch} w{width} b{batch}: nnkit {p.nnkit_ms:.2f} ms, "
+                    f"{p.device}{_mode(graph, torch_graph, tf32)} {arch} w{width} b{batch}: nnkit {p.nnkit_ms:.2f} ms, "
                     f"torch {p.torch_ms:.2f} ms, ratio {p.ratio:.2f} (first-step loss diff {p.first_loss_diff:.1e})",
                     flush=True,
                 )

@@ -39,14 +39,21 @@ Workspace = dict[str, Tensor]  # a layer's reusable scratch tensors, by role
 
 
 class SharedScratch(threading.local):
-    """Scratch memory shared by every layer of one thread for forwards that keep nothing (eval mode).
+    """Scratch memory shared by every layer of one thread (training temporaries and eval-mode forwards).
 
-    One flat buffer per role, grown to the largest request; each request gets a view of its
-    start, so its contents are arbitrary (callers treat it as fresh). ``release()`` frees it.
+    ``get``: one flat buffer per role, grown to the largest request; each request gets a view
+    of its start, so its contents are arbitrary (callers treat it as fresh).
+    ``bordered``: one buffer per role *and* shape (the zero-padded inputs of im2col), whose
+    contents persist, so a zero border written once stays zero: only the interior is ever
+    rewritten. The most recent ``MAX_BORDERED`` shapes are kept.
+    ``release()`` frees everything.
     """
 
+    MAX_BORDERED = 32
+
     def __init__(self) -> None:
-        self.buffers: dict[tuple[str, torch.device, torch.dtype], Tensor] = {}
+        self.buffers: dict[tuple[object, ...], Tensor] = {}
+        self._bordered: list[tuple[object, ...]] = []  # keys of the bordered buffers, oldest first
 
     def get(self, key: str, shape: tuple[int, ...], like: Tensor) -> Tensor:
         numel = math.prod(shape)
@@ -57,8 +64,22 @@ class SharedScratch(threading.local):
             self.buffers[slot] = buf
         return buf[:numel].view(shape)
 
+    def bordered(self, key: str, shape: tuple[int, ...], pads: Pads, like: Tensor) -> tuple[Tensor, bool]:
+        """The persistent buffer of this role, shape and padding, and whether it was just made (border unset)."""
+        slot = (key, shape, pads, like.device, like.dtype)
+        buf = self.buffers.get(slot)
+        if buf is not None:
+            return buf, False
+        if len(self._bordered) >= self.MAX_BORDERED:
+            self.buffers.pop(self._bordered.pop(0), None)
+        buf = like.new_empty(shape)
+        self.buffers[slot] = buf
+        self._bordered.append(slot)
+        return buf, True
+
     def release(self) -> None:
         self.buffers.clear()
+        self._bordered.clear()
 
 
 SHARED = SharedScratch()
@@ -124,7 +145,8 @@ def im2col(
     else:
         ho, wo = out_size
     if pt or pb or pl or pr:
-        xp, fresh = _scratch(_temp(ws), role + "padded", (n, hp, wp, c), x)
+        shape = (n, hp, wp, c)
+        xp, fresh = SHARED.bordered(role + "padded", shape, pads, x) if ws is not None else (x.new_empty(shape), True)
         if fresh:
             _zero_border(xp, pads)  # the interior is overwritten below, the border stays zero
         xp[:, pt : pt + h, pl : pl + w].copy_(x)
@@ -360,6 +382,36 @@ def _tap_matrix(rows: _Phases, columns: _Phases, like: Tensor) -> Tensor:
     return m
 
 
+def _linear_shift(axis: _Phases) -> int | None:
+    """The grid shift from one phase to the next, if all phases have equal counts and evenly spaced shifts."""
+    if len(set(axis.counts)) != 1:
+        return None
+    steps = {b - a for a, b in zip(axis.shifts, axis.shifts[1:], strict=False)}
+    if len(steps) > 1:
+        return None
+    return steps.pop() if steps else 0
+
+
+def _phase_view(z6: Tensor, rows: _Phases, columns: _Phases) -> Tensor | None:
+    """z6 (N, grid_h, grid_w, s, s, O) read as (N, Ho/s, s, Wo/s, s, O) in output order, or None.
+
+    Output pixel (s·q + ry, s·p + rx) is z6[:, shift_h[ry] + q, shift_w[rx] + p, ry, rx]: when
+    the shifts grow evenly with the phase (always for s = 2) and the phases have equal counts,
+    that is one strided view, so the phases are scattered (or gathered) by a single copy.
+    """
+    dh, dw = _linear_shift(rows), _linear_shift(columns)
+    if dh is None or dw is None:
+        return None
+    n, _, _, s, _, out_ch = z6.shape
+    s_n, s_h, s_w, s_ry, s_rx, s_o = z6.stride()
+    offset = z6.storage_offset() + rows.shifts[0] * s_h + columns.shifts[0] * s_w
+    return z6.as_strided(
+        (n, rows.counts[0], s, columns.counts[0], s, out_ch),
+        (s_n, s_h, dh * s_h + s_ry, s_w, dw * s_w + s_rx, s_o),
+        offset,
+    )
+
+
 @dataclass
 class SubPixelSaved:
     """What subpixel_conv_backward needs from the forward pass."""
@@ -431,11 +483,15 @@ def upsample_conv_forward(
     ho = h * scale + 2 * padding[0] - kh + 1
     wo = w * scale + 2 * padding[1] - kw + 1
     y = z.new_empty(n, ho, wo, out_ch)
-    for ry in range(scale):
-        a, na = rows.shifts[ry], rows.counts[ry]
-        for rx in range(scale):
-            b, nb = columns.shifts[rx], columns.counts[rx]
-            y[:, ry::scale, rx::scale].copy_(z6[:, a : a + na, b : b + nb, ry, rx])
+    phases = _phase_view(z6, rows, columns)
+    if phases is not None:  # every phase at once: one copy
+        y.view(n, rows.counts[0], scale, columns.counts[0], scale, out_ch).copy_(phases)
+    else:
+        for ry in range(scale):
+            a, na = rows.shifts[ry], rows.counts[ry]
+            for rx in range(scale):
+                b, nb = columns.shifts[rx], columns.counts[rx]
+                y[:, ry::scale, rx::scale].copy_(z6[:, a : a + na, b : b + nb, ry, rx])
     saved = SubPixelSaved(cols if save else None, (n, h, w, c), rows, columns, (ho, wo))
     return _nchw(y), saved
 
@@ -459,11 +515,15 @@ def upsample_conv_backward(
     g = _nhwc(grad_output)
     dz, _ = _scratch(_temp(ws), "dz", (n, rows.grid, columns.grid, s, s, out_ch), g)
     dz.zero_()
-    for ry in range(s):
-        a, na = rows.shifts[ry], rows.counts[ry]
-        for rx in range(s):
-            b, nb = columns.shifts[rx], columns.counts[rx]
-            dz[:, a : a + na, b : b + nb, ry, rx].copy_(g[:, ry::s, rx::s])
+    phases = _phase_view(dz, rows, columns)
+    if phases is not None:  # every phase at once: one copy
+        phases.copy_(g.unflatten(1, (rows.counts[0], s)).unflatten(3, (columns.counts[0], s)))
+    else:
+        for ry in range(s):
+            a, na = rows.shifts[ry], rows.counts[ry]
+            for rx in range(s):
+                b, nb = columns.shifts[rx], columns.counts[rx]
+                dz[:, a : a + na, b : b + nb, ry, rx].copy_(g[:, ry::s, rx::s])
     dzf = dz.view(-1, s * s * out_ch)
     taps = _tap_matrix(rows, columns, weight)
     window = (rows.window, columns.window)

@@ -48,14 +48,15 @@ class LeakyReLU(_Elementwise):
         self.negative_slope = float(negative_slope)
 
     def forward(self, x: Tensor) -> Tensor:
-        mask = x > 0
         slope = self.negative_slope
         if 0.0 <= slope <= 1.0:
-            # the slope of each element, 1 or negative_slope exactly (clamping a 0/1 mask), kept for backward:
-            # x * factor and g * factor give where(mask, x, x * slope)'s numbers, several times faster on CPU
-            factor = mask.to(x.dtype).clamp_(min=slope)
+            # the slope of each element, 1 or negative_slope exactly (sign(x) in {-1, 0, 1}, or 0 for NaN,
+            # clamped below at the slope), kept for backward: x * factor and g * factor give
+            # where(x > 0, x, x * slope)'s numbers, several times faster on CPU, and three kernels in all
+            factor = x.sign().clamp_(min=slope)
             self._saved = factor
             return x * factor
+        mask = x > 0
         self._saved = mask
         return torch.where(mask, x, x * slope)
 

@@ -172,3 +172,33 @@ def test_eval_mode_shared_scratch_gives_the_same_numbers() -> None:
     assert SHARED.buffers
     release_scratch()
     assert not SHARED.buffers
+
+
+@pytest.mark.parametrize(
+    ("k", "s", "p", "size", "one_copy"),
+    [(3, 2, 1, 5, True), (5, 2, 2, 4, True), (2, 2, 0, 3, False), (3, 3, 1, 4, False)],
+)
+def test_phases_scatter_in_one_copy_where_possible(k: int, s: int, p: int, size: int, one_copy: bool) -> None:
+    """Both the one-copy path and the per-phase loop are taken (the autograd tests above cover their numbers)."""
+    from nnkit.kernels import _phase_view, _phases
+
+    axis = _phases(size, k, s, p)
+    z6 = torch.zeros(1, axis.grid, axis.grid, s, s, 2)
+    assert (_phase_view(z6, axis, axis) is not None) == one_copy
+
+
+def test_bordered_scratch_keeps_each_padding_apart_and_survives_eviction() -> None:
+    """Zero borders are written once per (shape, padding); alternating layouts and evictions change nothing."""
+    from nnkit.kernels import SHARED
+
+    g = torch.Generator().manual_seed(7)
+    weight = torch.randn(2, 3, 3, 3, dtype=D, generator=g)
+    a = torch.randn(2, 3, 8, 8, dtype=D, generator=g)  # padding (1, 1) -> padded 10 x 10
+    b = torch.randn(2, 3, 6, 10, dtype=D, generator=g)  # padding (2, 0) -> padded 10 x 10 as well
+    for _ in range(2):
+        for x, pad in ((a, (1, 1)), (b, (2, 0))):
+            y, _ = conv2d_forward(x, weight, None, (1, 1), pad, (1, 1), ws={})
+            _close(y, F.conv2d(x, weight, padding=pad), f"padding {pad}")
+        for extra in range(SHARED.MAX_BORDERED + 2):  # push both layouts out of the scratch
+            conv2d_forward(torch.randn(1, 3, 2, 2 + extra, dtype=D), weight, None, (1, 1), (1, 1), (1, 1), ws={})
+    assert len([k for k in SHARED.buffers if len(k) == 5]) <= SHARED.MAX_BORDERED

@@ -73,3 +73,19 @@ def test_errors(make: Callable[[], Module]) -> None:
 def test_leaky_repr() -> None:
     assert repr(LeakyReLU(0.2)) == "LeakyReLU(negative_slope=0.2)"
     assert repr(ReLU()) == "ReLU()"
+
+
+@pytest.mark.parametrize("slope", [0.0, 0.01, 0.2, 1.0])
+def test_leaky_relu_special_values_like_torch(slope: float) -> None:
+    """Signed zeros, infinities and NaN give torch's outputs; gradients match wherever the input is not NaN."""
+    x = torch.tensor([-0.0, 0.0, 1e-300, -1e-300, float("inf"), -float("inf"), 2.5, -2.5, float("nan")])
+    x = x.to(torch.float64).view(1, 1, 1, -1)
+    xt = x.clone().requires_grad_()
+    expected = torch.nn.functional.leaky_relu(xt, slope)
+    expected.backward(torch.ones_like(x))
+    layer = LeakyReLU(slope)
+    got = layer(x)
+    torch.testing.assert_close(got, expected.detach(), rtol=0, atol=0, equal_nan=True)
+    assert torch.equal(torch.signbit(got[..., :2]), torch.signbit(expected.detach()[..., :2]))
+    grad = layer.backward(torch.ones_like(x))
+    assert xt.grad is not None and torch.equal(grad[..., :-1], xt.grad[..., :-1])
