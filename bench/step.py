@@ -200,49 +200,44 @@ def measure(
     torch_graph: bool = False,
 ) -> Point:
     """Time nnkit and torch steps of one configuration, interleaved, after ``warmup`` steps of each."""
-    with cuda_precision(tf32):
-        return _measure(arch, width, batch, size, device, reps, warmup, graph, clock, tf32, torch_graph)
-
-
-def _measure(
-    arch: str,
-    width: int,
-    batch: int,
-    size: int,
-    device: torch.device,
-    reps: int,
-    warmup: int,
-    graph: bool,
-    clock: Callable[[], float],
-    tf32: bool,
-    torch_graph: bool,
-) -> Point:
     model = build(arch, width).to(device=device)
     g = torch.Generator().manual_seed(1)
     x = torch.rand(batch, 3, size, size, generator=g).to(device)
     y = torch.rand(batch, 3, size, size, generator=g).to(device)
-    theirs = TorchStep(model, x, y, torch_graph)  # the twin copies the initial weights before nnkit trains
-    ours = NnkitStep(model, x, y, graph)
-    first = abs(float(ours()) - float(theirs()))
-    steps: dict[str, Callable[[], torch.Tensor]] = {"nnkit": ours, "torch": theirs}
-    for _ in range(warmup):
-        for step in steps.values():
-            step()
-    _sync(device)
-    times: dict[str, list[float]] = {"nnkit": [], "torch": []}
-    for rep in range(reps):
-        order = ["nnkit", "torch"] if rep % 2 == 0 else ["torch", "nnkit"]
-        for name in order:
-            _sync(device)
-            t0 = clock()
-            steps[name]()
-            _sync(device)
-            times[name].append((clock() - t0) * 1e3)
+    with cuda_precision(tf32):
+        theirs = TorchStep(model, x, y, torch_graph)  # the twin copies the initial weights before nnkit trains
+        ours = NnkitStep(model, x, y, graph)
+        first = abs(float(ours()) - float(theirs()))
+        times = _interleaved({"nnkit": ours, "torch": theirs}, reps, warmup, device, clock)
     nq1, nmed, nq3 = _quartiles(times["nnkit"])
     tq1, tmed, tq3 = _quartiles(times["torch"])
     return Point(
         arch, width, batch, size, str(device), reps, nmed, nq1, nq3, tmed, tq1, tq3, first, graph, tf32, torch_graph
     )
+
+
+def _interleaved(
+    steps: dict[str, Callable[[], torch.Tensor]],
+    reps: int,
+    warmup: int,
+    device: torch.device,
+    clock: Callable[[], float],
+) -> dict[str, list[float]]:
+    """ms per call of each step: ``warmup`` untimed calls each, then ``reps`` timed ones, the order alternating."""
+    for _ in range(warmup):
+        for step in steps.values():
+            step()
+    _sync(device)
+    names = list(steps)
+    times: dict[str, list[float]] = {name: [] for name in names}
+    for rep in range(reps):
+        for name in names if rep % 2 == 0 else names[::-1]:
+            _sync(device)
+            t0 = clock()
+            steps[name]()
+            _sync(device)
+            times[name].append((clock() - t0) * 1e3)
+    return times
 
 
 def _reps_for(batch: int, width: int, base: int) -> int:

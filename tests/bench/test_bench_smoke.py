@@ -19,3 +19,19 @@ def test_step_bench_quick(tmp_path: Path, capsys) -> None:
         assert p["first_loss_diff"] < 1e-4  # the same network and weights on both sides
     assert "nnkit/torch" in capsys.readouterr().out
     assert "cpu" in data["machine"]
+
+
+def test_profile_step_prints_both_tables(capsys) -> None:
+    from bench.profile_step import main as profile_main
+
+    assert profile_main(["--arch", "unet", "--width", "4", "--batch", "2", "--steps", "1", "--warmup", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "== nnkit: unet" in out and "== torch.nn + autograd" in out
+    assert "aten::mm" in out  # nnkit's convolutions are matrix products
+
+
+def test_cuda_only_modes_are_ignored_on_the_cpu(tmp_path: Path) -> None:
+    out = tmp_path / "bench.json"
+    assert main(["--quick", "--device", "cpu", "--graph", "--torch-graph", "--tf32", "--out", str(out)]) == 0
+    points = json.loads(out.read_text())["points"]
+    assert points and not any(p["graph"] or p["torch_graph"] or p["tf32"] for p in points)
