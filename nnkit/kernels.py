@@ -43,7 +43,7 @@ class SharedScratch(threading.local):
 
     ``get``: one flat buffer per role, grown to the largest request; each request gets a view
     of its start, so its contents are arbitrary (callers treat it as fresh).
-    ``bordered``: one buffer per role *and* shape (the zero-padded inputs of im2col), whose
+    ``bordered``: one buffer per role *and* shape (the zero-padded im2col inputs of training steps), whose
     contents persist, so a zero border written once stays zero: only the interior is ever
     rewritten. The most recent ``MAX_BORDERED`` shapes are kept.
     ``release()`` frees everything.
@@ -129,12 +129,16 @@ def im2col(
     ws: Workspace | SharedScratch | None = None,
     role: str = "",
     keep: bool = True,
+    steady: bool = False,
 ) -> tuple[Tensor, int, int]:
     """Channels-last x (N, H, W, C) -> cols (N·Ho·Wo, kh·kw·C) ordered (kh, kw, C), and Ho, Wo.
 
     With a workspace ``ws`` the padded input and cols live in reused scratch tensors: cols in
     ``ws`` itself when ``keep`` (overwritten by the next call with the same ``ws``), the padded
     input (and cols unless ``keep``) in the thread's shared scratch, valid until the next call.
+    ``steady`` (training steps, whose shapes repeat): the padded input is kept per shape, so its
+    zero border is written once; otherwise (eval forwards of any size) one buffer serves all
+    shapes and the border is zeroed on each call.
     """
     n, h, w, c = x.shape
     (kh, kw), (sh, sw), (dh, dw) = kernel, stride, dilation
@@ -146,7 +150,12 @@ def im2col(
         ho, wo = out_size
     if pt or pb or pl or pr:
         shape = (n, hp, wp, c)
-        xp, fresh = SHARED.bordered(role + "padded", shape, pads, x) if ws is not None else (x.new_empty(shape), True)
+        if ws is None:
+            xp, fresh = x.new_empty(shape), True
+        elif steady:
+            xp, fresh = SHARED.bordered(role + "padded", shape, pads, x)
+        else:
+            xp, fresh = SHARED.get(role + "padded", shape, x), True
         if fresh:
             _zero_border(xp, pads)  # the interior is overwritten below, the border stays zero
         xp[:, pt : pt + h, pl : pl + w].copy_(x)
@@ -257,7 +266,7 @@ def conv2d_forward(
     out_ch, _, kh, kw = weight.shape
     xh = _nhwc(x)
     pads = (padding[0], padding[0], padding[1], padding[1])
-    cols, ho, wo = im2col(xh, (kh, kw), stride, dilation, pads, ws=ws if save else SHARED)
+    cols, ho, wo = im2col(xh, (kh, kw), stride, dilation, pads, ws=ws if save else SHARED, steady=save)
     wmat = weight.permute(2, 3, 1, 0).reshape(-1, out_ch)
     y = torch.addmm(bias, cols, wmat) if bias is not None else cols.mm(wmat)
     n, h, w, c = xh.shape
@@ -323,6 +332,7 @@ def _input_grad_by_correlation(
         ws=_temp(ws),
         role="grad_",
         keep=False,
+        steady=True,
     )
     flipped = weight.flip(2, 3).permute(2, 3, 0, 1).reshape(kh * kw * out_ch, in_ch)
     n, h, w, _ = saved.in_shape
@@ -463,7 +473,7 @@ def upsample_conv_forward(
     window = (rows.window, columns.window)
     pads = (*rows.pads, *columns.pads)
     scratch: Workspace | SharedScratch | None = ws if save else SHARED
-    cols, _, _ = im2col(xh, window, (1, 1), (1, 1), pads, (rows.grid, columns.grid), ws=scratch)
+    cols, _, _ = im2col(xh, window, (1, 1), (1, 1), pads, (rows.grid, columns.grid), ws=scratch, steady=save)
     w_eff = _effective_weight(weight, taps, window, scale)
     phases_out = w_eff.shape[1]
     if phases_out <= _NARROW:  # few output columns: the transposed product runs faster (MKL), read z as a view
