@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +31,7 @@ from torch import Tensor
 import nnkit
 from nnkit import Module
 from nnkit.denoise.config import ConfigError, RunConfig
+from nnkit.denoise.tempfiles import temp_file_beside
 
 KIND = "denoise-gui checkpoint"
 FORMAT_VERSION = 1
@@ -127,7 +127,7 @@ def save_checkpoint(
     }
     data = st_save(tensors, metadata=metadata)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = temp_file_beside(path)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
@@ -135,7 +135,7 @@ def save_checkpoint(
             os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
     return path
 
