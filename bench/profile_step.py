@@ -46,6 +46,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     device = torch.device(args.device)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        parser.error("--device cuda: this torch build sees no CUDA device (torch.cuda.is_available() is False)")
     model = build(args.arch, args.width).to(device=device)
     g = torch.Generator().manual_seed(1)
     x = torch.rand(args.batch, 3, args.size, args.size, generator=g).to(device)

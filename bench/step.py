@@ -333,6 +333,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.quick:
         args.batches, args.widths, args.reps, args.warmup, args.size = [2], [4], 2, 1, 16
         args.unet = "4:2"
+    if args.device not in ("cpu", "cuda", "all"):
+        parser.error(f"--device must be cpu, cuda or all, got {args.device!r}")
+    if args.device == "cuda" and not torch.cuda.is_available():
+        parser.error("--device cuda: this torch build sees no CUDA device (torch.cuda.is_available() is False)")
     devices = [torch.device("cpu")] if args.device in ("cpu", "all") else []
     if args.device in ("cuda", "all") and torch.cuda.is_available():
         devices.append(torch.device("cuda"))

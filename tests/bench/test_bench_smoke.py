@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+import torch
+
 from bench.step import main
 
 
@@ -35,3 +38,15 @@ def test_cuda_only_modes_are_ignored_on_the_cpu(tmp_path: Path) -> None:
     assert main(["--quick", "--device", "cpu", "--graph", "--torch-graph", "--tf32", "--out", str(out)]) == 0
     points = json.loads(out.read_text())["points"]
     assert points and not any(p["graph"] or p["torch_graph"] or p["tf32"] for p in points)
+
+
+def test_a_missing_cuda_device_is_a_clear_error(capsys) -> None:
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    from bench.profile_step import main as profile_main
+
+    for run in (lambda: main(["--quick", "--device", "cuda"]), lambda: profile_main(["--device", "cuda"])):
+        with pytest.raises(SystemExit) as exit_info:
+            run()
+        assert exit_info.value.code == 2
+        assert "no CUDA device" in capsys.readouterr().err

@@ -145,3 +145,19 @@ def test_upsampling_inside_sequential() -> None:
     seq = Sequential(NearestUpsampling(2), ReLU())
     assert seq(torch.ones(1, 1, 2, 3)).shape == (1, 1, 4, 6)
     assert torch.equal(seq.backward(torch.ones(1, 1, 4, 6)), torch.full((1, 1, 2, 3), 4.0))
+
+
+@pytest.mark.parametrize("layout", ["channels_last", "contiguous", "mixed"])
+def test_skip_concat_equals_torch_cat_in_any_layout(layout: str) -> None:
+    """Channels-last inputs are concatenated as (N, H, W, C) views: same values, channels-last result."""
+    from nnkit.layers.containers import _concat_channels
+
+    g = torch.Generator().manual_seed(4)
+    x, y = torch.randn(2, 3, 5, 4, generator=g), torch.randn(2, 2, 5, 4, generator=g)
+    if layout in ("channels_last", "mixed"):
+        x = x.contiguous(memory_format=torch.channels_last)
+    if layout == "channels_last":
+        y = y.contiguous(memory_format=torch.channels_last)
+    out = _concat_channels(x, y)
+    assert torch.equal(out, torch.cat([x, y], dim=1))
+    assert out.is_contiguous(memory_format=torch.channels_last) == (layout == "channels_last")
