@@ -17,10 +17,10 @@ run machine
 nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.max.sm --format=csv,noheader
 
 run "tests on the GPU machine (no Qt there: library, engine, bench)"
-timeout 240 "$py" -m pytest -q -p no:cacheprovider -n 8 tests/nnkit tests/denoise tests/bench 2>&1 | tail -15
+timeout 240 "$py" -m pytest -q -p no:cacheprovider -n 8 tests/nnkit tests/denoise tests/bench tests/test_readme.py 2>&1 | tail -15
 
-run "step benchmark, full FP32 on both sides"
-timeout 200 "$py" -m bench.step --device "$dev" --graph --reps 30 --warmup 5 --out "$out/bench-cuda.json"
+run "step benchmark, full FP32 on both sides: both eager, nnkit graphed, both graphed"
+timeout 240 "$py" -m bench.step --device "$dev" --graph --torch-graph --reps 30 --warmup 5 --out "$out/bench-cuda.json"
 
 run "step benchmark, TF32 on both sides"
 timeout 150 "$py" -m bench.step --device "$dev" --graph --tf32 --reps 20 --warmup 5 --out "$out/bench-cuda-tf32.json"
