@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 import torch
 from torch.profiler import ProfilerActivity, profile
 
-from bench.step import NnkitStep, TorchStep, build, cuda_precision
+from bench.step import NnkitStep, TorchStep, cuda_precision, setup
 
 
 def profile_table(step: Callable[[], torch.Tensor], device: torch.device, steps: int, top: int) -> str:
@@ -48,10 +48,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     device = torch.device(args.device)
     if device.type == "cuda" and not torch.cuda.is_available():
         parser.error("--device cuda: this torch build sees no CUDA device (torch.cuda.is_available() is False)")
-    model = build(args.arch, args.width).to(device=device)
-    g = torch.Generator().manual_seed(1)
-    x = torch.rand(args.batch, 3, args.size, args.size, generator=g).to(device)
-    y = torch.rand(args.batch, 3, args.size, args.size, generator=g).to(device)
+    model, x, y = setup(args.arch, args.width, args.batch, args.size, device)
     with cuda_precision(args.tf32 and device.type == "cuda"):
         steps: dict[str, Callable[[], torch.Tensor]] = {
             "torch.nn + autograd": TorchStep(model, x, y),

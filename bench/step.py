@@ -80,6 +80,17 @@ def build(arch: str, width: int) -> Module:
     return model
 
 
+def setup(
+    arch: str, width: int, batch: int, size: int, device: torch.device
+) -> tuple[Module, torch.Tensor, torch.Tensor]:
+    """The benchmarked model (``build``) on ``device`` and one fixed random batch (x, y) of RGB images, seed 1."""
+    model = build(arch, width).to(device=device)
+    g = torch.Generator().manual_seed(1)
+    x = torch.rand(batch, 3, size, size, generator=g).to(device)
+    y = torch.rand(batch, 3, size, size, generator=g).to(device)
+    return model, x, y
+
+
 def _sync(device: torch.device) -> None:
     if device.type == "cuda":
         torch.cuda.synchronize(device)
@@ -200,10 +211,7 @@ def measure(
     torch_graph: bool = False,
 ) -> Point:
     """Time nnkit and torch steps of one configuration, interleaved, after ``warmup`` steps of each."""
-    model = build(arch, width).to(device=device)
-    g = torch.Generator().manual_seed(1)
-    x = torch.rand(batch, 3, size, size, generator=g).to(device)
-    y = torch.rand(batch, 3, size, size, generator=g).to(device)
+    model, x, y = setup(arch, width, batch, size, device)
     with cuda_precision(tf32):
         theirs = TorchStep(model, x, y, torch_graph)  # the twin copies the initial weights before nnkit trains
         ours = NnkitStep(model, x, y, graph)

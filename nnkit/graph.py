@@ -80,7 +80,7 @@ class GraphedStep:
         # The graph writes into scratch tensors allocated eagerly during the warm-up (the kernels'
         # shared scratch, the layers' workspaces). Keep them alive: an eager call that later swaps
         # in a bigger buffer must not free memory the graph still writes to.
-        self._pinned = list(SHARED.buffers.values()) + (self._pin() if self._pin is not None else [])
+        self._pinned = SHARED.tensors() + (self._pin() if self._pin is not None else [])
         self.graph = graph
         graph.replay()
         return self.output

@@ -52,8 +52,8 @@ class SharedScratch(threading.local):
     MAX_BORDERED = 32
 
     def __init__(self) -> None:
-        self.buffers: dict[tuple[object, ...], Tensor] = {}
-        self._bordered: list[tuple[object, ...]] = []  # keys of the bordered buffers, oldest first
+        self.buffers: dict[tuple[str, torch.device, torch.dtype], Tensor] = {}
+        self.borders: dict[tuple[object, ...], Tensor] = {}  # the bordered buffers, oldest first
 
     def get(self, key: str, shape: tuple[int, ...], like: Tensor) -> Tensor:
         numel = math.prod(shape)
@@ -67,19 +67,21 @@ class SharedScratch(threading.local):
     def bordered(self, key: str, shape: tuple[int, ...], pads: Pads, like: Tensor) -> tuple[Tensor, bool]:
         """The persistent buffer of this role, shape and padding, and whether it was just made (border unset)."""
         slot = (key, shape, pads, like.device, like.dtype)
-        buf = self.buffers.get(slot)
+        buf = self.borders.get(slot)
         if buf is not None:
             return buf, False
-        if len(self._bordered) >= self.MAX_BORDERED:
-            self.buffers.pop(self._bordered.pop(0), None)
-        buf = like.new_empty(shape)
-        self.buffers[slot] = buf
-        self._bordered.append(slot)
+        if len(self.borders) >= self.MAX_BORDERED:
+            del self.borders[next(iter(self.borders))]
+        buf = self.borders[slot] = like.new_empty(shape)
         return buf, True
+
+    def tensors(self) -> list[Tensor]:
+        """Every scratch tensor held now (a CUDA graph that writes into them keeps them alive)."""
+        return [*self.buffers.values(), *self.borders.values()]
 
     def release(self) -> None:
         self.buffers.clear()
-        self._bordered.clear()
+        self.borders.clear()
 
 
 SHARED = SharedScratch()

@@ -26,9 +26,9 @@ def new_file_mode() -> int:
     return 0o666 & ~_UMASK
 
 
-def temp_file_beside(path: Path, suffix: str = ".tmp") -> tuple[int, Path]:
+def temp_file_beside(path: Path) -> tuple[int, Path]:
     """An open, hidden temporary file in ``path``'s folder (same file system: the rename is atomic)."""
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     if hasattr(os, "fchmod"):  # not on Windows, where mkstemp's mode is not restrictive anyway
         os.fchmod(fd, new_file_mode())
     return fd, Path(name)

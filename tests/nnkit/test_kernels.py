@@ -201,4 +201,4 @@ def test_bordered_scratch_keeps_each_padding_apart_and_survives_eviction() -> No
             _close(y, F.conv2d(x, weight, padding=pad), f"padding {pad}")
         for extra in range(SHARED.MAX_BORDERED + 2):  # push both layouts out of the scratch
             conv2d_forward(torch.randn(1, 3, 2, 2 + extra, dtype=D), weight, None, (1, 1), (1, 1), (1, 1), ws={})
-    assert len([k for k in SHARED.buffers if len(k) == 5]) <= SHARED.MAX_BORDERED
+    assert len(SHARED.borders) <= SHARED.MAX_BORDERED
