@@ -28,9 +28,9 @@ USE_DEFAULT = "default"
 
 
 def shipped_checkpoint() -> Path | None:
-    """nnkit.denoise.checkpoint.SHIPPED_CHECKPOINT, or None when the module is not there."""
+    """nnkit.denoise.asset_paths.SHIPPED_CHECKPOINT, or None when the module is not there."""
     try:
-        from nnkit.denoise.checkpoint import SHIPPED_CHECKPOINT
+        from nnkit.denoise.asset_paths import SHIPPED_CHECKPOINT
     except ImportError:
         return None
     return Path(SHIPPED_CHECKPOINT)

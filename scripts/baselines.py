@@ -147,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _checkpoint_row(path: Path | None, tile: int, val: list[EvalPhoto], log: Callable[[str], None]) -> list[Row]:
-    from nnkit.denoise.checkpoint import SHIPPED_CHECKPOINT
+    from nnkit.denoise.asset_paths import SHIPPED_CHECKPOINT
     from nnkit.denoise.inference import Denoiser
 
     if path is None and not Path(SHIPPED_CHECKPOINT).is_file():

@@ -36,7 +36,6 @@ from nnkit.denoise.tempfiles import temp_file_beside
 KIND = "denoise-gui checkpoint"
 FORMAT_VERSION = 1
 SUFFIX = ".safetensors"
-SHIPPED_CHECKPOINT = Path(__file__).resolve().parent / "assets" / "checkpoints" / "shipped.safetensors"
 
 
 class CheckpointError(ValueError):

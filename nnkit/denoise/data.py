@@ -34,12 +34,12 @@ import numpy as np
 import torch
 from PIL import Image
 
+from nnkit.denoise.asset_paths import PHOTOS_DIR
 from nnkit.denoise.config import RunConfig
 from nnkit.denoise.imageio import IMAGE_SUFFIXES, ImageReadError, read_image
 from nnkit.denoise.metrics import psnr
 from nnkit.denoise.noise import add_noise
 
-PHOTOS_DIR = Path(__file__).resolve().parent / "assets" / "photos"
 TRAIN_PHOTOS: tuple[str, ...] = ("astronaut", "coffee", "hubble_deep_field", "retina")
 VAL_PHOTOS: tuple[str, ...] = ("chelsea", "rocket")
 VAL_CROP = 96  # side of the validation crops

@@ -205,7 +205,8 @@ class Denoiser:
     @classmethod
     def from_checkpoint(cls, path: str | os.PathLike[str] | None = None, *, device: str = "auto") -> Denoiser:
         """Load a checkpoint (the shipped one when ``path`` is None) onto ``device`` ('auto', 'cpu', 'cuda:N')."""
-        from nnkit.denoise.checkpoint import SHIPPED_CHECKPOINT, load_checkpoint, model_from_checkpoint
+        from nnkit.denoise.asset_paths import SHIPPED_CHECKPOINT
+        from nnkit.denoise.checkpoint import load_checkpoint, model_from_checkpoint
 
         ckpt_path = Path(path) if path is not None else Path(SHIPPED_CHECKPOINT)
         if not ckpt_path.is_file():

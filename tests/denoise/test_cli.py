@@ -193,7 +193,7 @@ def test_denoise_errors(tmp_path: Path, tiny_ckpt: Path, monkeypatch, capsys: py
     assert denoise_main([str(image), "-o", out, "--checkpoint", str(tiny_ckpt), "--tile", "4"]) == 2
     assert denoise_main([str(image), "-o", out, "--checkpoint", str(image)]) == 1
     assert "a.png" in capsys.readouterr().err
-    monkeypatch.setattr("nnkit.denoise.checkpoint.SHIPPED_CHECKPOINT", tmp_path / "shipped.safetensors")
+    monkeypatch.setattr("nnkit.denoise.asset_paths.SHIPPED_CHECKPOINT", tmp_path / "shipped.safetensors")
     assert denoise_main([str(image), "-o", out]) == 1
     assert "shipped checkpoint" in capsys.readouterr().err
     assert denoise_main([]) == 2

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from bench.step import main
+from nnkit.denoise.bench.step import main
 
 
 def test_step_bench_quick(tmp_path: Path, capsys) -> None:
@@ -25,7 +25,7 @@ def test_step_bench_quick(tmp_path: Path, capsys) -> None:
 
 
 def test_profile_step_prints_both_tables(capsys) -> None:
-    from bench.profile_step import main as profile_main
+    from nnkit.denoise.bench.profile_step import main as profile_main
 
     assert profile_main(["--arch", "unet", "--width", "4", "--batch", "2", "--steps", "1", "--warmup", "1"]) == 0
     out = capsys.readouterr().out
@@ -43,7 +43,7 @@ def test_cuda_only_modes_are_ignored_on_the_cpu(tmp_path: Path) -> None:
 def test_a_missing_cuda_device_is_a_clear_error(capsys) -> None:
     if torch.cuda.is_available():
         pytest.skip("this machine has CUDA")
-    from bench.profile_step import main as profile_main
+    from nnkit.denoise.bench.profile_step import main as profile_main
 
     for run in (lambda: main(["--quick", "--device", "cuda"]), lambda: profile_main(["--device", "cuda"])):
         with pytest.raises(SystemExit) as exit_info:

@@ -1,6 +1,7 @@
 """Time and peak resident memory of denoising one 3840x2160 photo on the CPU with nnkit.
 
-    python -m bench.inference_memory [--size 3840x2160] [--tile 256] [--checkpoint PATH] [--out result.json]
+    python -m nnkit.denoise.bench.inference_memory [--size 3840x2160] [--tile 256] [--checkpoint PATH]
+        [--out result.json]
 
 The run happens in a fresh subprocess so that its peak RSS (ru_maxrss) is its own. The
 model is the shipped checkpoint when it exists (or ``--checkpoint``), else a U-Net of
@@ -60,7 +61,9 @@ def run(size: str, tile: int, overlap: int, width: int, checkpoint: str) -> dict
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Measure, print a one-line summary and the JSON, optionally write it."""
-    parser = argparse.ArgumentParser(prog="python -m bench.inference_memory", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m nnkit.denoise.bench.inference_memory", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("--size", default="3840x2160", help="image size WxH")
     parser.add_argument("--tile", type=int, default=256)
     parser.add_argument("--overlap", type=int, default=32)
@@ -70,7 +73,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     checkpoint = args.checkpoint
     if checkpoint is None:
-        from nnkit.denoise.checkpoint import SHIPPED_CHECKPOINT
+        from nnkit.denoise.asset_paths import SHIPPED_CHECKPOINT
 
         checkpoint = str(SHIPPED_CHECKPOINT) if SHIPPED_CHECKPOINT.exists() else ""
     result = run(args.size, args.tile, args.overlap, args.width, checkpoint)

@@ -4,7 +4,7 @@ During a real training run in the app window (and, with --denoise, while a photo
 a QTimer fires every 10 ms; the largest gap between ticks is how long the GUI froze.
 Target: never over 100 ms.
 
-    QT_QPA_PLATFORM=offscreen python -m bench.gui_stall [--arch unet --width 16 --epochs 2 ...]
+    QT_QPA_PLATFORM=offscreen python -m denoise_gui.bench_stall [--arch unet --width 16 --epochs 2 ...]
 """
 
 from __future__ import annotations

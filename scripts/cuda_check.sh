@@ -17,17 +17,17 @@ run machine
 nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.max.sm --format=csv,noheader
 
 run "tests on the GPU machine (no Qt there: library, engine, bench)"
-timeout 240 "$py" -m pytest -q -p no:cacheprovider -n 8 tests/nnkit tests/denoise tests/bench tests/test_readme.py 2>&1 | tail -15
+timeout 240 "$py" -m pytest -q -p no:cacheprovider -n 8 tests/nnkit tests/denoise tests/denoise/bench tests/test_readme.py 2>&1 | tail -15
 
 run "step benchmark, full FP32 on both sides: both eager, nnkit graphed, both graphed"
-timeout 240 "$py" -m bench.step --device "$dev" --graph --torch-graph --reps 30 --warmup 5 --out "$out/bench-cuda.json"
+timeout 240 "$py" -m nnkit.denoise.bench.step --device "$dev" --graph --torch-graph --reps 30 --warmup 5 --out "$out/bench-cuda.json"
 
 run "step benchmark, TF32 on both sides"
-timeout 150 "$py" -m bench.step --device "$dev" --graph --tf32 --reps 20 --warmup 5 --out "$out/bench-cuda-tf32.json"
+timeout 150 "$py" -m nnkit.denoise.bench.step --device "$dev" --graph --tf32 --reps 20 --warmup 5 --out "$out/bench-cuda-tf32.json"
 
 run "profiles (eager, FP32)"
-timeout 60 "$py" -m bench.profile_step --device "$dev" --arch unet --width 32 --batch 100 --top 12
-timeout 60 "$py" -m bench.profile_step --device "$dev" --arch report --width 64 --batch 1000 --top 12
+timeout 60 "$py" -m nnkit.denoise.bench.profile_step --device "$dev" --arch unet --width 32 --batch 100 --top 12
+timeout 60 "$py" -m nnkit.denoise.bench.profile_step --device "$dev" --arch report --width 64 --batch 1000 --top 12
 
 run "denoise-train on CUDA, 3 default epochs, each engine"
 for engine in nnkit torch; do

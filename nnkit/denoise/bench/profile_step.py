@@ -1,8 +1,8 @@
 """Where a training step's time goes: torch.profiler tables of the nnkit step and its torch.nn twin.
 
-    python -m bench.profile_step --arch unet --width 32 --batch 100 [--device cuda] [--tf32] [--top 15]
+    python -m nnkit.denoise.bench.profile_step --arch unet --width 32 --batch 100 [--device cuda] [--tf32] [--top 15]
 
-Both steps are those of the benchmark (bench.step: forward, MSE, backward, Adam, same
+Both steps are those of the benchmark (nnkit.denoise.bench.step: forward, MSE, backward, Adam, same
 weights and batch), run eagerly (a CUDA graph would hide the individual kernels), warmed
 up, then profiled over ``--steps`` steps. Each table lists the operators (on CUDA: the
 kernels' device time) with the largest self time.
@@ -16,7 +16,8 @@ from collections.abc import Callable, Sequence
 import torch
 from torch.profiler import ProfilerActivity, profile
 
-from bench.step import NnkitStep, TorchStep, cuda_precision, setup
+from nnkit.denoise.bench.step import NnkitStep, cuda_precision, setup
+from nnkit.denoise.bench.twin_step import TorchStep
 
 
 def profile_table(step: Callable[[], torch.Tensor], device: torch.device, steps: int, top: int) -> str:
