@@ -279,7 +279,7 @@ def test_folder_errors(tmp_path: Path) -> None:
 
 
 def test_large_folder_images_are_downscaled(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(data_module, "MAX_SIDE", 100)
+    monkeypatch.setattr(data_module.folder, "MAX_SIDE", 100)
     Image.fromarray(_photo(150, 300, 0)).save(tmp_path / "a.png")
     Image.fromarray(_photo(64, 64, 1)).save(tmp_path / "b.png")
     data = load_data(RunConfig(data="folder", data_path=str(tmp_path), epoch_size=16, batch_size=8))

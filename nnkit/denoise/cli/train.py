@@ -1,22 +1,4 @@
-"""Console scripts: ``denoise-train`` (train a denoiser) and ``denoise`` (denoise image files).
-
-Both functions take ``argv`` (``sys.argv[1:]`` when None) and return the exit status:
-0 done; 1 the work failed (or nothing could be done); 2 bad arguments or settings;
-130 interrupted with Ctrl-C (the run is saved first).
-
-``denoise-train`` builds its flags from ``RunConfig``'s fields, so every setting of a run
-is a flag (``--batch-size 32``, ``--augment/--no-augment``) with the field's help and choices.
-It writes into ``--out`` (default ``runs/<date>-<time>``):
-
-* ``checkpoint.safetensors``: the last weights and optimiser state (resume with ``--resume``);
-* ``checkpoint.best.safetensors``: the weights with the best validation PSNR;
-* ``metrics.jsonl``: one JSON object per event, ``{"event": "step", ...}`` or ``{"event": "epoch", ...}``;
-* ``config.json``: the RunConfig.
-
-``denoise`` writes ``<stem>_denoised.png`` files into ``-o`` (default ``./denoised``). It
-never writes over an input file; an existing output is left alone (and reported) unless
-``--overwrite``; two inputs with the same stem get ``<stem>_denoised-1.png`` etc.
-"""
+"""``denoise-train``: train a denoiser from the command line (flags are RunConfig's fields)."""
 
 from __future__ import annotations
 
@@ -28,16 +10,16 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType
 from typing import Any, TextIO
 
+from nnkit.denoise.cli.common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, _run_parser
 from nnkit.denoise.config import ConfigError, RunConfig
 from nnkit.denoise.events import Epoch, Event, Finished, Started, Step
 from nnkit.denoise.progress import ProgressLine, bar, format_duration
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 CHECKPOINT_NAME = "checkpoint.safetensors"
 BEST_NAME = "checkpoint.best.safetensors"
 METRICS_NAME = "metrics.jsonl"
@@ -47,17 +29,6 @@ RESUME_OVERRIDABLE = frozenset({"epochs", "lr", "device", "cuda_graph"})
 _PY_TYPES: dict[str, Callable[[str], Any]] = {"int": int, "float": float, "str": str}
 
 
-def _run_parser(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argparse.Namespace | int:
-    """Parse, turning argparse's SystemExit (errors, --help) into a returned status."""
-    try:
-        return parser.parse_args(argv)
-    except SystemExit as exc:
-        return exc.code if isinstance(exc.code, int) else (EXIT_OK if exc.code is None else EXIT_USAGE)
-
-
-# ================================================================================================
-# denoise-train
-# ================================================================================================
 def add_config_flags(parser: argparse.ArgumentParser) -> None:
     """One flag per RunConfig field; unset flags stay absent from the namespace (argparse.SUPPRESS)."""
     group = parser.add_argument_group("run settings (RunConfig fields)")
@@ -314,166 +285,3 @@ def _summarise(finished: Finished, reporter: _TrainReporter, out: Path, *, inter
     if interrupted:
         return EXIT_INTERRUPTED
     return EXIT_OK if finished.reason in ("done", "stopped") else EXIT_FAILED
-
-
-# ================================================================================================
-# denoise
-# ================================================================================================
-def build_denoise_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="denoise",
-        description="Denoise image files with a trained checkpoint (the shipped one by default). "
-        "Writes <name>_denoised.png files; never writes over an input.",
-    )
-    parser.add_argument("inputs", nargs="+", type=Path, metavar="INPUT", help="image files or folders of images")
-    parser.add_argument("-o", "--out", type=Path, default=Path("denoised"), help="output folder (default: ./denoised)")
-    parser.add_argument("--checkpoint", type=Path, metavar="CKPT", help="checkpoint file (default: the shipped one)")
-    parser.add_argument("--tile", type=int, default=256, help="tile side in pixels (default: 256)")
-    parser.add_argument("--overlap", type=int, default=32, help="overlap of neighbouring tiles (default: 32)")
-    parser.add_argument("--device", default="auto", help="'auto', 'cpu', 'cuda' or 'cuda:N' (default: auto)")
-    parser.add_argument("--recursive", "-r", action="store_true", help="look into sub-folders of folders too")
-    parser.add_argument("--overwrite", action="store_true", help="replace existing outputs (never an input)")
-    parser.add_argument("--quiet", "-q", action="store_true", help="print only warnings and errors")
-    return parser
-
-
-def _folder_images(folder: Path, recursive: bool, warn: Callable[[str], None]) -> Iterator[Path]:
-    """Image files of a folder by suffix; other files are skipped with a warning naming them."""
-    from nnkit.denoise.imageio import IMAGE_SUFFIXES
-
-    entries = sorted(folder.rglob("*") if recursive else folder.iterdir())
-    for path in entries:
-        if any(part.startswith(".") for part in path.relative_to(folder).parts) or path.is_dir():
-            continue
-        if path.suffix.lower() in IMAGE_SUFFIXES:
-            yield path
-        else:
-            warn(f"skipping {path}: not an image file (suffix {path.suffix or 'none'!r})")
-
-
-def _collect(
-    inputs: Sequence[Path], recursive: bool, warn: Callable[[str], None]
-) -> tuple[list[tuple[Path, bool]], int]:
-    """(path, named explicitly) jobs for the inputs, and the count of inputs that do not exist."""
-    jobs: dict[Path, tuple[Path, bool]] = {}  # by resolved path: an image named twice is denoised once
-    missing = 0
-    for item in inputs:
-        if item.is_dir():
-            found = list(_folder_images(item, recursive, warn))
-            if not found:
-                warn(f"no image files in folder {item}")
-            for path in found:
-                jobs.setdefault(path.resolve(), (path, False))
-        elif item.is_file():
-            jobs[item.resolve()] = (jobs.get(item.resolve(), (item, True))[0], True)
-        else:
-            warn(f"error: {item}: no such file or folder")
-            missing += 1
-    return list(jobs.values()), missing
-
-
-def denoise_main(argv: Sequence[str] | None = None) -> int:
-    """The ``denoise`` console script; returns the exit status."""
-    parser = build_denoise_parser()
-    args = _run_parser(parser, argv)
-    if isinstance(args, int):
-        return args
-    if args.tile < 8 or not 0 <= args.overlap <= args.tile // 2:
-        parser.print_usage(sys.stderr)
-        print(
-            f"denoise: error: --tile must be at least 8 and --overlap in [0, tile/2], got {args.tile}, {args.overlap}",
-            file=sys.stderr,
-        )
-        return EXIT_USAGE
-
-    def warn(message: str) -> None:
-        print(f"denoise: {message}" if message.startswith("error") else f"denoise: warning: {message}", file=sys.stderr)
-
-    try:
-        from nnkit.denoise.inference import resolve_device
-
-        resolve_device(args.device)
-    except ConfigError as exc:
-        parser.print_usage(sys.stderr)
-        print(f"denoise: error: --device: {str(exc).removeprefix('device: ')}", file=sys.stderr)
-        return EXIT_USAGE
-    jobs, failures = _collect(args.inputs, args.recursive, warn)
-    if not jobs:
-        print("denoise: error: nothing to denoise (no image files among the inputs)", file=sys.stderr)
-        return EXIT_FAILED
-    denoiser = _load_denoiser(args.checkpoint, args.device)
-    if denoiser is None:
-        return EXIT_FAILED
-    denoiser.tile, denoiser.overlap = args.tile, args.overlap
-    if not args.quiet:
-        print(f"model: {denoiser.describe()}", file=sys.stderr)
-    written, failed = _denoise_jobs(denoiser, jobs, args, warn)
-    failures += failed
-    if not args.quiet:
-        print(f"denoised {written} of {len(jobs)} image(s) into {args.out}", file=sys.stderr)
-    return EXIT_OK if written > 0 and failures == 0 else EXIT_FAILED
-
-
-def _load_denoiser(checkpoint: Path | None, device: str) -> Any:
-    from nnkit.denoise.checkpoint import CheckpointError
-    from nnkit.denoise.inference import Denoiser
-
-    try:
-        return Denoiser.from_checkpoint(checkpoint, device=device)
-    except FileNotFoundError as exc:
-        hint = " (train one with denoise-train and pass --checkpoint)" if checkpoint is None else ""
-        print(f"denoise: error: {exc}{hint}", file=sys.stderr)
-    except (CheckpointError, ValueError, RuntimeError) as exc:
-        print(f"denoise: error: {exc}", file=sys.stderr)
-    return None
-
-
-def _denoise_jobs(
-    denoiser: Any, jobs: list[tuple[Path, bool]], args: argparse.Namespace, warn: Callable[[str], None]
-) -> tuple[int, int]:
-    """Denoise each job; returns (written, failed). Unreadable files found in folders are skipped, not failures."""
-    from nnkit.denoise.imageio import ImageReadError
-    from nnkit.denoise.inference import output_path
-
-    inputs = {p.resolve() for p, _ in jobs}
-    taken: set[Path] = set()
-    written = failed = 0
-    line = ProgressLine(sys.stderr, enabled=not args.quiet)
-    for index, (path, explicit) in enumerate(jobs, 1):
-        target = output_path(path, args.out)
-        counter = 0
-        while target.resolve() in taken:
-            counter += 1
-            target = target.with_name(f"{path.stem}_denoised-{counter}.png")
-        if target.resolve() in inputs:
-            warn(f"error: {path}: its output {target} is one of the inputs; choose another -o folder")
-            failed += 1
-            continue
-        if target.exists() and not args.overwrite:
-            warn(f"{path}: output {target} exists already, left alone (use --overwrite to replace it)")
-            failed += 1
-            continue
-        taken.add(target.resolve())
-        start = time.perf_counter()
-
-        def progress(done: int, total: int, name: str = path.name, i: int = index) -> None:
-            line.update(f"[{i}/{len(jobs)}] {name} {bar(done / total)} tile {done}/{total}")
-
-        try:
-            out = denoiser.denoise_file(path, args.out, out_path=target, overwrite=args.overwrite, progress=progress)
-        except ImageReadError as exc:
-            line.clear()
-            if explicit:
-                warn(f"error: {exc}")
-                failed += 1
-            else:
-                warn(f"skipping {path}: {exc.reason}")
-            continue
-        except (OSError, ValueError) as exc:
-            line.clear()
-            warn(f"error: {path}: {exc}")
-            failed += 1
-            continue
-        written += 1
-        line.finish_line(f"[{index}/{len(jobs)}] {path} -> {out} ({time.perf_counter() - start:.1f} s)")
-    return written, failed

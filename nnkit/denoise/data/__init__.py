@@ -1,0 +1,66 @@
+"""Training pairs and a fixed validation set, from three sources (one file each).
+
+- ``builtin``: random ``crop_size`` crops of the bundled training photos (assets/photos,
+  see assets/LICENSES.md), fresh noise every epoch; validation: 24 fixed 96×96 crops of the
+  two held-out photos (chelsea, rocket) with fixed noise.
+- ``folder``: the same synthetic pairs from the user's images in ``data_path`` (not
+  recursive). About 15% of the images (at least one) are held out for validation, chosen
+  by a fixed seed; a folder with a single image gives its bottom fifth to validation.
+- ``course``: ``train_data.pkl`` (noisy input, noisy target) and ``val_data.pkl`` (noisy,
+  clean), uint8 N×3×H×W tensors, loaded with ``torch.load(weights_only=True)`` only.
+
+Synthetic pairs: the clean crop is augmented (when ``augment``) before noise is added; the
+input is clipped to [0, 1] like a real photo; a noisy target is an independent draw left
+unclipped (clipping would bias it); a clean target is the clean crop. Every epoch's batches
+depend only on (seed, epoch). The validation noise uses a fixed seed that does not depend on
+the run's seed, so runs with different seeds are scored on the same images. Batches per
+epoch: ``train_size // batch_size`` (the incomplete last batch is dropped, so every step has
+the same shape).
+"""
+
+from __future__ import annotations
+
+from nnkit.denoise.config import RunConfig
+from nnkit.denoise.data.augment import _colour, _geometry, _orient
+from nnkit.denoise.data.base import DataError, PairData
+from nnkit.denoise.data.course_files import CoursePairs, load_course
+from nnkit.denoise.data.folder import load_folder
+from nnkit.denoise.data.photos import PHOTOS_DIR, TRAIN_PHOTOS, VAL_PHOTOS, builtin_photos, load_builtin
+from nnkit.denoise.data.prefetch import prefetch
+from nnkit.denoise.data.synthetic import VAL_CROP, VAL_CROPS, SyntheticPairs
+
+__all__ = [
+    "PHOTOS_DIR",
+    "TRAIN_PHOTOS",
+    "VAL_CROP",
+    "VAL_CROPS",
+    "VAL_PHOTOS",
+    "CoursePairs",
+    "DataError",
+    "PairData",
+    "SyntheticPairs",
+    "_colour",
+    "_geometry",
+    "_orient",
+    "builtin_photos",
+    "load_data",
+    "noisy_psnr",
+    "prefetch",
+]
+
+_SOURCES = {"builtin": load_builtin, "folder": load_folder, "course": load_course}
+
+
+def load_data(config: RunConfig) -> PairData:
+    """The training pairs and validation set that ``config`` asks for; DataError if unusable."""
+    loader = _SOURCES.get(config.data)
+    if loader is None:
+        raise DataError(f"data source {config.data!r} is not one of {', '.join(_SOURCES)}")
+    data = loader(config)
+    data._check_batch_size(config.batch_size)
+    return data
+
+
+def noisy_psnr(data: PairData) -> float:
+    """PSNR of the noisy validation inputs against the clean images (what a denoiser must beat)."""
+    return data.noisy_psnr()

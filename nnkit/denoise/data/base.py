@@ -1,0 +1,66 @@
+"""What every data source shares: the PairData interface, seeded generators, uint8 -> float."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+import torch
+
+from nnkit.denoise.metrics import psnr
+
+VAL_SEED = 5_2024  # fixed: validation sets do not depend on the run's seed
+
+
+class DataError(ValueError):
+    """The training data cannot be used; the message names the file, folder or setting."""
+
+
+def _seed_for(*keys: int) -> int:
+    """An independent 63-bit seed for a tuple of non-negative integers."""
+    state = np.random.SeedSequence(list(keys)).generate_state(1, dtype=np.uint64)[0]
+    return int(state) & (2**63 - 1)
+
+
+def _generator(*keys: int) -> torch.Generator:
+    return torch.Generator().manual_seed(_seed_for(*keys))
+
+
+def _to_float(images: np.ndarray, channels_last: bool) -> torch.Tensor:
+    """uint8 N×H×W×3 (or N×3×H×W) array -> float32 N×3×H×W tensor in [0, 1], one conversion pass."""
+    u8 = torch.from_numpy(np.ascontiguousarray(images))
+    if channels_last:
+        u8 = u8.permute(0, 3, 1, 2)
+    out = torch.empty(u8.shape, dtype=torch.float32)
+    out.copy_(u8)
+    return out.div_(255.0)
+
+
+class PairData:
+    """Training pairs per epoch and a fixed validation set (float32 CPU, N×3×H×W)."""
+
+    train_size: int
+    val_noisy: torch.Tensor
+    val_clean: torch.Tensor
+    description: str
+
+    def batches_per_epoch(self, batch_size: int) -> int:
+        """Steps in one epoch: the incomplete last batch is dropped."""
+        self._check_batch_size(batch_size)
+        return self.train_size // batch_size
+
+    def epoch_batches(self, epoch: int, batch_size: int) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        """(input, target) float32 CPU batches of one epoch, deterministic for (seed, epoch)."""
+        raise NotImplementedError
+
+    def noisy_psnr(self) -> float:
+        """PSNR of the validation inputs against their clean images: the score to beat."""
+        return psnr(self.val_noisy, self.val_clean)
+
+    def _check_batch_size(self, batch_size: int) -> None:
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise DataError(f"batch_size must be a positive integer, got {batch_size!r}")
+        if batch_size > self.train_size:
+            raise DataError(
+                f"batch_size {batch_size} is larger than the training data ({self.train_size} pairs per epoch)"
+            )

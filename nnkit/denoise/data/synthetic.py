@@ -1,0 +1,103 @@
+"""Synthetic pairs: random crops of clean photos with fresh noise, and fixed validation crops."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Sequence
+
+import numpy as np
+import torch
+
+from nnkit.denoise.config import RunConfig
+from nnkit.denoise.data.augment import _colour, _geometry, _orient
+from nnkit.denoise.data.base import VAL_SEED, DataError, PairData, _generator, _to_float
+from nnkit.denoise.noise import add_noise
+
+VAL_CROP = 96  # side of the validation crops
+VAL_CROPS = 24  # validation crops wanted (builtin: 12 per held-out photo)
+MAX_VAL_CROPS = 48
+
+
+class SyntheticPairs(PairData):
+    """Random crops of clean photos with synthetic noise (built-in and folder sources)."""
+
+    def __init__(
+        self,
+        photos: Sequence[np.ndarray],
+        config: RunConfig,
+        val_clean: torch.Tensor,
+        description: str,
+    ) -> None:
+        c = config.crop_size
+        for photo in photos:
+            if photo.dtype != np.uint8 or photo.ndim != 3 or photo.shape[2] != 3:
+                raise DataError(f"training photos must be uint8 H×W×3 arrays, got {photo.dtype} {photo.shape}")
+            if min(photo.shape[:2]) < c:
+                raise DataError(f"training photo {photo.shape[1]}x{photo.shape[0]} is smaller than crop_size {c}")
+        self.photos = list(photos)
+        self.config = config
+        self.train_size = config.epoch_size
+        self._weights = torch.tensor(
+            [float((p.shape[0] - c + 1) * (p.shape[1] - c + 1)) for p in self.photos], dtype=torch.float64
+        )
+        self.val_clean = val_clean
+        g = _generator(VAL_SEED, 2)
+        self.val_noisy = add_noise(val_clean, config.noise, config.noise_level, g).clamp_(0.0, 1.0)
+        self.description = description
+
+    def clean_crops(self, count: int, generator: torch.Generator) -> torch.Tensor:
+        """``count`` random clean crops (uniform over all crop positions of all photos), augmented if asked."""
+        c = self.config.crop_size
+        which = torch.multinomial(self._weights, count, replacement=True, generator=generator).tolist()
+        where = torch.rand(count, 2, generator=generator, dtype=torch.float64).tolist()
+        draws = torch.rand(count, 7, generator=generator, dtype=torch.float64) if self.config.augment else None
+        geometry = _geometry(draws, square=True) if draws is not None else [(False, 0)] * count
+        crops = []
+        for index, (u, v), (flip, turns) in zip(which, where, geometry, strict=True):
+            photo = self.photos[index]
+            y = min(int(u * (photo.shape[0] - c + 1)), photo.shape[0] - c)
+            x = min(int(v * (photo.shape[1] - c + 1)), photo.shape[1] - c)
+            crops.append(_orient(photo[y : y + c, x : x + c], flip, turns, axes=(0, 1)))
+        clean = _to_float(np.stack(crops), channels_last=True)
+        return _colour(clean, draws) if draws is not None else clean
+
+    def make_batch(self, batch_size: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        """One (input, target) batch drawn from ``generator``."""
+        cfg = self.config
+        clean = self.clean_crops(batch_size, generator)
+        noisy_input = add_noise(clean, cfg.noise, cfg.noise_level, generator).clamp_(0.0, 1.0)
+        if cfg.target == "clean":
+            return noisy_input, clean
+        return noisy_input, add_noise(clean, cfg.noise, cfg.noise_level, generator)
+
+    def epoch_batches(self, epoch: int, batch_size: int) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        steps = self.batches_per_epoch(batch_size)
+        return self._iterate(epoch, batch_size, steps)
+
+    def _iterate(self, epoch: int, batch_size: int, steps: int) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        generator = _generator(self.config.seed, int(epoch), 1)
+        for _ in range(steps):
+            yield self.make_batch(batch_size, generator)
+
+
+def _grid_positions(height: int, width: int, size: int, count: int) -> list[tuple[int, int]]:
+    """Up to ``count`` top-left corners of non-overlapping size×size tiles, spread over a centred grid."""
+    rows, cols = height // size, width // size
+    y0, x0 = (height - rows * size) // 2, (width - cols * size) // 2
+    grid = [(y0 + r * size, x0 + c * size) for r in range(rows) for c in range(cols)]
+    if count >= len(grid):
+        return grid
+    picks = np.linspace(0, len(grid) - 1, count).round().astype(int)
+    return [grid[i] for i in picks]
+
+
+def _val_crops(images: Sequence[np.ndarray], size: int, total: int) -> torch.Tensor:
+    """Fixed crops from validation images (uint8 H×W×3) -> float32 N×3×size×size in [0, 1]."""
+    images = list(images)[:total]
+    per_image = max(1, math.ceil(total / len(images)))
+    crops = [
+        image[y : y + size, x : x + size]
+        for image in images
+        for y, x in _grid_positions(image.shape[0], image.shape[1], size, per_image)
+    ]
+    return _to_float(np.stack(crops[:MAX_VAL_CROPS]), channels_last=True)
