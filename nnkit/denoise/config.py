@@ -22,6 +22,7 @@ DATA_SOURCES = ("builtin", "folder", "course")
 LOSSES = ("mse", "l1")
 ENGINES = ("nnkit", "torch")
 DTYPES = ("float32", "float64")
+LR_SCHEDULES = ("constant", "cosine", "step")
 _DEVICE_RE = re.compile(r"^(auto|cpu|cuda|cuda:\d+)$")
 
 
@@ -46,6 +47,18 @@ class RunConfig:
     init: str = field(default="he", metadata=_meta("weight initialisation", choices=INITS))
     optimizer: str = field(default="adam", metadata=_meta("optimiser", choices=OPTIMIZERS))
     lr: float = field(default=1e-3, metadata=_meta("learning rate"))
+    lr_schedule: str = field(
+        default="constant",
+        metadata=_meta(
+            "learning rate per epoch: 'constant', 'cosine' (down to lr_min) or 'step'", choices=LR_SCHEDULES
+        ),
+    )
+    warmup_epochs: int = field(default=0, metadata=_meta("epochs of linear warm-up from lr/warmup_epochs to lr"))
+    lr_min: float = field(default=0.0, metadata=_meta("cosine schedule: the learning rate of the last epoch"))
+    lr_step_epochs: int = field(
+        default=30, metadata=_meta("step schedule: multiply the rate by lr_step_gamma every N epochs")
+    )
+    lr_step_gamma: float = field(default=0.1, metadata=_meta("step schedule: the factor applied every lr_step_epochs"))
     momentum: float = field(default=0.9, metadata=_meta("SGD momentum"))
     nesterov: bool = field(default=False, metadata=_meta("SGD Nesterov momentum"))
     beta1: float = field(default=0.9, metadata=_meta("Adam beta1"))
@@ -60,6 +73,13 @@ class RunConfig:
     noise_level: float = field(
         default=25.0,
         metadata=_meta("gaussian: sigma in 0-255 units; poisson: photons at white; impulse: % of pixels hit"),
+    )
+    noise_level_max: float = field(
+        default=0.0,
+        metadata=_meta(
+            "blind training: each training image draws its level uniformly in [noise_level, noise_level_max]; "
+            "0 = the one fixed noise_level"
+        ),
     )
     target: str = field(default="noisy", metadata=_meta("target: 'noisy' (N2N) or 'clean' (N2C)", choices=TARGETS))
     data: str = field(default="builtin", metadata=_meta("data source", choices=DATA_SOURCES))
@@ -113,11 +133,25 @@ class RunConfig:
             need(self.noise_level > 0, "noise_level", "poisson photon count must be positive")
         else:
             need(0 <= self.noise_level <= 100, "noise_level", "impulse percentage must be in [0, 100]")
+        if self.noise_level_max != 0:
+            above = self.noise_level_max > self.noise_level
+            need(above, "noise_level_max", "must be 0 (no range) or above noise_level")
+            top = {"gaussian": 255.0, "impulse": 100.0}.get(self.noise, math.inf)
+            need(self.noise_level_max <= top, "noise_level_max", f"must be at most {top:g} for {self.noise} noise")
+        need(self.warmup_epochs >= 0, "warmup_epochs", "must be zero or positive")
+        need(0 <= self.lr_min <= self.lr, "lr_min", "must be in [0, lr]")
+        need(self.lr_step_epochs >= 1, "lr_step_epochs", "must be at least 1")
+        need(0 < self.lr_step_gamma <= 1, "lr_step_gamma", "must be in (0, 1]")
         need(bool(_DEVICE_RE.match(self.device)), "device", "must be 'auto', 'cpu', 'cuda' or 'cuda:N'")
         if self.data in ("folder", "course"):
             need(bool(self.data_path.strip()), "data_path", f"is needed for data={self.data!r}")
         if self.nesterov and self.optimizer == "sgd":
             need(self.momentum > 0, "momentum", "must be positive for Nesterov momentum")
+
+    @property
+    def noise_range(self) -> tuple[float, float] | None:
+        """(low, high) of blind training's noise levels, or None for one fixed ``noise_level``."""
+        return (self.noise_level, self.noise_level_max) if self.noise_level_max else None
 
     # -- views ---------------------------------------------------------------------------
     def replace(self, **changes: Any) -> RunConfig:

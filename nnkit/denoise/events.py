@@ -48,6 +48,8 @@ class Epoch:
     val_psnr: float
     elapsed_s: float
     eta_s: float
+    val_ssim: float = float("nan")
+    lr: float = float("nan")  # the learning rate this epoch trained with (the schedule's value)
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,18 @@ class Preview:
 
 
 @dataclass(frozen=True)
+class PhotoScores:
+    """The whole validation photos scored at the end of a run (fixed noise, stored as 8-bit like a photo)."""
+
+    epoch: int
+    level: float  # the noise level of the photos (blind runs: the middle of the range)
+    psnr: float  # mean over photos, dB
+    ssim: float
+    noisy_psnr: float  # the noisy photos themselves
+    per_photo: list[tuple[float, float]] = field(default_factory=list)  # (PSNR, SSIM) of each photo
+
+
+@dataclass(frozen=True)
 class Finished:
     """The run ended; ``reason`` says how, ``message`` says it in words for the user."""
 
@@ -73,4 +87,4 @@ class Finished:
     checkpoint: str | None = None  # path of the checkpoint written at the end, if any
 
 
-Event = Started | Step | Epoch | Preview | Finished
+Event = Started | Step | Epoch | Preview | PhotoScores | Finished

@@ -3,7 +3,9 @@
 ``Trainer.run()`` blocks and calls ``on_event`` from the training thread with, in order:
 ``Started``; an initial ``Epoch(0)`` + ``Preview(0)`` (validation before any step, for the
 curves; skipped when resuming); then per epoch a ``Step`` per optimiser step and an
-``Epoch`` + ``Preview``; and last ``Finished`` (also returned). ``request_stop``, ``pause``
+``Epoch`` + ``Preview``; when all epochs are done, ``PhotoScores`` (the final weights on the
+whole validation photos, where the data source has them); and last ``Finished`` (also
+returned). Each epoch trains at the rate ``schedule.learning_rate`` gives it. ``request_stop``, ``pause``
 and ``resume`` may be called from any thread; they are honoured between steps.
 
 Divergence: a NaN or Inf loss (or non-finite weights at the end of an epoch) ends the run
@@ -35,9 +37,10 @@ from nnkit.denoise.checkpoint import Checkpoint, CheckpointError, save_checkpoin
 from nnkit.denoise.config import RunConfig
 from nnkit.denoise.data import PairData, load_data
 from nnkit.denoise.engine import Engine, make_engine, resolve_device
-from nnkit.denoise.events import Epoch, Event, Finished, Preview, Started, Step
-from nnkit.denoise.metrics import psnr, psnr_per_image
+from nnkit.denoise.events import Epoch, Event, Finished, PhotoScores, Preview, Started, Step
+from nnkit.denoise.metrics import psnr, psnr_per_image, ssim
 from nnkit.denoise.models import build_model
+from nnkit.denoise.schedule import learning_rate
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +90,7 @@ class Trainer:
         self._running = threading.Event()
         self._running.set()
         self._paused_s = 0.0
+        self._lr = config.lr  # the rate the engine trains with now (schedule.learning_rate sets it per epoch)
 
     def _restore(self, ckpt: Checkpoint) -> None:
         old, new = ckpt.config, self.config
@@ -236,6 +240,7 @@ class Trainer:
             # > 0 when resuming mid-epoch: skip the batches already trained on (same data and batches only)
             done_in_epoch = self.step - (epoch - 1) * steps_per_epoch if self._same_batches else 0
             losses: list[float] = []
+            self._apply_schedule(epoch)
             last = time.perf_counter()
             for index, (x, y) in enumerate(data.epoch_batches(epoch, cfg.batch_size)):
                 if index < done_in_epoch:
@@ -272,8 +277,46 @@ class Trainer:
             return self._finish(
                 "done", f"nothing to train: {self.epoch} epochs done already (epochs={cfg.epochs})", with_optimizer=True
             )
+        self._score_photos()
         return self._finish(
             "done", f"trained {cfg.epochs} epochs, best validation PSNR {self.best_psnr:.2f} dB", with_optimizer=True
+        )
+
+    def _apply_schedule(self, epoch: int) -> None:
+        """Set the schedule's learning rate for ``epoch`` (only when it changes: a CUDA graph is captured again)."""
+        assert self.engine is not None
+        lr = learning_rate(self.config, epoch)
+        if lr != self._lr:
+            self.engine.set_learning_rate(lr)
+        self._lr = lr
+
+    def _score_photos(self) -> None:
+        """Emit PhotoScores: the final weights on the whole validation photos (fixed noise, 8-bit)."""
+        from nnkit.denoise.evaluate import photo_psnr, score_model, with_noise
+
+        assert self.data is not None and self.engine is not None
+        photos = list(self.data.val_photos)
+        if not photos:
+            return
+        cfg = self.config
+        span = cfg.noise_range
+        level = (span[0] + span[1]) / 2 if span is not None else cfg.noise_level
+        noisy = with_noise([(str(i), p) for i, p in enumerate(photos)], cfg.noise, level)
+        self.engine.sync_model()
+        try:
+            scores = score_model(self.model, noisy)
+        except (RuntimeError, ValueError):  # e.g. out of memory: the run itself is still done and saved
+            log.exception("scoring the whole validation photos failed")
+            return
+        self._emit(
+            PhotoScores(
+                self.epoch,
+                level,
+                sum(s[0] for s in scores) / len(scores),
+                sum(s[1] for s in scores) / len(scores),
+                sum(photo_psnr(p.noisy, p.clean) for p in noisy) / len(noisy),
+                scores,
+            )
         )
 
     def _stopped_message(self) -> str:
@@ -302,12 +345,14 @@ class Trainer:
         noisy, clean = self.data.val_noisy, self.data.val_clean
         denoised = self.engine.predict(noisy)
         val_psnr = psnr(denoised, clean)
+        val_ssim = ssim(denoised, clean) if min(clean.shape[-2:]) >= 11 else float("nan")
         if epoch > 0 and math.isfinite(val_psnr) and not val_psnr <= self.best_psnr:
             self.best_psnr = val_psnr
             best = self._best_path()
             if best is not None:
                 self.save_checkpoint(best, with_optimizer=False)
-        self._emit(Epoch(epoch, train_loss, val_psnr, elapsed, eta))
+        lr = self._lr if epoch > 0 else float("nan")
+        self._emit(Epoch(epoch, train_loss, val_psnr, elapsed, eta, val_ssim=val_ssim, lr=lr))
         crops = [_centre_crop(t[self._preview_index], PREVIEW_SIDE) for t in (noisy, denoised, clean)]
         self._emit(
             Preview(

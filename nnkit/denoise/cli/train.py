@@ -17,7 +17,7 @@ from typing import Any, TextIO
 
 from nnkit.denoise.cli.common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, _run_parser
 from nnkit.denoise.config import ConfigError, RunConfig
-from nnkit.denoise.events import Epoch, Event, Finished, Started, Step
+from nnkit.denoise.events import Epoch, Event, Finished, PhotoScores, Started, Step
 from nnkit.denoise.progress import ProgressLine, bar, format_duration
 
 CHECKPOINT_NAME = "checkpoint.safetensors"
@@ -104,12 +104,19 @@ class _TrainReporter:
             self.last_epoch = event
             total = f"/{self.started.config.epochs}" if self.started is not None else ""
             loss = f"train loss {event.train_loss:.5f}, " if math.isfinite(event.train_loss) else ""
+            ssim = f", SSIM {event.val_ssim:.4f}" if math.isfinite(event.val_ssim) else ""
             self.line.finish_line(
-                f"epoch {event.epoch}{total}: {loss}val PSNR {event.val_psnr:.2f} dB, "
+                f"epoch {event.epoch}{total}: {loss}val PSNR {event.val_psnr:.2f} dB{ssim}, "
                 f"elapsed {format_duration(event.elapsed_s)}, ETA {format_duration(event.eta_s)}"
             )
+        elif isinstance(event, PhotoScores):
+            self._record("photos", event)
+            self.line.finish_line(
+                f"whole validation photos (noise level {event.level:g}): PSNR {event.psnr:.2f} dB, "
+                f"SSIM {event.ssim:.4f} (noisy {event.noisy_psnr:.2f} dB)"
+            )
 
-    def _record(self, kind: str, event: Step | Epoch) -> None:
+    def _record(self, kind: str, event: Step | Epoch | PhotoScores) -> None:
         record = {"event": kind, **dataclasses.asdict(event)}
         self.metrics.write(json.dumps({k: _finite_or_none(v) for k, v in record.items()}) + "\n")
         now = time.monotonic()

@@ -43,4 +43,4 @@ def load_builtin(config: RunConfig) -> SyntheticPairs:
         f"built-in photos: {len(photos)} for training ({', '.join(TRAIN_PHOTOS)}), "
         f"{val_clean.shape[0]} validation crops {VAL_CROP}×{VAL_CROP} from {', '.join(VAL_PHOTOS)}"
     )
-    return SyntheticPairs(photos, config, val_clean, description)
+    return SyntheticPairs(photos, config, val_clean, description, val_photos=val_images)
