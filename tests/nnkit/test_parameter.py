@@ -8,7 +8,7 @@ import pickle
 
 import pytest
 import torch
-import torch.nn.functional as F  # noqa: N812  (the course's spelling)
+import torch.nn.functional as F
 from hypothesis import given
 from hypothesis import strategies as st
 
