@@ -45,6 +45,9 @@ class RunConfig:
     arch: str = field(default="unet", metadata=_meta("network: 'report' (the course network) or 'unet'", choices=ARCHS))
     width: int = field(default=32, metadata=_meta("channels of the first layer (report: every layer)"))
     init: str = field(default="he", metadata=_meta("weight initialisation", choices=INITS))
+    init_from: str = field(
+        default="", metadata=_meta("start from this checkpoint's weights (fine-tuning; same arch and width); '' = init")
+    )
     optimizer: str = field(default="adam", metadata=_meta("optimiser", choices=OPTIMIZERS))
     lr: float = field(default=1e-3, metadata=_meta("learning rate"))
     lr_schedule: str = field(
@@ -91,6 +94,9 @@ class RunConfig:
     dtype: str = field(default="float32", metadata=_meta("float32, or float64 for exact comparisons", choices=DTYPES))
     cuda_graph: bool = field(default=True, metadata=_meta("capture the training step as a CUDA graph where it helps"))
     seed: int = field(default=0, metadata=_meta("random seed (weights, crops, noise)"))
+    score_photos: bool = field(
+        default=True, metadata=_meta("when all epochs are done, score the whole validation photos (PSNR, SSIM)")
+    )
 
     def __post_init__(self) -> None:
         for f in fields(self):

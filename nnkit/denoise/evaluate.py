@@ -73,12 +73,17 @@ def photo_ssim(pred: np.ndarray, clean: np.ndarray) -> float:
 
 
 def score_model(
-    model: Module, photos: Sequence[EvalPhoto], *, tile: int = 256, overlap: int = 32
+    model: Module,
+    photos: Sequence[EvalPhoto],
+    *,
+    tile: int = 256,
+    overlap: int = 32,
+    cancel: Callable[[], bool] | None = None,
 ) -> list[tuple[float, float]]:
-    """(PSNR, SSIM) of ``model`` (tiled inference) on each noisy photo, against its clean version."""
+    """(PSNR, SSIM) of ``model`` (tiled inference) on each noisy photo; ``cancel()`` true: Cancelled between tiles."""
     scores = []
     for p in photos:
-        out = denoise_array(model, p.noisy, tile=tile, overlap=overlap)
+        out = denoise_array(model, p.noisy, tile=tile, overlap=overlap, cancel=cancel)
         scores.append((photo_psnr(out, p.clean), photo_ssim(out, p.clean)))
     return scores
 

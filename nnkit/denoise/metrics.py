@@ -58,15 +58,20 @@ def _gaussian_taps(sigma: float, radius: int) -> list[float]:
     return [w / total for w in weights]
 
 
-def _window_mean(x: torch.Tensor, taps: list[float]) -> torch.Tensor:
-    """Separable Gaussian filtering of (N, C, H, W), 'valid' (no padding): sums of shifted slices."""
+def _band(size: int, taps: list[float], dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+    """The (size - k + 1, size) matrix that filters a length-``size`` signal with ``taps`` ('valid')."""
     k = len(taps)
+    band = torch.zeros(size - k + 1, size, dtype=dtype, device=device)
+    rows = torch.arange(size - k + 1, device=device)
+    for i, t in enumerate(taps):
+        band[rows, rows + i] = t
+    return band
+
+
+def _window_mean(x: torch.Tensor, taps: list[float]) -> torch.Tensor:
+    """Separable Gaussian filtering of (..., H, W), 'valid' (no padding): two banded matrix products."""
     h, w = x.shape[-2:]
-    rows = sum(t * x[..., i : h - k + 1 + i, :] for i, t in enumerate(taps))
-    assert isinstance(rows, torch.Tensor)
-    cols = sum(t * rows[..., i : w - k + 1 + i] for i, t in enumerate(taps))
-    assert isinstance(cols, torch.Tensor)
-    return cols
+    return _band(h, taps, x.dtype, x.device) @ x @ _band(w, taps, x.dtype, x.device).T
 
 
 def ssim_per_image(pred: torch.Tensor, target: torch.Tensor) -> list[float]:
@@ -83,10 +88,8 @@ def ssim_per_image(pred: torch.Tensor, target: torch.Tensor) -> list[float]:
     x = pred.detach().to(torch.float64).clamp(0.0, 1.0)
     y = target.detach().to(device=x.device, dtype=torch.float64)
     taps = _gaussian_taps(SSIM_SIGMA, SSIM_RADIUS)
-    mu_x, mu_y = _window_mean(x, taps), _window_mean(y, taps)
-    var_x = _window_mean(x * x, taps) - mu_x * mu_x
-    var_y = _window_mean(y * y, taps) - mu_y * mu_y
-    cov = _window_mean(x * y, taps) - mu_x * mu_y
+    mu_x, mu_y, xx, yy, xy = _window_mean(torch.stack([x, y, x * x, y * y, x * y]), taps)
+    var_x, var_y, cov = xx - mu_x * mu_x, yy - mu_y * mu_y, xy - mu_x * mu_y
     c1, c2 = _SSIM_K1**2, _SSIM_K2**2
     ssim_map = ((2 * mu_x * mu_y + c1) * (2 * cov + c2)) / ((mu_x**2 + mu_y**2 + c1) * (var_x + var_y + c2))
     return [float(v) for v in ssim_map.flatten(1).mean(dim=1).cpu()]

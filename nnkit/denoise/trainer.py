@@ -87,6 +87,8 @@ class Trainer:
         self._same_batches = True  # resuming with the batches of the checkpoint's run: skip those done
         if resume_from is not None:
             self._restore(resume_from)
+        elif config.init_from:
+            self._start_from(Path(config.init_from))
         self.engine: Engine | None = None
         self.data: PairData | None = None
         self._stop = threading.Event()
@@ -111,6 +113,18 @@ class Trainer:
         self._same_batches = all(getattr(old, f) == getattr(new, f) for f in batches)
         same_optimizer = (old.optimizer, old.engine) == (new.optimizer, new.engine)
         self._resume_optimizer = ckpt.optimizer_state if same_optimizer else None
+
+    def _start_from(self, path: Path) -> None:
+        """Fine-tuning: the weights of the checkpoint at ``path`` (same arch and width), a fresh optimiser."""
+        from nnkit.denoise.checkpoint import load_checkpoint
+
+        ckpt = load_checkpoint(path)
+        old, new = ckpt.config, self.config
+        if (old.arch, old.width) != (new.arch, new.width):
+            raise CheckpointError(
+                path, f"init_from holds arch={old.arch!r} width={old.width}, the run has {new.arch!r} width {new.width}"
+            )
+        self.model.load_state_dict(ckpt.weights)
 
     # -- requests from other threads -----------------------------------------------------
     def request_stop(self) -> None:
@@ -302,12 +316,16 @@ class Trainer:
         self._lr = lr
 
     def _score_photos(self) -> None:
-        """Emit PhotoScores: the final weights on the whole validation photos (fixed noise, 8-bit)."""
+        """Emit PhotoScores: the final weights on the whole validation photos (fixed noise, 8-bit).
+
+        A stop request (e.g. the app closing) cancels it between tiles: the run is done and saved anyway.
+        """
         from nnkit.denoise.evaluate import photo_psnr, score_model, with_noise
+        from nnkit.denoise.inference import Cancelled
 
         assert self.data is not None and self.engine is not None
         photos = list(self.data.val_photos)
-        if not photos or (self.group is not None and not self.group.is_main):  # data-parallel: rank 0 reports
+        if not self.config.score_photos or not photos or (self.group is not None and not self.group.is_main):
             return
         cfg = self.config
         span = cfg.noise_range
@@ -315,7 +333,9 @@ class Trainer:
         noisy = with_noise([(str(i), p) for i, p in enumerate(photos)], cfg.noise, level)
         self.engine.sync_model()
         try:
-            scores = score_model(self.model, noisy)
+            scores = score_model(self.model, noisy, cancel=self._stop.is_set)
+        except Cancelled:
+            return
         except (RuntimeError, ValueError):  # e.g. out of memory: the run itself is still done and saved
             log.exception("scoring the whole validation photos failed")
             return

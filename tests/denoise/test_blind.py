@@ -97,3 +97,17 @@ def test_denoiser_strength_sigma_and_estimate(tmp_path: Path) -> None:
         with pytest.raises(ValueError, match=next(iter(bad))):
             den.denoise(image, **bad)
     assert den.estimate_sigma(image) > 50  # uniform random pixels: all "noise"
+
+
+def test_init_from_a_checkpoint(tmp_path: Path) -> None:
+    from nnkit.denoise.checkpoint import CheckpointError
+
+    Trainer(BLIND, checkpoint_path=tmp_path / "a.safetensors").run()
+    saved = load_checkpoint(tmp_path / "a.safetensors").weights
+    tuned = Trainer(BLIND.replace(init_from=str(tmp_path / "a.safetensors"), noise_level_max=0, seed=4))
+    assert all(torch.equal(tuned.model.state_dict()[k], v) for k, v in saved.items())
+    assert tuned.epoch == 0 and tuned.step == 0  # a new run, not a resumed one
+    with pytest.raises(CheckpointError, match="width"):
+        Trainer(BLIND.replace(init_from=str(tmp_path / "a.safetensors"), width=8))
+    with pytest.raises(CheckpointError):
+        Trainer(BLIND.replace(init_from=str(tmp_path / "missing.safetensors")))
