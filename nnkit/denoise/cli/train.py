@@ -16,7 +16,9 @@ from types import FrameType
 from typing import Any, TextIO
 
 from nnkit.denoise.cli.common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, _run_parser
+from nnkit.denoise.cli.parallel import TerminateAsStop, launch, nproc_conflict, run_follower
 from nnkit.denoise.config import ConfigError, RunConfig
+from nnkit.denoise.distributed import check_config, join, leave, world_size_from_env
 from nnkit.denoise.events import Epoch, Event, Finished, Started, Step
 from nnkit.denoise.progress import ProgressLine, bar, format_duration
 
@@ -25,6 +27,7 @@ BEST_NAME = "checkpoint.best.safetensors"
 METRICS_NAME = "metrics.jsonl"
 CONFIG_NAME = "config.json"
 METRICS_FLUSH_S = 1.0
+MAX_NPROC = 64  # local processes for --nproc
 RESUME_OVERRIDABLE = frozenset({"epochs", "lr", "device", "cuda_graph"})
 _PY_TYPES: dict[str, Callable[[str], Any]] = {"int": int, "float": float, "str": str}
 
@@ -68,6 +71,13 @@ def build_train_parser() -> argparse.ArgumentParser:
         help="continue the run saved in CKPT (its settings; only --epochs, --lr, --device, --cuda-graph may change)",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress line, only the final summary")
+    parser.add_argument(
+        "--nproc",
+        type=int,
+        metavar="N",
+        help="train data-parallel in N local processes through torch.distributed (gloo on the CPU, NCCL with "
+        "one GPU each); --batch-size is the global batch (same numbers as one process)",
+    )
     add_config_flags(parser)
     return parser
 
@@ -218,6 +228,12 @@ def train_main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # parser.error inside _make_config
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
 
+    world = world_size_from_env()
+    problem = nproc_conflict(args.nproc, world) or _nproc_problem(args.nproc, config, world)
+    if problem is not None:
+        parser.print_usage(sys.stderr)
+        print(f"denoise-train: error: {problem}", file=sys.stderr)
+        return EXIT_USAGE
     out = args.out if args.out is not None else (args.resume.parent if args.resume is not None else _default_out())
     if args.resume is None and (out / CHECKPOINT_NAME).exists():
         print(
@@ -226,14 +242,35 @@ def train_main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_USAGE
+    if args.nproc is not None and args.nproc > 1 and world == 1:
+        rank_argv = list(sys.argv[1:] if argv is None else argv)
+        if args.out is None:  # every process must agree on the folder: name it here, once
+            rank_argv += ["--out", str(out)]
+        return launch(rank_argv, args.nproc, out)
     return _train(config, ckpt, out, quiet=args.quiet)
+
+
+def _nproc_problem(nproc: int | None, config: RunConfig, world: int) -> str | None:
+    """Why ``--nproc`` (or torchrun's world size) cannot run ``config``, or None."""
+    if nproc is not None and not 1 <= nproc <= MAX_NPROC:
+        return f"--nproc must be between 1 and {MAX_NPROC}, got {nproc}"
+    processes = max(world, nproc or 1)
+    if processes > 1:
+        try:
+            check_config(config, processes)
+        except ConfigError as exc:
+            return _config_message(exc)
+    return None
 
 
 def _train(config: RunConfig, ckpt: Any, out: Path, *, quiet: bool) -> int:
     from nnkit.denoise.trainer import Trainer
 
+    group = join(config)  # data-parallel under torchrun; None in a single process
+    if group is not None and not group.is_main:
+        return run_follower(config, ckpt, group)
     try:
-        trainer = Trainer(config, checkpoint_path=out / CHECKPOINT_NAME, resume_from=ckpt)
+        trainer = Trainer(config, checkpoint_path=out / CHECKPOINT_NAME, resume_from=ckpt, group=group)
     except ConfigError as exc:
         print(f"denoise-train: error: {_config_message(exc)}", file=sys.stderr)
         return EXIT_USAGE
@@ -248,13 +285,15 @@ def _train(config: RunConfig, ckpt: Any, out: Path, *, quiet: bool) -> int:
         trainer.on_event = reporter
         stopper = _SigintStopper(trainer.request_stop, sys.stderr)
         try:
-            with stopper:
+            with stopper, TerminateAsStop(trainer.request_stop):
                 finished = trainer.run()
         except KeyboardInterrupt:
             line.clear()
             finished = _save_after_abort(trainer, out)
             stopper.interrupted = True
     line.clear()
+    if group is not None:
+        leave()
     return _summarise(finished, reporter, out, interrupted=stopper.interrupted)
 
 
