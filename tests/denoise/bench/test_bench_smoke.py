@@ -16,7 +16,7 @@ def test_step_bench_quick(tmp_path: Path, capsys) -> None:
     assert main(["--quick", "--device", "cpu", "--out", str(out)]) == 0
     data = json.loads(out.read_text())
     points = data["points"]
-    assert {p["arch"] for p in points} == {"report", "unet"}
+    assert {p["arch"] for p in points} == {"report", "report-way", "unet"}
     for p in points:
         assert p["nnkit_ms"] > 0 and p["torch_ms"] > 0 and p["ratio"] > 0
         assert p["first_loss_diff"] < 1e-4  # the same network and weights on both sides
