@@ -71,6 +71,10 @@ class RunConfig:
     dtype: str = field(default="float32", metadata=_meta("float32, or float64 for exact comparisons", choices=DTYPES))
     cuda_graph: bool = field(default=True, metadata=_meta("capture the training step as a CUDA graph where it helps"))
     seed: int = field(default=0, metadata=_meta("random seed (weights, crops, noise)"))
+    inspect_every: int = field(default=0, metadata=_meta("per-layer statistics every N steps (0: off; nnkit engine)"))
+    lockstep: bool = field(
+        default=False, metadata=_meta("train the torch.nn twin beside nnkit on the same batches and report the drift")
+    )
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -116,6 +120,10 @@ class RunConfig:
         need(bool(_DEVICE_RE.match(self.device)), "device", "must be 'auto', 'cpu', 'cuda' or 'cuda:N'")
         if self.data in ("folder", "course"):
             need(bool(self.data_path.strip()), "data_path", f"is needed for data={self.data!r}")
+        need(self.inspect_every >= 0, "inspect_every", "must be zero (off) or positive")
+        if self.inspect_every or self.lockstep:
+            name = "inspect_every" if self.inspect_every else "lockstep"
+            need(self.engine == "nnkit", name, "needs engine 'nnkit' (it looks inside the hand-written layers)")
         if self.nesterov and self.optimizer == "sgd":
             need(self.momentum > 0, "momentum", "must be positive for Nesterov momentum")
 

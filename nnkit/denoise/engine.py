@@ -9,7 +9,7 @@ step by step on the same batches. ``make_engine`` picks one from the RunConfig.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import torch
@@ -19,6 +19,7 @@ from nnkit import Module
 from nnkit.denoise.config import ConfigError, RunConfig
 from nnkit.denoise.models import torch_dtype
 from nnkit.graph import GraphedTrainStep
+from nnkit.layer_stats import LayerReport, inspect_step
 from nnkit.loss import L1Loss, MSELoss
 from nnkit.optim import SGD, Adam, Optimizer
 
@@ -64,6 +65,10 @@ class Engine(ABC):
     @abstractmethod
     def train_step(self, x: Tensor, y: Tensor) -> float:
         """One step on a batch; returns the loss before the update."""
+
+    def inspect_step(self, x: Tensor, y: Tensor, before: Sequence[Tensor] | None = None) -> tuple[float, LayerReport]:
+        """train_step, reporting per-layer statistics (nnkit.layer_stats); ``before``: the weights now, if copied."""
+        raise NotImplementedError(f"{type(self).__name__} has no per-layer statistics (use engine 'nnkit')")
 
     @abstractmethod
     def predict(self, x: Tensor) -> Tensor:
@@ -163,6 +168,13 @@ class NnkitEngine(Engine):
             return float(self._step(x, y))
         return float(self._graphed(x, y))
 
+    def inspect_step(self, x: Tensor, y: Tensor, before: Sequence[Tensor] | None = None) -> tuple[float, LayerReport]:
+        # always eager, even where the step is a CUDA graph: the probes are Python around each layer
+        x = x.to(device=self.device, dtype=self.dtype, non_blocking=True)
+        y = y.to(device=self.device, dtype=self.dtype, non_blocking=True)
+        loss, report = inspect_step(self.model, lambda: self._step(x, y), before=before)
+        return float(loss), report
+
     def predict(self, x: Tensor) -> Tensor:
         self.model.eval()
         try:
@@ -191,6 +203,10 @@ class NnkitEngine(Engine):
 def make_engine(config: RunConfig, model: Module) -> Engine:
     """The engine named by ``config.engine`` for ``model`` (moved to ``config.device`` and ``config.dtype``)."""
     device = resolve_device(config.device)
+    if config.lockstep:
+        from nnkit.denoise.lockstep import LockstepEngine
+
+        return LockstepEngine(config, model, device)
     if config.engine == "torch":
         from nnkit.denoise.twin import TorchEngine
 

@@ -11,7 +11,9 @@ from typing import Literal
 
 import numpy as np
 
+from nnkit.conv_pipeline import Stage
 from nnkit.denoise.config import RunConfig
+from nnkit.layer_stats import LayerReport
 
 FinishReason = Literal["done", "stopped", "diverged", "error"]
 
@@ -73,4 +75,25 @@ class Finished:
     checkpoint: str | None = None  # path of the checkpoint written at the end, if any
 
 
-Event = Started | Step | Epoch | Preview | Finished
+@dataclass(frozen=True)
+class LayerStats:
+    """Per-layer statistics of one inspected step (every ``inspect_every`` steps): plain numbers only."""
+
+    step: int
+    epoch: int
+    report: LayerReport  # stats by layer name, activation and gradient histograms, input shapes
+    pipelines: dict[str, list[Stage]] = field(default_factory=dict)  # each Conv2d's unfold/matmul/fold shapes
+
+
+@dataclass(frozen=True)
+class Lockstep:
+    """One step of the nnkit model and of its torch.nn twin on the same batch, from the same weights."""
+
+    step: int
+    loss_nnkit: float
+    loss_torch: float
+    loss_rel_diff: float  # |nnkit - torch| / |torch|
+    weight_rel_diff: float  # max over tensors of max |w_nnkit - w_torch| / max |w_torch|, after the step
+
+
+Event = Started | Step | Epoch | Preview | LayerStats | Lockstep | Finished

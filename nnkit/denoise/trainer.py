@@ -2,8 +2,9 @@
 
 ``Trainer.run()`` blocks and calls ``on_event`` from the training thread with, in order:
 ``Started``; an initial ``Epoch(0)`` + ``Preview(0)`` (validation before any step, for the
-curves; skipped when resuming); then per epoch a ``Step`` per optimiser step and an
-``Epoch`` + ``Preview``; and last ``Finished`` (also returned). ``request_stop``, ``pause``
+curves; skipped when resuming); then per epoch a ``Step`` per optimiser step (followed by a
+``LayerStats`` every ``inspect_every`` steps, and a ``Lockstep`` after each step of a lockstep
+run) and an ``Epoch`` + ``Preview``; and last ``Finished`` (also returned). ``request_stop``, ``pause``
 and ``resume`` may be called from any thread; they are honoured between steps.
 
 Divergence: a NaN or Inf loss (or non-finite weights at the end of an epoch) ends the run
@@ -37,6 +38,8 @@ from nnkit.denoise.data import PairData, load_data
 from nnkit.denoise.distributed import Group, PeerLostError, data_parallel
 from nnkit.denoise.engine import Engine, make_engine, resolve_device
 from nnkit.denoise.events import Epoch, Event, Finished, Preview, Started, Step
+from nnkit.denoise.inspection import layer_stats_event
+from nnkit.denoise.lockstep import LockstepEngine
 from nnkit.denoise.metrics import psnr, psnr_per_image
 from nnkit.denoise.models import build_model
 
@@ -255,7 +258,11 @@ class Trainer:
                 if self._stop_requested():
                     return self._finish("stopped", self._stopped_message(), with_optimizer=True)
                 torch._foreach_copy_(buffers[snap], params)
-                loss = engine.train_step(x, y)
+                inspect = cfg.inspect_every > 0 and (self.step + 1) % cfg.inspect_every == 0
+                if inspect:  # the only extra work of a run with inspect_every=0 is this test
+                    loss, report = engine.inspect_step(x, y, before=buffers[snap])
+                else:
+                    loss = engine.train_step(x, y)
                 now = time.perf_counter()
                 dt, last = now - last - waited, now  # the whole step: making the batch, training, events
                 if not math.isfinite(loss):
@@ -267,6 +274,10 @@ class Trainer:
                 step_time = dt if step_time is None else 0.9 * step_time + 0.1 * dt
                 images = x.shape[0] * (self.group.world_size if self.group is not None else 1)
                 self._emit(Step(self.step, epoch, loss, images / max(step_time, 1e-9)))
+                if inspect:
+                    self._emit(layer_stats_event(self.model, report, self.step, epoch))
+                if isinstance(engine, LockstepEngine):
+                    self._emit(engine.event(self.step))
             if not all(bool(torch.isfinite(t).all()) for t in params):
                 self._restore_weights(params, buffers[good])
                 return self._diverged(f"the weights became NaN or Inf at step {self.step} (epoch {epoch})")
