@@ -101,10 +101,12 @@ class _TrainReporter:
             self.started = event
             self.run_start = time.perf_counter()
             cfg = event.config
+            floor = f"noisy validation input {event.noisy_psnr:.2f} dB" if math.isfinite(event.noisy_psnr) else (
+                "no clean images: validation scores the hidden pixels"
+            )
             self.line.finish_line(
                 f"training {cfg.arch} width {cfg.width} ({event.num_parameters:,} parameters) on {event.device}: "
-                f"{event.train_size} crops/epoch, {event.steps_per_epoch} steps/epoch, {cfg.epochs} epochs; "
-                f"noisy validation input {event.noisy_psnr:.2f} dB"
+                f"{event.train_size} crops/epoch, {event.steps_per_epoch} steps/epoch, {cfg.epochs} epochs; {floor}"
             )
         elif isinstance(event, Step):
             self._record("step", event)
@@ -119,8 +121,10 @@ class _TrainReporter:
             self.last_epoch = event
             total = f"/{self.started.config.epochs}" if self.started is not None else ""
             loss = f"train loss {event.train_loss:.5f}, " if math.isfinite(event.train_loss) else ""
+            scores = [f"val loss {event.val_loss:.5f}"] if math.isfinite(event.val_loss) else []
+            scores += [f"val PSNR {event.val_psnr:.2f} dB"] if math.isfinite(event.val_psnr) or not scores else []
             self.line.finish_line(
-                f"epoch {event.epoch}{total}: {loss}val PSNR {event.val_psnr:.2f} dB, "
+                f"epoch {event.epoch}{total}: {loss}{', '.join(scores)}, "
                 f"elapsed {format_duration(event.elapsed_s)}, ETA {format_duration(event.eta_s)}"
             )
 
@@ -145,7 +149,9 @@ class _TrainReporter:
         done_here = event.step - self.steps_done_at_start
         elapsed = time.perf_counter() - self.run_start
         eta = elapsed / max(done_here, 1) * (total - event.step)
-        val = f" | val {self.last_epoch.val_psnr:.2f} dB" if self.last_epoch is not None else ""
+        val = ""
+        if self.last_epoch is not None and math.isfinite(self.last_epoch.val_psnr):
+            val = f" | val {self.last_epoch.val_psnr:.2f} dB"
         self.line.update(
             f"epoch {event.epoch}/{s.config.epochs} {bar(event.step / max(total, 1))} "
             f"step {in_epoch}/{s.steps_per_epoch} | loss {event.loss:.5f}{val} | "
