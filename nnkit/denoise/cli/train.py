@@ -19,8 +19,9 @@ from nnkit.denoise.cli.common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXI
 from nnkit.denoise.cli.parallel import TerminateAsStop, launch, nproc_conflict, run_follower
 from nnkit.denoise.config import ConfigError, RunConfig
 from nnkit.denoise.distributed import check_config, join, leave, world_size_from_env
-from nnkit.denoise.events import Epoch, Event, Finished, Started, Step
+from nnkit.denoise.events import Epoch, Event, Finished, LayerStats, Lockstep, Started, Step
 from nnkit.denoise.progress import ProgressLine, bar, format_duration
+from nnkit.layer_stats import as_record
 
 CHECKPOINT_NAME = "checkpoint.safetensors"
 BEST_NAME = "checkpoint.best.safetensors"
@@ -28,7 +29,7 @@ METRICS_NAME = "metrics.jsonl"
 CONFIG_NAME = "config.json"
 METRICS_FLUSH_S = 1.0
 MAX_NPROC = 64  # local processes for --nproc
-RESUME_OVERRIDABLE = frozenset({"epochs", "lr", "device", "cuda_graph"})
+RESUME_OVERRIDABLE = frozenset({"epochs", "lr", "device", "cuda_graph", "inspect_every"})
 _PY_TYPES: dict[str, Callable[[str], Any]] = {"int": int, "float": float, "str": str}
 
 
@@ -100,28 +101,38 @@ class _TrainReporter:
             self.started = event
             self.run_start = time.perf_counter()
             cfg = event.config
+            floor = f"noisy validation input {event.noisy_psnr:.2f} dB" if math.isfinite(event.noisy_psnr) else (
+                "no clean images: validation scores the hidden pixels"
+            )
             self.line.finish_line(
                 f"training {cfg.arch} width {cfg.width} ({event.num_parameters:,} parameters) on {event.device}: "
-                f"{event.train_size} crops/epoch, {event.steps_per_epoch} steps/epoch, {cfg.epochs} epochs; "
-                f"noisy validation input {event.noisy_psnr:.2f} dB"
+                f"{event.train_size} crops/epoch, {event.steps_per_epoch} steps/epoch, {cfg.epochs} epochs; {floor}"
             )
         elif isinstance(event, Step):
             self._record("step", event)
             self._draw(event)
+        elif isinstance(event, LayerStats):
+            self._write(as_record(event.report, event.step))
+        elif isinstance(event, Lockstep):
+            self._record("lockstep", event)
         elif isinstance(event, Epoch):
             self._record("epoch", event)
             self.metrics.flush()
             self.last_epoch = event
             total = f"/{self.started.config.epochs}" if self.started is not None else ""
             loss = f"train loss {event.train_loss:.5f}, " if math.isfinite(event.train_loss) else ""
+            scores = [f"val loss {event.val_loss:.5f}"] if math.isfinite(event.val_loss) else []
+            scores += [f"val PSNR {event.val_psnr:.2f} dB"] if math.isfinite(event.val_psnr) or not scores else []
             self.line.finish_line(
-                f"epoch {event.epoch}{total}: {loss}val PSNR {event.val_psnr:.2f} dB, "
+                f"epoch {event.epoch}{total}: {loss}{', '.join(scores)}, "
                 f"elapsed {format_duration(event.elapsed_s)}, ETA {format_duration(event.eta_s)}"
             )
 
-    def _record(self, kind: str, event: Step | Epoch) -> None:
-        record = {"event": kind, **dataclasses.asdict(event)}
-        self.metrics.write(json.dumps({k: _finite_or_none(v) for k, v in record.items()}) + "\n")
+    def _record(self, kind: str, event: Step | Epoch | Lockstep) -> None:
+        self._write({"event": kind, **dataclasses.asdict(event)})
+
+    def _write(self, record: dict[str, Any]) -> None:
+        self.metrics.write(json.dumps(_finite_or_none(record)) + "\n")
         now = time.monotonic()
         if now - self._last_flush > METRICS_FLUSH_S:  # so that `tail -f metrics.jsonl` follows the run
             self.metrics.flush()
@@ -138,7 +149,9 @@ class _TrainReporter:
         done_here = event.step - self.steps_done_at_start
         elapsed = time.perf_counter() - self.run_start
         eta = elapsed / max(done_here, 1) * (total - event.step)
-        val = f" | val {self.last_epoch.val_psnr:.2f} dB" if self.last_epoch is not None else ""
+        val = ""
+        if self.last_epoch is not None and math.isfinite(self.last_epoch.val_psnr):
+            val = f" | val {self.last_epoch.val_psnr:.2f} dB"
         self.line.update(
             f"epoch {event.epoch}/{s.config.epochs} {bar(event.step / max(total, 1))} "
             f"step {in_epoch}/{s.steps_per_epoch} | loss {event.loss:.5f}{val} | "
@@ -154,6 +167,9 @@ def _config_message(exc: ConfigError) -> str:
 
 
 def _finite_or_none(value: Any) -> Any:
+    """NaN and Inf become null (JSON has neither), in nested dicts too."""
+    if isinstance(value, dict):
+        return {k: _finite_or_none(v) for k, v in value.items()}
     return None if isinstance(value, float) and not math.isfinite(value) else value
 
 

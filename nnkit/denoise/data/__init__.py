@@ -9,6 +9,9 @@
 - ``course``: ``train_data.pkl`` (noisy input, noisy target) and ``val_data.pkl`` (noisy,
   clean), uint8 N×3×H×W tensors, loaded with ``torch.load(weights_only=True)`` only.
 
+With ``target="self"`` (blind-spot training, ``noisy_photos.py`` and ``blindspot.py``) the
+builtin and folder sources give masked crops of noisy images instead of pairs.
+
 Synthetic pairs: the clean crop is augmented (when ``augment``) before noise is added; the
 input is clipped to [0, 1] like a real photo; a noisy target is an independent draw left
 unclipped (clipping would bias it); a clean target is the clean crop. Every epoch's batches
@@ -25,6 +28,7 @@ from nnkit.denoise.data.augment import _colour, _geometry, _orient
 from nnkit.denoise.data.base import DataError, PairData
 from nnkit.denoise.data.course_files import CoursePairs, load_course
 from nnkit.denoise.data.folder import load_folder
+from nnkit.denoise.data.noisy_photos import BlindSpotData, load_blindspot
 from nnkit.denoise.data.photos import PHOTOS_DIR, TRAIN_PHOTOS, VAL_PHOTOS, builtin_photos, load_builtin
 from nnkit.denoise.data.prefetch import prefetch
 from nnkit.denoise.data.synthetic import VAL_CROP, VAL_CROPS, SyntheticPairs
@@ -35,6 +39,7 @@ __all__ = [
     "VAL_CROP",
     "VAL_CROPS",
     "VAL_PHOTOS",
+    "BlindSpotData",
     "CoursePairs",
     "DataError",
     "PairData",
@@ -56,7 +61,7 @@ def load_data(config: RunConfig) -> PairData:
     loader = _SOURCES.get(config.data)
     if loader is None:
         raise DataError(f"data source {config.data!r} is not one of {', '.join(_SOURCES)}")
-    data = loader(config)
+    data = load_blindspot(config) if config.target == "self" else loader(config)
     data._check_batch_size(config.batch_size)
     return data
 
