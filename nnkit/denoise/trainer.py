@@ -2,10 +2,12 @@
 
 ``Trainer.run()`` blocks and calls ``on_event`` from the training thread with, in order:
 ``Started``; an initial ``Epoch(0)`` + ``Preview(0)`` (validation before any step, for the
-curves; skipped when resuming); then per epoch a ``Step`` per optimiser step and an
-``Epoch`` + ``Preview``; when all epochs are done, ``PhotoScores`` (the final weights on the
-whole validation photos, where the data source has them); and last ``Finished`` (also
-returned). Each epoch trains at the rate ``schedule.learning_rate`` gives it. ``request_stop``, ``pause``
+curves; skipped when resuming); then per epoch a ``Step`` per optimiser step (followed by a
+``LayerStats`` every ``inspect_every`` steps, and a ``Lockstep`` after each step of a lockstep
+run) and an ``Epoch`` + ``Preview``; when all epochs are done, ``PhotoScores`` (the final
+weights on the whole validation photos, where the data source has them); and last
+``Finished`` (also returned). Each epoch trains at the rate ``schedule.learning_rate`` gives
+it. ``request_stop``, ``pause``
 and ``resume`` may be called from any thread; they are honoured between steps.
 
 Divergence: a NaN or Inf loss (or non-finite weights at the end of an epoch) ends the run
@@ -39,6 +41,8 @@ from nnkit.denoise.data import PairData, load_data
 from nnkit.denoise.distributed import Group, PeerLostError, data_parallel
 from nnkit.denoise.engine import Engine, make_engine, resolve_device
 from nnkit.denoise.events import Epoch, Event, Finished, PhotoScores, Preview, Started, Step
+from nnkit.denoise.inspection import layer_stats_event
+from nnkit.denoise.lockstep import LockstepEngine
 from nnkit.denoise.metrics import psnr, psnr_per_image, ssim
 from nnkit.denoise.models import build_model
 from nnkit.denoise.schedule import learning_rate
@@ -73,16 +77,21 @@ class Trainer:
         checkpoint_path: str | Path | None = None,
         resume_from: Checkpoint | None = None,
         group: Group | None = None,
+        model: Module | None = None,
+        data: PairData | None = None,
     ) -> None:
+        """``model``/``data``: train these (e.g. nnkit.denoise.course) instead of building them from ``config``."""
         self.config = config
         self.on_event = on_event
         self.group = group  # data-parallel: this process's rank (nnkit.denoise.distributed), None alone
         self.checkpoint_path = Path(checkpoint_path) if checkpoint_path is not None else None
         self.device = resolve_device(config.device)  # ConfigError now rather than half-way
-        self.model: Module = build_model(config)
+        self.model: Module = model if model is not None else build_model(config)
+        self._given_data = data
         self.epoch = 0  # epochs completed
         self.step = 0  # optimiser steps done, over all epochs
         self.best_psnr = float("nan")
+        self.best_val_loss = float("nan")  # blind-spot runs without clean references pick their best by this
         self._resume_optimizer: dict | None = None
         self._same_batches = True  # resuming with the batches of the checkpoint's run: skip those done
         if resume_from is not None:
@@ -228,7 +237,7 @@ class Trainer:
 
     def _run(self) -> Finished:
         cfg = self.config
-        self.data = data = load_data(cfg)
+        self.data = data = self._given_data if self._given_data is not None else load_data(cfg)
         self.engine = engine = make_engine(cfg, self.model)
         if self.group is not None:
             data_parallel(engine, self.group)
@@ -274,7 +283,11 @@ class Trainer:
                 if self._stop_requested():
                     return self._finish("stopped", self._stopped_message(), with_optimizer=True)
                 torch._foreach_copy_(buffers[snap], params)
-                loss = engine.train_step(x, y)
+                inspect = cfg.inspect_every > 0 and (self.step + 1) % cfg.inspect_every == 0
+                if inspect:  # the only extra work of a run with inspect_every=0 is this test
+                    loss, report = engine.inspect_step(x, y, before=buffers[snap])
+                else:
+                    loss = engine.train_step(x, y)
                 now = time.perf_counter()
                 dt, last = now - last - waited, now  # the whole step: making the batch, training, events
                 if not math.isfinite(loss):
@@ -286,6 +299,10 @@ class Trainer:
                 step_time = dt if step_time is None else 0.9 * step_time + 0.1 * dt
                 images = x.shape[0] * (self.group.world_size if self.group is not None else 1)
                 self._emit(Step(self.step, epoch, loss, images / max(step_time, 1e-9)))
+                if inspect:
+                    self._emit(layer_stats_event(self.model, report, self.step, epoch))
+                if isinstance(engine, LockstepEngine):
+                    self._emit(engine.event(self.step))
             if not all(bool(torch.isfinite(t).all()) for t in params):
                 self._restore_weights(params, buffers[good])
                 return self._diverged(f"the weights became NaN or Inf at step {self.step} (epoch {epoch})")
@@ -303,9 +320,8 @@ class Trainer:
                 "done", f"nothing to train: {self.epoch} epochs done already (epochs={cfg.epochs})", with_optimizer=True
             )
         self._score_photos()
-        return self._finish(
-            "done", f"trained {cfg.epochs} epochs, best validation PSNR {self.best_psnr:.2f} dB", with_optimizer=True
-        )
+        best = f"PSNR {self.best_psnr:.2f} dB" if math.isfinite(self.best_psnr) else f"loss {self.best_val_loss:.5f}"
+        return self._finish("done", f"trained {cfg.epochs} epochs, best validation {best}", with_optimizer=True)
 
     def _apply_schedule(self, epoch: int) -> None:
         """Set the schedule's learning rate for ``epoch`` (only when it changes: a CUDA graph is captured again)."""
@@ -377,36 +393,44 @@ class Trainer:
         return torch.linspace(0, n - 1, min(PREVIEW_COUNT, n)).round().long()
 
     def _validate(self, epoch: int, train_loss: float, elapsed: float, eta: float) -> float:
-        """Emit the epoch's Epoch and Preview events (saving the best checkpoint); returns the validation PSNR.
+        """Emit the epoch's Epoch and Preview events (saving the best checkpoint); returns the validation score.
 
-        Data-parallel: rank 0 validates and every rank gets its PSNR, so all decide alike.
+        The score is the PSNR against the clean images, or, for blind-spot runs without clean
+        references, the self-supervised loss on held-out hidden pixels (the best is then the lowest).
+        Data-parallel: rank 0 validates and every rank gets its score, so all decide alike.
         """
         if self.group is not None and not self.group.is_main:
             return self.group.broadcast_float(float("nan"))
-        val_psnr = self._validate_here(epoch, train_loss, elapsed, eta)
-        return self.group.broadcast_float(val_psnr) if self.group is not None else val_psnr
+        score = self._validate_here(epoch, train_loss, elapsed, eta)
+        return self.group.broadcast_float(score) if self.group is not None else score
 
     def _validate_here(self, epoch: int, train_loss: float, elapsed: float, eta: float) -> float:
         assert self.data is not None and self.engine is not None
         noisy, clean = self.data.val_noisy, self.data.val_clean
         denoised = self.engine.predict(noisy)
-        val_psnr = psnr(denoised, clean)
-        val_ssim = ssim(denoised, clean) if min(clean.shape[-2:]) >= 11 else float("nan")
-        if epoch > 0 and math.isfinite(val_psnr) and not val_psnr <= self.best_psnr:
-            self.best_psnr = val_psnr
+        val_psnr = psnr(denoised, clean) if clean is not None else float("nan")
+        val_ssim = ssim(denoised, clean) if clean is not None and min(clean.shape[-2:]) >= 11 else float("nan")
+        val_loss = self.data.self_supervised_loss(self.engine.predict)
+        if epoch > 0 and self._improved(val_psnr, val_loss, by_psnr=clean is not None):
             best = self._best_path()
             if best is not None:
                 self.save_checkpoint(best, with_optimizer=False)
         lr = self._lr if epoch > 0 else float("nan")
-        self._emit(Epoch(epoch, train_loss, val_psnr, elapsed, eta, val_ssim=val_ssim, lr=lr))
-        crops = [_centre_crop(t[self._preview_index], PREVIEW_SIDE) for t in (noisy, denoised, clean)]
-        self._emit(
-            Preview(
-                epoch,
-                to_uint8(crops[0]),
-                to_uint8(crops[1]),
-                to_uint8(crops[2]),
-                psnr_per_image(crops[1], crops[2]),
-            )
-        )
-        return val_psnr
+        self._emit(Epoch(epoch, train_loss, val_psnr, elapsed, eta, val_loss=val_loss, val_ssim=val_ssim, lr=lr))
+        reference = clean if clean is not None else noisy  # no clean images: the noisy ones fill the row
+        crops = [_centre_crop(t[self._preview_index], PREVIEW_SIDE) for t in (noisy, denoised, reference)]
+        scores = psnr_per_image(crops[1], crops[2]) if clean is not None else [float("nan")] * len(crops[1])
+        self._emit(Preview(epoch, to_uint8(crops[0]), to_uint8(crops[1]), to_uint8(crops[2]), scores))
+        return val_psnr if clean is not None else val_loss
+
+    def _improved(self, val_psnr: float, val_loss: float, *, by_psnr: bool) -> bool:
+        """Whether this validation is the best so far (and remember it): highest PSNR, else lowest loss."""
+        if by_psnr:
+            if math.isfinite(val_psnr) and not val_psnr <= self.best_psnr:
+                self.best_psnr = val_psnr
+                return True
+            return False
+        if math.isfinite(val_loss) and not val_loss >= self.best_val_loss:
+            self.best_val_loss = val_loss
+            return True
+        return False

@@ -19,8 +19,9 @@ from nnkit.denoise.cli.common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXI
 from nnkit.denoise.cli.parallel import TerminateAsStop, launch, nproc_conflict, run_follower
 from nnkit.denoise.config import ConfigError, RunConfig
 from nnkit.denoise.distributed import check_config, join, leave, world_size_from_env
-from nnkit.denoise.events import Epoch, Event, Finished, PhotoScores, Started, Step
+from nnkit.denoise.events import Epoch, Event, Finished, LayerStats, Lockstep, PhotoScores, Started, Step
 from nnkit.denoise.progress import ProgressLine, bar, format_duration
+from nnkit.layer_stats import as_record
 
 CHECKPOINT_NAME = "checkpoint.safetensors"
 BEST_NAME = "checkpoint.best.safetensors"
@@ -28,7 +29,7 @@ METRICS_NAME = "metrics.jsonl"
 CONFIG_NAME = "config.json"
 METRICS_FLUSH_S = 1.0
 MAX_NPROC = 64  # local processes for --nproc
-RESUME_OVERRIDABLE = frozenset({"epochs", "lr", "device", "cuda_graph"})
+RESUME_OVERRIDABLE = frozenset({"epochs", "lr", "device", "cuda_graph", "inspect_every"})
 _PY_TYPES: dict[str, Callable[[str], Any]] = {"int": int, "float": float, "str": str}
 
 
@@ -100,23 +101,31 @@ class _TrainReporter:
             self.started = event
             self.run_start = time.perf_counter()
             cfg = event.config
+            floor = f"noisy validation input {event.noisy_psnr:.2f} dB" if math.isfinite(event.noisy_psnr) else (
+                "no clean images: validation scores the hidden pixels"
+            )
             self.line.finish_line(
                 f"training {cfg.arch} width {cfg.width} ({event.num_parameters:,} parameters) on {event.device}: "
-                f"{event.train_size} crops/epoch, {event.steps_per_epoch} steps/epoch, {cfg.epochs} epochs; "
-                f"noisy validation input {event.noisy_psnr:.2f} dB"
+                f"{event.train_size} crops/epoch, {event.steps_per_epoch} steps/epoch, {cfg.epochs} epochs; {floor}"
             )
         elif isinstance(event, Step):
             self._record("step", event)
             self._draw(event)
+        elif isinstance(event, LayerStats):
+            self._write(as_record(event.report, event.step))
+        elif isinstance(event, Lockstep):
+            self._record("lockstep", event)
         elif isinstance(event, Epoch):
             self._record("epoch", event)
             self.metrics.flush()
             self.last_epoch = event
             total = f"/{self.started.config.epochs}" if self.started is not None else ""
             loss = f"train loss {event.train_loss:.5f}, " if math.isfinite(event.train_loss) else ""
-            ssim = f", SSIM {event.val_ssim:.4f}" if math.isfinite(event.val_ssim) else ""
+            scores = [f"val loss {event.val_loss:.5f}"] if math.isfinite(event.val_loss) else []
+            scores += [f"val PSNR {event.val_psnr:.2f} dB"] if math.isfinite(event.val_psnr) or not scores else []
+            scores += [f"SSIM {event.val_ssim:.4f}"] if math.isfinite(event.val_ssim) else []
             self.line.finish_line(
-                f"epoch {event.epoch}{total}: {loss}val PSNR {event.val_psnr:.2f} dB{ssim}, "
+                f"epoch {event.epoch}{total}: {loss}{', '.join(scores)}, "
                 f"elapsed {format_duration(event.elapsed_s)}, ETA {format_duration(event.eta_s)}"
             )
         elif isinstance(event, PhotoScores):
@@ -126,9 +135,11 @@ class _TrainReporter:
                 f"SSIM {event.ssim:.4f} (noisy {event.noisy_psnr:.2f} dB)"
             )
 
-    def _record(self, kind: str, event: Step | Epoch | PhotoScores) -> None:
-        record = {"event": kind, **dataclasses.asdict(event)}
-        self.metrics.write(json.dumps({k: _finite_or_none(v) for k, v in record.items()}) + "\n")
+    def _record(self, kind: str, event: Step | Epoch | Lockstep | PhotoScores) -> None:
+        self._write({"event": kind, **dataclasses.asdict(event)})
+
+    def _write(self, record: dict[str, Any]) -> None:
+        self.metrics.write(json.dumps(_finite_or_none(record)) + "\n")
         now = time.monotonic()
         if now - self._last_flush > METRICS_FLUSH_S:  # so that `tail -f metrics.jsonl` follows the run
             self.metrics.flush()
@@ -145,7 +156,9 @@ class _TrainReporter:
         done_here = event.step - self.steps_done_at_start
         elapsed = time.perf_counter() - self.run_start
         eta = elapsed / max(done_here, 1) * (total - event.step)
-        val = f" | val {self.last_epoch.val_psnr:.2f} dB" if self.last_epoch is not None else ""
+        val = ""
+        if self.last_epoch is not None and math.isfinite(self.last_epoch.val_psnr):
+            val = f" | val {self.last_epoch.val_psnr:.2f} dB"
         self.line.update(
             f"epoch {event.epoch}/{s.config.epochs} {bar(event.step / max(total, 1))} "
             f"step {in_epoch}/{s.steps_per_epoch} | loss {event.loss:.5f}{val} | "
@@ -161,6 +174,9 @@ def _config_message(exc: ConfigError) -> str:
 
 
 def _finite_or_none(value: Any) -> Any:
+    """NaN and Inf become null (JSON has neither), in nested dicts too."""
+    if isinstance(value, dict):
+        return {k: _finite_or_none(v) for k, v in value.items()}
     return None if isinstance(value, float) and not math.isfinite(value) else value
 
 
@@ -271,11 +287,22 @@ def _nproc_problem(nproc: int | None, config: RunConfig, world: int) -> str | No
 
 
 def _train(config: RunConfig, ckpt: Any, out: Path, *, quiet: bool) -> int:
+    group = join(config)  # data-parallel under torchrun; None in a single process
+    if group is None:
+        return _train_here(config, ckpt, out, quiet=quiet, group=None, terminate=None)
+    # torch's launcher stops a failed run with SIGTERM: finish, save and report first
+    with TerminateAsStop() as terminate:
+        if not group.is_main:
+            return run_follower(config, ckpt, group, terminate)
+        return _train_here(config, ckpt, out, quiet=quiet, group=group, terminate=terminate)
+
+
+def _train_here(
+    config: RunConfig, ckpt: Any, out: Path, *, quiet: bool, group: Any, terminate: TerminateAsStop | None
+) -> int:
+    """The run in this process (alone, or rank 0 of a data-parallel run): the run folder, progress, summary."""
     from nnkit.denoise.trainer import Trainer
 
-    group = join(config)  # data-parallel under torchrun; None in a single process
-    if group is not None and not group.is_main:
-        return run_follower(config, ckpt, group)
     try:
         trainer = Trainer(config, checkpoint_path=out / CHECKPOINT_NAME, resume_from=ckpt, group=group)
     except ConfigError as exc:
@@ -291,8 +318,10 @@ def _train(config: RunConfig, ckpt: Any, out: Path, *, quiet: bool) -> int:
         reporter = _TrainReporter(metrics, line, sys.stdout)
         trainer.on_event = reporter
         stopper = _SigintStopper(trainer.request_stop, sys.stderr)
+        if terminate is not None:
+            terminate.request_stop = trainer.request_stop
         try:
-            with stopper, TerminateAsStop(trainer.request_stop):
+            with stopper:
                 finished = trainer.run()
         except KeyboardInterrupt:
             line.clear()
