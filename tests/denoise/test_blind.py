@@ -10,7 +10,7 @@ import torch
 
 from nnkit.denoise.checkpoint import load_checkpoint, model_from_checkpoint
 from nnkit.denoise.config import ConfigError, RunConfig
-from nnkit.denoise.data import load_data
+from nnkit.denoise.data import VAL_PHOTOS, load_data
 from nnkit.denoise.data.synthetic import VAL_LEVELS
 from nnkit.denoise.events import Finished, PhotoScores
 from nnkit.denoise.inference import Denoiser
@@ -64,7 +64,7 @@ def test_blind_batches_and_validation_levels() -> None:
     assert x.min() >= 0 and x.max() <= 1 and (y.min() < 0 or y.max() > 1)
     residual = (data.val_noisy - data.val_clean).flatten(1).std(dim=1) * 255
     assert residual[:VAL_LEVELS].argsort().tolist() == list(range(VAL_LEVELS))  # levels rise through each cycle
-    assert len(data.val_photos) == 2 and data.val_photos[0].dtype == np.uint8
+    assert len(data.val_photos) == len(VAL_PHOTOS) and data.val_photos[0].dtype == np.uint8
 
 
 def test_blind_checkpoint_round_trip_and_photo_scores(tmp_path: Path) -> None:
@@ -72,8 +72,8 @@ def test_blind_checkpoint_round_trip_and_photo_scores(tmp_path: Path) -> None:
     finished = Trainer(BLIND, events.append, checkpoint_path=tmp_path / "blind.safetensors").run()
     assert isinstance(finished, Finished) and finished.reason == "done", finished.message
     scores = [e for e in events if isinstance(e, PhotoScores)]
-    assert len(scores) == 1 and scores[0].level == 25.0 and len(scores[0].per_photo) == 2
-    assert 0 < scores[0].ssim < 1 and scores[0].noisy_psnr == pytest.approx(20.36, abs=0.05)
+    assert len(scores) == 1 and scores[0].level == 25.0 and len(scores[0].per_photo) == len(VAL_PHOTOS)
+    assert 0 < scores[0].ssim < 1 and 19 < scores[0].noisy_psnr < 22  # σ=25 on 8-bit photos: about 20.3 dB
     ckpt = load_checkpoint(tmp_path / "blind.safetensors")
     assert ckpt.config == BLIND and ckpt.config.noise_range == (0.0, 50.0)
     image = np.random.default_rng(0).integers(0, 256, (20, 24, 3), dtype=np.uint8)
