@@ -12,11 +12,15 @@ denoised - clean, in [0, 1] units), then averaged over photos:
 * non-local means (``skimage.restoration.denoise_nl_means``, fast mode, 5×5 patches, 13×13
   search window, told the true noise σ), its strength ``h`` tuned per level on the TRAINING photos;
 * BM3D (the ``bm3d`` package, ``bm3d_rgb``, told the true noise σ; no tuning): 20-40 s a photo,
-  so it runs only with ``--bm3d`` and its results are kept in ``docs/baselines_bm3d.json``,
-  which later runs read (the table stays reproducible without re-running it);
+  so it runs only with ``--bm3d``;
 * each ``--checkpoint`` (default: the shipped one) through tiled inference, with σ estimated
   from the noisy photo (``estimate_sigma``, included in its time) as ``denoise`` does; the
   estimator's error is reported too.
+
+Every result is kept in ``docs/baselines_cache.json`` (by method, level and a digest of each
+photo's pixels; checkpoints by a digest of the file), which later runs read instead of
+computing again: the README's table is reproducible from it, and ``--cache`` elsewhere (or
+deleting it) recomputes everything.
 
 Tuning uses a central crop (``--tune-crop``, default 256) of ``--tune-photos`` training photos.
 The test photos are only ever scored here: nothing is tuned or chosen on them. Times are wall
@@ -43,7 +47,7 @@ from nnkit.denoise.evaluate import EvalPhoto, photo_psnr, photo_ssim, with_noise
 LEVELS = (10.0, 15.0, 25.0, 40.0, 50.0)
 BLUR_SIGMAS = (0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 2.5, 3.0)
 NLM_H_FACTORS = (0.3, 0.4, 0.5, 0.65, 0.8, 1.0)  # h = factor × noise σ (in [0, 1] units)
-BM3D_CACHE = Path(__file__).resolve().parent.parent / "docs" / "baselines_bm3d.json"
+CACHE = Path(__file__).resolve().parent.parent / "docs" / "baselines_cache.json"
 
 ArrayFn = Callable[[np.ndarray], np.ndarray]
 
@@ -59,6 +63,7 @@ class Result:
     ssim: dict[str, float] = field(default_factory=dict)
     bias: dict[str, list[float]] = field(default_factory=dict)  # mean error per channel (R, G, B)
     seconds: float = 0.0
+    estimates: dict[str, float] = field(default_factory=dict)  # checkpoints: the σ estimated per photo
 
     @property
     def mean_psnr(self) -> float:
@@ -145,7 +150,7 @@ def _load_cache(path: Path) -> dict[str, dict]:
 
 
 def _write_cache(path: Path, cache: dict[str, dict]) -> None:
-    """Write the BM3D cache atomically (temporary file beside it, then rename)."""
+    """Write the cache atomically (temporary file beside it, then rename)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(cache, indent=1, sort_keys=True) + "\n", encoding="utf-8")
@@ -157,47 +162,70 @@ def fingerprint(photo: EvalPhoto) -> str:
     return hashlib.sha256(photo.clean.tobytes() + photo.noisy.tobytes()).hexdigest()[:16]
 
 
-def bm3d_results(level: float, photos: list[EvalPhoto], run: bool, cache_path: Path) -> Result | None:
-    """BM3D at ``level`` from the cache, or computed (and cached) when ``run``; None if neither."""
-    cache = _load_cache(cache_path)
-    key = f"{level:g}"
-    entry = cache.get(key, {})
-    if not all(entry.get(p.name, {}).get("input") == fingerprint(p) for p in photos):
-        if not run:
-            return None
-        result = measure("BM3D", "true σ", level, bm3d_rgb(level / 255.0), photos)
-        cache = _load_cache(cache_path)  # re-read: keep what another level wrote meanwhile
-        cache.setdefault(key, {})
+def cached(
+    cache_path: Path, key: str, level: float, photos: list[EvalPhoto], compute: Callable[[], Result] | None
+) -> Result | None:
+    """The result of method ``key`` at ``level`` from the cache if it holds these exact photos, else
+    ``compute()`` (stored in the cache); None when not cached and ``compute`` is None."""
+    entry = _load_cache(cache_path).get(key, {}).get(f"{level:g}", {})
+    if all(entry.get("photos", {}).get(p.name, {}).get("input") == fingerprint(p) for p in photos):
+        result = Result(entry["method"], entry["setting"], level, seconds=entry["seconds_per_photo"])
         for p in photos:
-            n = p.name
-            cache[key][n] = {"psnr": result.psnr[n], "ssim": result.ssim[n], "bias": result.bias[n]}
-            cache[key][n]["input"] = fingerprint(p)
-        cache[key]["_seconds_per_photo"] = result.seconds
-        _write_cache(cache_path, cache)
+            e = entry["photos"][p.name]
+            result.psnr[p.name], result.ssim[p.name], result.bias[p.name] = e["psnr"], e["ssim"], e["bias"]
+            if "sigma_estimate" in e:
+                result.estimates[p.name] = e["sigma_estimate"]
         return result
-    result = Result("BM3D", "true σ", level, seconds=float(entry.get("_seconds_per_photo", float("nan"))))
-    for n in (p.name for p in photos):
-        result.psnr[n], result.ssim[n], result.bias[n] = entry[n]["psnr"], entry[n]["ssim"], entry[n]["bias"]
+    if compute is None:
+        return None
+    result = compute()
+    per_photo = {}
+    for p in photos:
+        e = {"psnr": result.psnr[p.name], "ssim": result.ssim[p.name], "bias": result.bias[p.name]}
+        e["input"] = fingerprint(p)
+        if p.name in result.estimates:
+            e["sigma_estimate"] = result.estimates[p.name]
+        per_photo[p.name] = e
+    cache = _load_cache(cache_path)  # re-read: keep what another run wrote meanwhile
+    cache.setdefault(key, {})[f"{level:g}"] = {
+        "method": result.method,
+        "setting": result.setting,
+        "seconds_per_photo": result.seconds,
+        "photos": per_photo,
+    }
+    _write_cache(cache_path, cache)
     return result
 
 
-def checkpoint_fn(path: Path | None, tile: int) -> tuple[str, ArrayFn, list[float]]:
-    """A checkpoint as a method: σ estimated from each photo first (recorded), as ``denoise`` does."""
+def file_digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+
+
+def checkpoint_method(path: Path | None, tile: int, label: str | None) -> tuple[str, str, Callable[..., Result]]:
+    """(cache key, label, measure(level, photos)) of a checkpoint; σ estimated from each photo first, as
+    ``denoise`` does, and kept in the result."""
     from nnkit.denoise.inference import Denoiser
 
     den = Denoiser.from_checkpoint(path, device="cpu")
-    estimates: list[float] = []
-
-    def run(a: np.ndarray) -> np.ndarray:
-        estimates.append(den.estimate_sigma(a))
-        return den.denoise(a, sigma=estimates[-1], tile=tile)
-
-    name = den.checkpoint_path.name if den.checkpoint_path is not None else "?"
+    assert den.checkpoint_path is not None
     cfg = den.checkpoint.config
-    return f"{name} ({cfg.arch} {cfg.width}, epoch {den.checkpoint.epoch})", run, estimates
+    name = label or f"{den.checkpoint_path.name} ({cfg.arch} {cfg.width}, epoch {den.checkpoint.epoch})"
+
+    def run_all(level: float, photos: list[EvalPhoto]) -> Result:
+        estimates: list[float] = []
+
+        def run(a: np.ndarray) -> np.ndarray:
+            estimates.append(den.estimate_sigma(a))
+            return den.denoise(a, sigma=estimates[-1], tile=tile)
+
+        result = measure(name, "σ estimated", level, run, photos)
+        result.estimates = {p.name: e for p, e in zip(photos, estimates, strict=True)}
+        return result
+
+    return f"checkpoint/{file_digest(den.checkpoint_path)}/tile{tile}", name, run_all
 
 
-def markdown(results: list[Result], photos: list[EvalPhoto], estimator: dict[float, list[float]]) -> str:
+def markdown(results: list[Result], photos: list[EvalPhoto]) -> str:
     levels = sorted({r.level for r in results})
     methods = list(dict.fromkeys(r.method for r in results))
     by = {(r.method, r.level): r for r in results}
@@ -229,11 +257,12 @@ def markdown(results: list[Result], photos: list[EvalPhoto], estimator: dict[flo
         lines += ["|---|---|" + "---:|" * len(photos)]
         for r in rows:
             lines.append(f"| {r.method} | {r.setting} | " + " | ".join(f"{r.psnr[p.name]:.2f}" for p in photos) + " |")
-    if estimator:
-        lines += ["", "σ estimator on the noisy test photos (estimate - true σ): mean, worst:", ""]
-        for lv, est in sorted(estimator.items()):
-            err = np.array(est) - lv
-            lines.append(f"- σ={lv:g}: mean {err.mean():+.2f}, worst {err[np.argmax(np.abs(err))]:+.2f}")
+    estimated = [r for r in results if r.estimates]
+    if estimated:
+        lines += ["", "σ estimator on the noisy photos (estimate - true σ): mean, worst:", ""]
+        for r in {r.level: r for r in estimated}.values():
+            err = np.array(list(r.estimates.values())) - r.level
+            lines.append(f"- σ={r.level:g}: mean {err.mean():+.2f}, worst {err[np.argmax(np.abs(err))]:+.2f}")
     return "\n".join(lines) + "\n"
 
 
@@ -242,12 +271,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--checkpoint", type=Path, action="append", help="checkpoint to score (repeat; default: shipped)"
     )
+    parser.add_argument("--label", action="append", help="a name for each --checkpoint in the table (same order)")
     parser.add_argument("--levels", default=",".join(f"{v:g}" for v in LEVELS), help="Gaussian σ values, 0-255")
     parser.add_argument("--split", default="test", choices=("test", "val"), help="photos scored (default: test)")
     parser.add_argument("--tune-crop", type=int, default=256, help="side of the training crops used for tuning")
     parser.add_argument("--tune-photos", type=int, default=12, help="training photos used for tuning (default: 12)")
-    parser.add_argument("--bm3d", action="store_true", help=f"run BM3D where {BM3D_CACHE.name} lacks it (slow)")
-    parser.add_argument("--bm3d-cache", type=Path, default=BM3D_CACHE, help="BM3D results file")
+    parser.add_argument("--bm3d", action="store_true", help="run BM3D where the cache lacks it (slow)")
+    parser.add_argument("--cache", type=Path, default=CACHE, help=f"results kept between runs (default: {CACHE})")
     parser.add_argument("--no-nlm", action="store_true", help="skip non-local means")
     parser.add_argument("--tile", type=int, default=256, help="tile side for the checkpoints (default: 256)")
     parser.add_argument("--out", type=Path, help="also write the markdown table to this file")
@@ -262,35 +292,45 @@ def main(argv: list[str] | None = None) -> int:
     levels = [float(v) for v in args.levels.split(",")]
     clean_test = corpus_photos(args.split)
     clean_train = corpus_photos("train")[: args.tune_photos]
-    checkpoints = [checkpoint_fn(path, args.tile) for path in (args.checkpoint or [None])]
+    paths = args.checkpoint or [None]
+    labels = (args.label or []) + [None] * len(paths)
+    checkpoints = [checkpoint_method(path, args.tile, label) for path, label in zip(paths, labels, strict=False)]
     results: list[Result] = []
-    estimator: dict[float, list[float]] = {}
     for level in levels:
         photos = with_noise(clean_test, "gaussian", level)
         train = centre_crops(with_noise(clean_train, "gaussian", level), args.tune_crop)
+        tuned_on = hashlib.sha256(b"".join(fingerprint(p).encode() for p in train)).hexdigest()[:16]
         results.append(measure("noisy input", "—", level, lambda a: a, photos))
-        sigma = tune({f"σ={s:g}": blur(s) for s in BLUR_SIGMAS}, train)
-        results.append(measure("Gaussian blur", sigma, level, blur(float(sigma.split("=")[1])), photos))
-        if not args.no_nlm:
-            s = level / 255.0
+
+        def blur_result(lv: float = level, tr: list[EvalPhoto] = train, ph: list[EvalPhoto] = photos) -> Result:
+            sigma = tune({f"σ={s:g}": blur(s) for s in BLUR_SIGMAS}, tr)
+            return measure("Gaussian blur", sigma, lv, blur(float(sigma.split("=")[1])), ph)
+
+        def nlm_result(lv: float = level, tr: list[EvalPhoto] = train, ph: list[EvalPhoto] = photos) -> Result:
+            s = lv / 255.0
             candidates = {f"h={f:g}σ": nl_means(f * s, s) for f in NLM_H_FACTORS}
-            h = tune(candidates, train)
-            results.append(measure("non-local means", h, level, candidates[h], photos))
-        bm = bm3d_results(level, photos, args.bm3d, args.bm3d_cache)
-        if bm is not None:
-            results.append(bm)
-        for label, fn, estimates in checkpoints:
-            estimates.clear()
-            results.append(measure(label, "σ estimated", level, fn, photos))
-            estimator[level] = list(estimates)
+            h = tune(candidates, tr)
+            return measure("non-local means", h, lv, candidates[h], ph)
+
+        def bm3d_result(lv: float = level, ph: list[EvalPhoto] = photos) -> Result:
+            return measure("BM3D", "true σ", lv, bm3d_rgb(lv / 255.0), ph)
+
+        found = [
+            cached(args.cache, f"blur/{tuned_on}", level, photos, blur_result),
+            None if args.no_nlm else cached(args.cache, f"nlm/{tuned_on}", level, photos, nlm_result),
+            cached(args.cache, "bm3d", level, photos, bm3d_result if args.bm3d else None),
+        ]
+        for key, _, run_all in checkpoints:
+            found.append(cached(args.cache, key, level, photos, lambda lv=level, ph=photos, r=run_all: r(lv, ph)))
+        results += [r for r in found if r is not None]
         log(" | ".join(f"{r.method}: {r.mean_psnr:.2f}" for r in results if r.level == level) + f"  (σ={level:g})")
-    text = markdown(results, photos, estimator)
+    text = markdown(results, photos)
     print(text)
     if args.out is not None:
         args.out.write_text(text, encoding="utf-8")
     if args.json is not None:
         rows = [{**r.__dict__, "mean_psnr": r.mean_psnr, "mean_ssim": r.mean_ssim} for r in results]
-        args.json.write_text(json.dumps({"results": rows, "sigma_estimates": estimator}, indent=1) + "\n")
+        args.json.write_text(json.dumps({"results": rows}, indent=1) + "\n")
     return 0
 
 

@@ -113,7 +113,8 @@ class RunConfig:
     cuda_graph: bool = field(default=True, metadata=_meta("capture the training step as a CUDA graph where it helps"))
     seed: int = field(default=0, metadata=_meta("random seed (weights, crops, noise)"))
     score_photos: bool = field(
-        default=True, metadata=_meta("when all epochs are done, score the whole validation photos (PSNR, SSIM)")
+        default=False,
+        metadata=_meta("when all epochs are done, score the whole validation photos (PSNR, SSIM; seconds a photo)"),
     )
     inspect_every: int = field(default=0, metadata=_meta("per-layer statistics every N steps (0: off; nnkit engine)"))
     lockstep: bool = field(

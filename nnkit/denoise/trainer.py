@@ -4,8 +4,8 @@
 ``Started``; an initial ``Epoch(0)`` + ``Preview(0)`` (validation before any step, for the
 curves; skipped when resuming); then per epoch a ``Step`` per optimiser step (followed by a
 ``LayerStats`` every ``inspect_every`` steps, and a ``Lockstep`` after each step of a lockstep
-run) and an ``Epoch`` + ``Preview``; when all epochs are done, ``PhotoScores`` (the final
-weights on the whole validation photos, where the data source has them); and last
+run) and an ``Epoch`` + ``Preview``; when all epochs are done and ``score_photos`` asks for it,
+``PhotoScores`` (the final weights on the whole validation photos); and last
 ``Finished`` (also returned). Each epoch trains at the rate ``schedule.learning_rate`` gives
 it. ``request_stop``, ``pause``
 and ``resume`` may be called from any thread; they are honoured between steps.

@@ -69,13 +69,14 @@ def test_blind_batches_and_validation_levels() -> None:
 
 def test_blind_checkpoint_round_trip_and_photo_scores(tmp_path: Path) -> None:
     events: list[object] = []
-    finished = Trainer(BLIND, events.append, checkpoint_path=tmp_path / "blind.safetensors").run()
+    config = BLIND.replace(score_photos=True)
+    finished = Trainer(config, events.append, checkpoint_path=tmp_path / "blind.safetensors").run()
     assert isinstance(finished, Finished) and finished.reason == "done", finished.message
     scores = [e for e in events if isinstance(e, PhotoScores)]
     assert len(scores) == 1 and scores[0].level == 25.0 and len(scores[0].per_photo) == len(VAL_PHOTOS)
     assert 0 < scores[0].ssim < 1 and 19 < scores[0].noisy_psnr < 22  # σ=25 on 8-bit photos: about 20.3 dB
     ckpt = load_checkpoint(tmp_path / "blind.safetensors")
-    assert ckpt.config == BLIND and ckpt.config.noise_range == (0.0, 50.0)
+    assert ckpt.config == config and ckpt.config.noise_range == (0.0, 50.0)
     image = np.random.default_rng(0).integers(0, 256, (20, 24, 3), dtype=np.uint8)
     model = model_from_checkpoint(ckpt)
     den = Denoiser.from_checkpoint(tmp_path / "blind.safetensors", device="cpu")

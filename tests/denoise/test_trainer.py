@@ -36,7 +36,7 @@ def test_events_order_and_counts() -> None:
     events, trainer = collect()
     kinds = [type(e).__name__ for e in events]
     per_epoch = ["Step"] * STEPS + ["Epoch", "Preview"]
-    assert kinds == ["Started", "Epoch", "Preview", *per_epoch, *per_epoch, "PhotoScores", "Finished"]
+    assert kinds == ["Started", "Epoch", "Preview", *per_epoch, *per_epoch, "Finished"]
     started = events[0]
     assert isinstance(started, Started)
     assert (started.steps_per_epoch, started.train_size, started.device) == (STEPS, 32, "cpu")
