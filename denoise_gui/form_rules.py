@@ -31,7 +31,15 @@ def _only_adam(values: dict[str, Any]) -> str:
 
 
 def _only_own_data(values: dict[str, Any]) -> str:
-    return "" if values.get("data") != "builtin" else "Only for a folder or the course files (the data is built-in)"
+    data = values.get("data")
+    if data in ("builtin", "deadleaves"):
+        return f"Only for a folder or the course files (the data is {data})"
+    return ""
+
+
+def _only_photo_data(values: dict[str, Any]) -> str:
+    data = values.get("data")
+    return "" if data in ("builtin", "folder") else f"Only for built-in photos or a folder (the data is {data})"
 
 
 def _only_self_target(values: dict[str, Any]) -> str:
@@ -61,6 +69,7 @@ RULES: dict[str, Rule] = {
     "beta2": _only_adam,
     "eps": _only_adam,
     "data_path": _only_own_data,
+    "dead_leaves_mix": _only_photo_data,
     "mask_fraction": _only_self_target,
     "mask_fill": _only_self_target,
     "clean_path": _only_self_target,

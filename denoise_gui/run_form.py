@@ -44,7 +44,7 @@ COLUMNS: tuple[tuple[tuple[str, tuple[str, ...]], ...], ...] = (
         ("Training", ("epochs", "batch_size", "epoch_size", "crop_size", "loss", "augment", "seed")),
         ("Noise", ("noise", "noise_level", "sigma_min", "sigma_max")),
         ("Target", ("target", "mask_fraction", "mask_fill", "clean_path")),
-        ("Data", ("data", "data_path", "dead_leaves")),
+        ("Data", ("data", "data_path", "dead_leaves_mix")),
     ),
 )
 GROUPS = tuple(group for column in COLUMNS for group in column)
@@ -59,6 +59,7 @@ LABELS = {
     "mask_fill": "Mask fill", "clean_path": "Clean images", "inspect_every": "Layer stats every",
     "lockstep": "Lockstep twin",
 }
+LABELS["dead_leaves_mix"] = "Dead leaves share"
 NOISE_LEVEL_LABELS = {"gaussian": "Sigma (0-255)", "poisson": "Photons at white", "impulse": "% pixels hit"}
 DATA_PATH_LABELS = {"folder": "Image folder", "course": "Folder of .pkl"}
 INT_RANGES = {"seed": (0, 2**31 - 1), "width": (0, 1024), "crop_size": (0, 1024)}
@@ -69,6 +70,7 @@ FLOAT_SPECS = {  # name: (minimum, maximum, step); ranges are loose: RunConfig v
     "weight_decay": (0.0, 1.0, 1e-4),
     "noise_level": (0.0, 100000.0, 1.0),
     "mask_fraction": (0.0, 1.0, 0.01),
+    "dead_leaves_mix": (0.0, 1.0, 0.05),
 }
 EDITOR_MIN_WIDTH = 88
 ERROR_STYLE = "border: 1px solid #d62728;"
@@ -77,7 +79,7 @@ COURSE_FILES = ("train_data.pkl", "val_data.pkl")
 
 def check_data_path(config: RunConfig) -> None:
     """ConfigError when the folder or course data the config names is not on disk."""
-    if config.data == "builtin":
+    if config.data in ("builtin", "deadleaves"):  # nothing on disk to check
         return
     folder = Path(config.data_path).expanduser()
     if not folder.is_dir():

@@ -60,7 +60,7 @@ def test_fields_that_do_not_apply_are_disabled_saying_why_never_hidden(form: Run
     assert form.editors["momentum"].isEnabled() and form.editors["nesterov"].isEnabled()
     assert not form.editors["beta2"].isEnabled() and "Only for Adam" in form.editors["beta2"].toolTip()
     assert all(form.row_visible(name) for name in form.editors)
-    assert not form.applies("data_path") and "built-in" in form.editors["data_path"].toolTip()
+    assert not form.applies("data_path") and "the data is builtin" in form.editors["data_path"].toolTip()
 
 
 def test_cuda_graph_is_disabled_on_a_machine_without_cuda(form: RunForm, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -120,3 +120,14 @@ def test_data_folders_must_exist(form: RunForm, tmp_path: Any) -> None:
         (tmp_path / name).write_bytes(b"")
     form.set_value("data_path", str(tmp_path))
     assert form.is_valid()
+
+
+def test_dead_leaves_data_needs_no_folder_and_the_mix_is_a_data_setting(form: RunForm) -> None:
+    assert form.applies("dead_leaves_mix") and not form.applies("data_path")
+    form.set_value("dead_leaves_mix", 0.25)
+    assert form.is_valid() and form.config().dead_leaves_mix == 0.25
+    form.set_value("dead_leaves_mix", 0.0)
+    form.set_value("data", "deadleaves")
+    assert form.is_valid() and form.config().data == "deadleaves"
+    assert not form.applies("data_path") and not form.applies("dead_leaves_mix")
+    assert not form.editors["dead_leaves_mix"].isEnabled() and "deadleaves" in form.editors["dead_leaves_mix"].toolTip()
