@@ -15,13 +15,15 @@ from PySide6.QtWidgets import QGridLayout, QWidget
 from nnkit.denoise.events import Lockstep
 from nnkit.layer_stats import Histogram
 
+LOCKSTEP_TITLE = "Lockstep: nnkit vs torch.nn twin"
+LOCKSTEP_OFF = "Lockstep: off (tick “Lockstep” in the form)"
 SELECTED = pg.mkPen("#1f77b4", width=2.5)
 OTHERS = pg.mkPen("#c7c7c7", width=1)
 # (stat, title, log scale allowed)
 CURVES = (
-    ("grad_out_norm", "Gradient norm at the layer's output", True),
-    ("weight_update_ratio", "Update ratio |Δw| / |w| (weights)", True),
-    ("out_zero_frac", "Dead fraction: exact zeros in the output", False),
+    ("grad_out_norm", "Gradient norm (output)", True),
+    ("weight_update_ratio", "Update ratio |Δw| / |w|", True),
+    ("out_zero_frac", "Dead fraction (exact zeros)", False),
 )
 
 
@@ -38,6 +40,7 @@ def _plot(parent: QWidget, title: str, bottom: str = "step") -> pg.PlotWidget:
     plot.setLabel("bottom", bottom)
     plot.showGrid(x=True, y=True, alpha=0.2)
     plot.setMenuEnabled(False)
+    plot.getAxis("left").setStyle(maxTextLevel=1)  # label decades, not every minor tick of a log axis
     return plot
 
 
@@ -89,14 +92,14 @@ class LayerHistograms(QWidget):
         super().__init__(parent)
         layout = QGridLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        self.activations = _plot(self, "Activations (layer output)", bottom="value")
+        self.activations = _plot(self, "Activations (output)", bottom="value")
         self.gradients = _plot(self, "Gradients at the output", bottom="value")
         layout.addWidget(self.activations, 0, 0)
         layout.addWidget(self.gradients, 0, 1)
 
     def show_layer(self, activations: Histogram | None, gradients: Histogram | None, step: int) -> None:
         for plot, histogram, colour, what in (
-            (self.activations, activations, "#2ca02c", "Activations (layer output)"),
+            (self.activations, activations, "#2ca02c", "Activations (output)"),
             (self.gradients, gradients, "#d62728", "Gradients at the output"),
         ):
             plot.clear()
@@ -105,7 +108,8 @@ class LayerHistograms(QWidget):
                 continue
             edges = np.linspace(histogram.lo, histogram.hi, len(histogram.counts) + 1)
             plot.plot(edges, histogram.counts, stepMode="center", fillLevel=0, brush=colour + "80", pen=colour)
-            plot.setTitle(f"{what}, step {step}: {histogram.lo:.3g} … {histogram.hi:.3g}")
+            plot.enableAutoRange()
+            plot.setTitle(f"{what}: {histogram.lo:.2g} … {histogram.hi:.2g}")
 
     def bar_count(self) -> int:
         return len(self.activations.listDataItems()) + len(self.gradients.listDataItems())
@@ -118,12 +122,16 @@ class LockstepPlot(QWidget):
         super().__init__(parent)
         layout = QGridLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        self.plot = _plot(self, "Lockstep: nnkit vs its torch.nn twin (relative difference)")
+        self.plot = _plot(self, LOCKSTEP_TITLE)
         self.plot.setLogMode(y=True)
         self.plot.addLegend(offset=(-10, 10))
         self.loss = self.plot.plot([], [], pen=pg.mkPen("#1f77b4", width=2), name="loss", connect="finite")
         self.weights = self.plot.plot([], [], pen=pg.mkPen("#ff7f0e", width=2), name="weights", connect="finite")
         layout.addWidget(self.plot, 0, 0)
+
+    def set_off(self, off: bool) -> None:
+        """Say in the title whether this run has a lockstep twin at all."""
+        self.plot.setTitle(LOCKSTEP_OFF if off else LOCKSTEP_TITLE)
 
     def show_drift(self, drift: Sequence[Lockstep]) -> None:
         steps = [d.step for d in drift]
@@ -133,7 +141,4 @@ class LockstepPlot(QWidget):
         self.weights.setData(steps, _positive([max(d.weight_rel_diff, floor) for d in drift], True))
         if drift and not math.isnan(drift[-1].weight_rel_diff):
             last = drift[-1]
-            self.plot.setTitle(
-                f"Lockstep: nnkit vs torch.nn, step {last.step}: loss {last.loss_rel_diff:.1e}, "
-                f"weights {last.weight_rel_diff:.1e}"
-            )
+            self.plot.setTitle(f"Lockstep: loss {last.loss_rel_diff:.0e}, weights {last.weight_rel_diff:.0e}")

@@ -6,13 +6,14 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QHeaderView, QTableWidget, QTableWidgetItem, QWidget
 
 from nnkit.conv_pipeline import Stage
 
 GOOD, BAD = QColor("#d4edda"), QColor("#f8d7da")  # pale green / pale red, dark text stays readable
-GRADCHECK_COLUMNS = ("layer", "kind", "vs autograd", "vs numeric", "ok")
+GRADCHECK_COLUMNS = ("layer", "vs autograd", "vs numeric", "ok")
 
 
 def _item(text: str) -> QTableWidgetItem:
@@ -31,6 +32,7 @@ class GradcheckTable(QTableWidget):
         self.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         header = self.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.setTextElideMode(Qt.TextElideMode.ElideLeft)  # a long name keeps its last, telling part
         for column in range(1, len(GRADCHECK_COLUMNS)):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
 
@@ -38,10 +40,11 @@ class GradcheckTable(QTableWidget):
         self.setRowCount(len(rows))
         for index, row in enumerate(rows):
             autograd = "no twin" if math.isnan(row.vs_autograd) else f"{row.vs_autograd:.1e}"
-            cells = (row.name, row.kind, autograd, f"{row.vs_numeric:.1e}", "ok" if row.ok else "WRONG")
+            cells = (row.name, autograd, f"{row.vs_numeric:.1e}", "ok" if row.ok else "WRONG")
             brush = QBrush(GOOD if row.ok else BAD)
             for column, text in enumerate(cells):
                 item = _item(text)
+                item.setToolTip(f"{row.name} ({row.kind}): vs autograd {autograd}, vs numeric {row.vs_numeric:.2e}")
                 item.setBackground(brush)
                 item.setForeground(QBrush(QColor("#1b1b1b")))
                 self.setItem(index, column, item)
@@ -70,7 +73,9 @@ class PipelineTable(QTableWidget):
         for index, stage in enumerate(stages):
             shape = "×".join(str(s) for s in stage.shape)
             for column, text in enumerate((stage.name, shape, stage.formula)):
-                self.setItem(index, column, _item(text))
+                item = _item(text)
+                item.setToolTip(f"{stage.name} {shape}: {stage.formula}")
+                self.setItem(index, column, item)
 
     def shapes(self) -> dict[str, str]:
         cells = [(self.item(r, 0), self.item(r, 1)) for r in range(self.rowCount())]

@@ -108,8 +108,9 @@ class InspectView(QWidget):
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
         splitter.addWidget(left)
         splitter.addWidget(right)
-        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(0, 2)
         splitter.setStretchFactor(1, 1)
+        splitter.setSizes([820, 460])
         layout = QVBoxLayout(self)
         layout.addWidget(splitter)
 
@@ -126,6 +127,7 @@ class InspectView(QWidget):
         every = started.config.inspect_every
         self.status_label.setText(f"Statistics every {every} steps: waiting for step {every}." if every else NO_STATS)
         self.lockstep.show_drift([])
+        self.lockstep.set_off(not started.config.lockstep)
         self.curves.show_layers([], {}, "")
         self.histograms.show_layer(None, None, 0)
 

@@ -7,7 +7,8 @@
   (a fraction of exact zeros near 1 after a ReLU is a dead layer);
 * ``grad_out_norm``: the L2 norm of the gradient arriving at the layer's output in backward;
 * for each parameter ``p`` of the layer: ``p_norm`` (before the update), ``p_grad_norm`` and
-  ``p_update_ratio`` = |w_after - w_before| / |w_before| (about 1e-3 is healthy for Adam).
+  ``p_update_ratio`` = |w_after - w_before| / |w_before| (about 1e-3 is healthy for Adam; inf
+  for weights that start at zero).
 
 and histograms (bin counts between the min and the max, of at most HISTOGRAM_SAMPLE values
 taken evenly) of each leaf's output and output gradient. The probe is an instance attribute
@@ -71,38 +72,44 @@ class _Pending:
         self.input_shape: tuple[int, ...] = ()
 
 
-def _flat(t: Tensor) -> Tensor:
-    """All the elements of ``t`` as one dense 1-D view (no copy for contiguous and channels-last tensors)."""
+def _sample(t: Tensor) -> Tensor:
+    """About HISTOGRAM_SAMPLE of ``t``'s values, taken evenly; a view (no copy) for dense tensors."""
     if t.is_contiguous():
-        return t.view(-1)
-    if t.dim() == 4 and t.is_contiguous(memory_format=torch.channels_last):
-        return t.permute(0, 2, 3, 1).reshape(-1)  # the order of the memory: still a view
-    return t.reshape(-1)
+        flat = t.view(-1)
+    elif t.dim() == 4 and t.is_contiguous(memory_format=torch.channels_last):
+        flat = t.permute(0, 2, 3, 1).reshape(-1)  # the order of the memory: still a view
+    else:  # a strided view (a skip connection's slice): copy only every k-th image, then sample that
+        per_image = max(1, t[0].numel()) if t.dim() > 0 and t.shape[0] > 0 else 1
+        images = -(-4 * HISTOGRAM_SAMPLE // per_image)
+        flat = t[:: max(1, t.shape[0] // images)].reshape(-1) if t.dim() > 0 else t.reshape(-1)
+    return flat[:: -(-flat.numel() // HISTOGRAM_SAMPLE)]
 
 
-def _histogram(flat: Tensor, lo: Tensor, hi: Tensor, bins: int) -> Tensor:
-    """Bin counts between lo and hi of at most HISTOGRAM_SAMPLE values taken evenly (every k-th) from ``flat``.
+def _histogram(t: Tensor, lo: Tensor, hi: Tensor, bins: int) -> Tensor:
+    """Bin counts between lo and hi of about HISTOGRAM_SAMPLE values of ``t`` taken evenly (every k-th).
 
     For display: the shape of a distribution shows with a few thousand values, and counting every
     value of every layer would cost more than the rest of the statistics together. No host
     synchronisation (unlike torch.histc with a given range).
     """
-    stride = -(-flat.numel() // HISTOGRAM_SAMPLE)
-    sample = flat[::stride]
+    sample = _sample(t)
     span = hi - lo
     scale = torch.where(span > 0, bins / span, torch.zeros_like(span))  # one value only: all in bin 0
     position = (sample - lo).mul_(scale).clamp_(0, bins - 1)
     position.masked_fill_(position != position, 0)  # NaN (a diverged run) would be no index at all
-    index = position.long()
-    return torch.bincount(index, minlength=bins)
+    return torch.bincount(position.long(), minlength=bins)
 
 
-def _moments(flat: Tensor) -> tuple[Tensor, Tensor]:
-    """(mean, population std) in two passes of plain sums: several times faster than torch.std_mean on the CPU."""
-    n = max(flat.numel(), 1)
-    mean = flat.sum() / n
-    centred = flat - mean
-    return mean, (torch.dot(centred, centred) / n).sqrt()
+def _moments(t: Tensor) -> tuple[Tensor, Tensor]:
+    """(mean, population std) from the sum and the sum of squares: reductions over ``t`` as it lies in memory.
+
+    No temporary tensor: a fresh multi-megabyte buffer per layer costs more in page faults on the
+    CPU than the arithmetic (torch.std_mean was several times slower here too).
+    """
+    n = max(t.numel(), 1)
+    mean = t.sum() / n
+    mean_square = torch.linalg.vector_norm(t).square() / n
+    return mean, (mean_square - mean.square()).clamp(min=0).sqrt()
 
 
 class LayerProbe:
@@ -133,7 +140,7 @@ class LayerProbe:
             y = forward(x)
             # measured now: the output may live in a scratch buffer that a later layer reuses
             # in the output's own dtype (float64 models give float64 statistics), on its memory as it lies
-            out = _flat(y.detach())
+            out = y.detach()
             pending = self.pending[name]
             pending.input_shape = tuple(x.shape)
             pending.scalars["out_mean"], pending.scalars["out_std"] = _moments(out)
@@ -147,7 +154,7 @@ class LayerProbe:
     def _backward(self, name: str, backward: Callable[[Tensor], Tensor]) -> Callable[[Tensor], Tensor]:
         def probed(grad_output: Tensor) -> Tensor:
             pending = self.pending[name]
-            g = _flat(grad_output.detach())
+            g = grad_output.detach()
             pending.scalars["grad_out_norm"] = torch.linalg.vector_norm(g)
             lo, hi = torch.aminmax(g)
             pending.histograms["gradients"] = (lo, hi, _histogram(g, lo, hi, self.bins))
@@ -165,7 +172,7 @@ class LayerProbe:
                 pending.scalars[f"{pname}_norm"] = old_norm
                 pending.scalars[f"{pname}_grad_norm"] = torch.linalg.vector_norm(p.grad)
                 change = torch.linalg.vector_norm(p.data - old)
-                pending.scalars[f"{pname}_update_ratio"] = change / old_norm.clamp(min=torch.finfo(old.dtype).tiny)
+                pending.scalars[f"{pname}_update_ratio"] = change / old_norm  # inf from all-zero weights
 
     def report(self) -> LayerReport:
         """Read every statistic back to the host at once."""
