@@ -280,11 +280,22 @@ def _nproc_problem(nproc: int | None, config: RunConfig, world: int) -> str | No
 
 
 def _train(config: RunConfig, ckpt: Any, out: Path, *, quiet: bool) -> int:
+    group = join(config)  # data-parallel under torchrun; None in a single process
+    if group is None:
+        return _train_here(config, ckpt, out, quiet=quiet, group=None, terminate=None)
+    # torch's launcher stops a failed run with SIGTERM: finish, save and report first
+    with TerminateAsStop() as terminate:
+        if not group.is_main:
+            return run_follower(config, ckpt, group, terminate)
+        return _train_here(config, ckpt, out, quiet=quiet, group=group, terminate=terminate)
+
+
+def _train_here(
+    config: RunConfig, ckpt: Any, out: Path, *, quiet: bool, group: Any, terminate: TerminateAsStop | None
+) -> int:
+    """The run in this process (alone, or rank 0 of a data-parallel run): the run folder, progress, summary."""
     from nnkit.denoise.trainer import Trainer
 
-    group = join(config)  # data-parallel under torchrun; None in a single process
-    if group is not None and not group.is_main:
-        return run_follower(config, ckpt, group)
     try:
         trainer = Trainer(config, checkpoint_path=out / CHECKPOINT_NAME, resume_from=ckpt, group=group)
     except ConfigError as exc:
@@ -300,8 +311,10 @@ def _train(config: RunConfig, ckpt: Any, out: Path, *, quiet: bool) -> int:
         reporter = _TrainReporter(metrics, line, sys.stdout)
         trainer.on_event = reporter
         stopper = _SigintStopper(trainer.request_stop, sys.stderr)
+        if terminate is not None:
+            terminate.request_stop = trainer.request_stop
         try:
-            with stopper, TerminateAsStop(trainer.request_stop):
+            with stopper:
                 finished = trainer.run()
         except KeyboardInterrupt:
             line.clear()

@@ -1,8 +1,9 @@
 """Training pairs and a fixed validation set, from three sources (one file each).
 
-- ``builtin``: random ``crop_size`` crops of the bundled training photos (assets/photos,
-  see assets/LICENSES.md), fresh noise every epoch; validation: 24 fixed 96×96 crops of the
-  two held-out photos (chelsea, rocket) with fixed noise.
+- ``builtin``: random ``crop_size`` crops of the photo corpus' training split (assets/photos,
+  licences in assets/LICENSES.md, split in assets/photos/splits.json), fresh noise every epoch;
+  validation: 32 fixed 96×96 crops of the validation photos with fixed noise. The test photos
+  are never loaded by a data source.
 - ``folder``: the same synthetic pairs from the user's images in ``data_path`` (not
   recursive). About 15% of the images (at least one) are held out for validation, chosen
   by a fixed seed; a folder with a single image gives its bottom fifth to validation.
@@ -29,12 +30,22 @@ from nnkit.denoise.data.base import DataError, PairData
 from nnkit.denoise.data.course_files import CoursePairs, load_course
 from nnkit.denoise.data.folder import load_folder
 from nnkit.denoise.data.noisy_photos import BlindSpotData, load_blindspot
-from nnkit.denoise.data.photos import PHOTOS_DIR, TRAIN_PHOTOS, VAL_PHOTOS, builtin_photos, load_builtin
+from nnkit.denoise.data.photos import (
+    PHOTOS_DIR,
+    TEST_PHOTOS,
+    TRAIN_PHOTOS,
+    VAL_PHOTOS,
+    builtin_photos,
+    corpus_photos,
+    corpus_splits,
+    load_builtin,
+)
 from nnkit.denoise.data.prefetch import prefetch
 from nnkit.denoise.data.synthetic import VAL_CROP, VAL_CROPS, SyntheticPairs
 
 __all__ = [
     "PHOTOS_DIR",
+    "TEST_PHOTOS",
     "TRAIN_PHOTOS",
     "VAL_CROP",
     "VAL_CROPS",
@@ -48,6 +59,8 @@ __all__ = [
     "_geometry",
     "_orient",
     "builtin_photos",
+    "corpus_photos",
+    "corpus_splits",
     "load_data",
     "noisy_psnr",
     "prefetch",
