@@ -16,6 +16,8 @@ from PySide6.QtWidgets import QFileDialog, QLineEdit, QMainWindow, QTabWidget, Q
 from denoise_gui.denoise_view import DenoiseView
 from denoise_gui.denoise_worker import DenoiseFn
 from denoise_gui.devices import describe_device
+from denoise_gui.drop_overlay import DropOverlay
+from denoise_gui.help_dialogs import GUIDE, HelpDialog, about_html
 from denoise_gui.inspect_view import InspectView, gradcheck_source
 from denoise_gui.paths import runs_library_dir
 from denoise_gui.settings import AppSettings
@@ -93,12 +95,12 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.tabs)
         self.status = StatusBar(self)
         self.setStatusBar(self.status)
+        self.drop_overlay = DropOverlay(self.tabs)
         self._make_actions()
         for editor in self.findChildren(QLineEdit):  # text fields (spin boxes too) would take dropped paths
             editor.setAcceptDrops(False)
 
-        self.train_view.sigStatus.connect(self.status.show_message)
-        self.denoise_view.sigStatus.connect(self.status.show_message)
+        # each view shows its own messages; the status bar keeps the device and the checkpoint (said once)
         self.train_view.form.sigChanged.connect(self._form_changed)
         self.train_view.sigRunningChanged.connect(self._running_changed)
         self.train_view.sigConfigStarted.connect(self.settings.set_last_config)
@@ -142,6 +144,10 @@ class MainWindow(QMainWindow):
         self.use_run_action = self._action("&Use run for denoising", ["Ctrl+U"], self.use_run_for_denoising,
                                            "Denoise with the selected (or last) run's checkpoint")
         self.quit_action = self._action("&Quit", ["Ctrl+Q"], self.close)
+        self.guide_action = self._action("&How to read this window", ["F1"], self.show_guide,
+                                         "What the plots, the table and the Denoise view show")
+        self.about_action = self._action("&About denoise-gui", ["Ctrl+F1"], self.show_about,
+                                         "Versions, the compute device and where runs are kept")
         self.start_action = self._action("&Start", ["Ctrl+R"], self.train_view.start, "Start a run")
         self.pause_action = self._action("&Pause / resume", ["Ctrl+P"], self.train_view.toggle_pause)
         self.stop_action = self._action("S&top", ["Ctrl+."], self.train_view.stop, "Stop the run")
@@ -150,6 +156,19 @@ class MainWindow(QMainWindow):
         self.denoise_tab_action = self._action("&Denoise view", ["Ctrl+2"], lambda: self.tabs.setCurrentIndex(DENOISE))
         self.inspect_tab_action = self._action("&Inspect view", ["Ctrl+3"], lambda: self.tabs.setCurrentIndex(INSPECT))
         self.log_action = self._action("&Log-scale loss", ["Ctrl+G"], self.train_view.curves.log_check.toggle)
+        compare = self.denoise_view.compare
+        self.zoom_in_action = self._action("Zoom &in", [QKeySequence.StandardKey.ZoomIn, "Ctrl+="],
+                                           lambda: compare.zoom_by(1.25), "Zoom into the photo")
+        self.zoom_out_action = self._action("Zoom &out", [QKeySequence.StandardKey.ZoomOut],
+                                            lambda: compare.zoom_by(0.8), "Zoom out of the photo")
+        self.fit_action = self._action("&Fit photo", ["Ctrl+0"], compare.fit, "Show the whole photo")
+        self.actual_action = self._action("&Actual pixels (1:1)", ["Ctrl+Alt+0"], compare.actual_size,
+                                          "One photo pixel per screen pixel")
+        self.split_action = self._action("S&plit view", ["Ctrl+Shift+2"], lambda: compare.set_mode("split"),
+                                         "Original and result in one image, split by a line you drag")
+        self.side_action = self._action("Si&de by side", ["Ctrl+Shift+1"], lambda: compare.set_mode("side"))
+        self.difference_action = self._action("Di&fference", ["Ctrl+Shift+3"], lambda: compare.set_mode("difference"),
+                                              "What denoising changed")
         menu = self.menuBar()
         file_menu = menu.addMenu("&File")
         for action in (self.open_action, self.save_action, self.save_checkpoint_action, self.load_checkpoint_action,
@@ -161,6 +180,26 @@ class MainWindow(QMainWindow):
         view_menu = menu.addMenu("&View")
         for action in (self.train_tab_action, self.denoise_tab_action, self.inspect_tab_action, self.log_action):
             view_menu.addAction(action)
+        help_menu = menu.addMenu("&Help")
+        help_menu.addAction(self.guide_action)
+        help_menu.addAction(self.about_action)
+        view_menu.addSeparator()
+        for action in (self.side_action, self.split_action, self.difference_action, self.zoom_in_action,
+                       self.zoom_out_action, self.fit_action, self.actual_action):
+            view_menu.addAction(action)
+
+    def show_guide(self) -> HelpDialog:
+        """The short page on how to read the window."""
+        dialog = HelpDialog("How to read this window", GUIDE, self)
+        dialog.show()
+        return dialog
+
+    def show_about(self) -> HelpDialog:
+        """Versions, device, runs library, checkpoint."""
+        html = about_html(describe_device("auto"), self.train_view.runs_dir, self.checkpoint_path)
+        dialog = HelpDialog("About denoise-gui", html, self)
+        dialog.show()
+        return dialog
 
     def escape(self) -> None:
         """Esc: stop training in the Train view, cancel denoising in the Denoise view."""
@@ -288,8 +327,13 @@ class MainWindow(QMainWindow):
         """Accept local files and folders."""
         if event.mimeData().hasUrls() and any(url.isLocalFile() for url in event.mimeData().urls()):
             event.acceptProposedAction()
+            self.drop_overlay.show_for_drag()
         else:
             event.ignore()
+
+    def dragLeaveEvent(self, event: Any) -> None:
+        """The drag left the window: no highlight."""
+        self.drop_overlay.hide()
 
     def dragMoveEvent(self, event: Any) -> None:
         """Keep accepting while the drag moves over the window."""
@@ -298,6 +342,7 @@ class MainWindow(QMainWindow):
 
     def dropEvent(self, event: QDropEvent) -> None:
         """Dropped files and folders go to the Denoise view."""
+        self.drop_overlay.hide()
         paths = [url.toLocalFile() for url in event.mimeData().urls() if url.isLocalFile()]
         if paths:
             event.acceptProposedAction()

@@ -20,7 +20,7 @@ from nnkit.denoise.config import ConfigError, RunConfig
 from nnkit.denoise.models import torch_dtype
 from nnkit.graph import GraphedTrainStep
 from nnkit.layer_stats import LayerReport, inspect_step
-from nnkit.loss import L1Loss, MSELoss
+from nnkit.loss import L1Loss, Loss, MSELoss
 from nnkit.optim import SGD, Adam, Optimizer
 
 PREDICT_PIXELS = 1 << 17  # pixels per prediction chunk: bounds the memory of predict() (~0.5 GB for unet32 on CPU)
@@ -112,6 +112,15 @@ def optimizer_hyperparameters(config: RunConfig) -> dict[str, Any]:
     return {**common, "betas": (config.beta1, config.beta2), "eps": config.eps}
 
 
+def make_loss(config: RunConfig) -> Loss:
+    """MSE or L1; for blind-spot runs (target 'self') the same on the hidden pixels of packed targets."""
+    if config.target == "self":
+        from nnkit.denoise.data.blindspot import PackedMaskedLoss
+
+        return PackedMaskedLoss(config.loss)
+    return MSELoss() if config.loss == "mse" else L1Loss()
+
+
 def make_optimizer(config: RunConfig, model: Module, *, capturable: bool = False) -> Optimizer:
     """nnkit SGD or Adam over the model's parameters, with the config's hyperparameters.
 
@@ -133,7 +142,7 @@ class NnkitEngine(Engine):
         self.device = device
         self.dtype = torch_dtype(config.dtype)
         self.model = model.to(device=device, dtype=self.dtype)
-        self.loss_fn = MSELoss() if config.loss == "mse" else L1Loss()
+        self.loss_fn = make_loss(config)
         self.use_graph = config.cuda_graph and device.type == "cuda"
         self.optimizer = make_optimizer(config, model, capturable=self.use_graph)
         self._graphed: GraphedTrainStep | None = None

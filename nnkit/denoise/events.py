@@ -47,14 +47,19 @@ class Epoch:
 
     epoch: int
     train_loss: float
-    val_psnr: float
+    val_psnr: float  # NaN where there are no clean validation images (blind-spot runs on real photos)
     elapsed_s: float
     eta_s: float
+    val_loss: float = float("nan")  # blind-spot runs: the masked loss on held-out hidden pixels
 
 
 @dataclass(frozen=True)
 class Preview:
-    """Fixed validation crops: noisy | denoised | clean, with the PSNR of each denoised one."""
+    """Fixed validation crops: noisy | denoised | clean, with the PSNR of each denoised one.
+
+    Without clean images (blind-spot runs on real photos) ``clean`` repeats the noisy crops and
+    the PSNRs are NaN.
+    """
 
     epoch: int
     noisy: np.ndarray

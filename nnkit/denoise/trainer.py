@@ -73,16 +73,21 @@ class Trainer:
         checkpoint_path: str | Path | None = None,
         resume_from: Checkpoint | None = None,
         group: Group | None = None,
+        model: Module | None = None,
+        data: PairData | None = None,
     ) -> None:
+        """``model``/``data``: train these (e.g. nnkit.denoise.course) instead of building them from ``config``."""
         self.config = config
         self.on_event = on_event
         self.group = group  # data-parallel: this process's rank (nnkit.denoise.distributed), None alone
         self.checkpoint_path = Path(checkpoint_path) if checkpoint_path is not None else None
         self.device = resolve_device(config.device)  # ConfigError now rather than half-way
-        self.model: Module = build_model(config)
+        self.model: Module = model if model is not None else build_model(config)
+        self._given_data = data
         self.epoch = 0  # epochs completed
         self.step = 0  # optimiser steps done, over all epochs
         self.best_psnr = float("nan")
+        self.best_val_loss = float("nan")  # blind-spot runs without clean references pick their best by this
         self._resume_optimizer: dict | None = None
         self._same_batches = True  # resuming with the batches of the checkpoint's run: skip those done
         if resume_from is not None:
@@ -213,7 +218,7 @@ class Trainer:
 
     def _run(self) -> Finished:
         cfg = self.config
-        self.data = data = load_data(cfg)
+        self.data = data = self._given_data if self._given_data is not None else load_data(cfg)
         self.engine = engine = make_engine(cfg, self.model)
         if self.group is not None:
             data_parallel(engine, self.group)
@@ -294,9 +299,8 @@ class Trainer:
             return self._finish(
                 "done", f"nothing to train: {self.epoch} epochs done already (epochs={cfg.epochs})", with_optimizer=True
             )
-        return self._finish(
-            "done", f"trained {cfg.epochs} epochs, best validation PSNR {self.best_psnr:.2f} dB", with_optimizer=True
-        )
+        best = f"PSNR {self.best_psnr:.2f} dB" if math.isfinite(self.best_psnr) else f"loss {self.best_val_loss:.5f}"
+        return self._finish("done", f"trained {cfg.epochs} epochs, best validation {best}", with_optimizer=True)
 
     def _stop_requested(self) -> bool:
         """A stop asked here, or (data-parallel) on any process: every rank stops after the same step."""
@@ -325,34 +329,42 @@ class Trainer:
         return torch.linspace(0, n - 1, min(PREVIEW_COUNT, n)).round().long()
 
     def _validate(self, epoch: int, train_loss: float, elapsed: float, eta: float) -> float:
-        """Emit the epoch's Epoch and Preview events (saving the best checkpoint); returns the validation PSNR.
+        """Emit the epoch's Epoch and Preview events (saving the best checkpoint); returns the validation score.
 
-        Data-parallel: rank 0 validates and every rank gets its PSNR, so all decide alike.
+        The score is the PSNR against the clean images, or, for blind-spot runs without clean
+        references, the self-supervised loss on held-out hidden pixels (the best is then the lowest).
+        Data-parallel: rank 0 validates and every rank gets its score, so all decide alike.
         """
         if self.group is not None and not self.group.is_main:
             return self.group.broadcast_float(float("nan"))
-        val_psnr = self._validate_here(epoch, train_loss, elapsed, eta)
-        return self.group.broadcast_float(val_psnr) if self.group is not None else val_psnr
+        score = self._validate_here(epoch, train_loss, elapsed, eta)
+        return self.group.broadcast_float(score) if self.group is not None else score
 
     def _validate_here(self, epoch: int, train_loss: float, elapsed: float, eta: float) -> float:
         assert self.data is not None and self.engine is not None
         noisy, clean = self.data.val_noisy, self.data.val_clean
         denoised = self.engine.predict(noisy)
-        val_psnr = psnr(denoised, clean)
-        if epoch > 0 and math.isfinite(val_psnr) and not val_psnr <= self.best_psnr:
-            self.best_psnr = val_psnr
+        val_psnr = psnr(denoised, clean) if clean is not None else float("nan")
+        val_loss = self.data.self_supervised_loss(self.engine.predict)
+        if epoch > 0 and self._improved(val_psnr, val_loss, by_psnr=clean is not None):
             best = self._best_path()
             if best is not None:
                 self.save_checkpoint(best, with_optimizer=False)
-        self._emit(Epoch(epoch, train_loss, val_psnr, elapsed, eta))
-        crops = [_centre_crop(t[self._preview_index], PREVIEW_SIDE) for t in (noisy, denoised, clean)]
-        self._emit(
-            Preview(
-                epoch,
-                to_uint8(crops[0]),
-                to_uint8(crops[1]),
-                to_uint8(crops[2]),
-                psnr_per_image(crops[1], crops[2]),
-            )
-        )
-        return val_psnr
+        self._emit(Epoch(epoch, train_loss, val_psnr, elapsed, eta, val_loss=val_loss))
+        reference = clean if clean is not None else noisy  # no clean images: the noisy ones fill the row
+        crops = [_centre_crop(t[self._preview_index], PREVIEW_SIDE) for t in (noisy, denoised, reference)]
+        scores = psnr_per_image(crops[1], crops[2]) if clean is not None else [float("nan")] * len(crops[1])
+        self._emit(Preview(epoch, to_uint8(crops[0]), to_uint8(crops[1]), to_uint8(crops[2]), scores))
+        return val_psnr if clean is not None else val_loss
+
+    def _improved(self, val_psnr: float, val_loss: float, *, by_psnr: bool) -> bool:
+        """Whether this validation is the best so far (and remember it): highest PSNR, else lowest loss."""
+        if by_psnr:
+            if math.isfinite(val_psnr) and not val_psnr <= self.best_psnr:
+                self.best_psnr = val_psnr
+                return True
+            return False
+        if math.isfinite(val_loss) and not val_loss >= self.best_val_loss:
+            self.best_val_loss = val_loss
+            return True
+        return False

@@ -100,11 +100,15 @@ class _TrainReporter:
         if isinstance(event, Started):
             self.started = event
             self.run_start = time.perf_counter()
+            fields = ("device", "num_parameters", "steps_per_epoch", "train_size", "val_size", "noisy_psnr")
+            self._write({"event": "started", **{k: getattr(event, k) for k in fields}})
             cfg = event.config
+            floor = f"noisy validation input {event.noisy_psnr:.2f} dB" if math.isfinite(event.noisy_psnr) else (
+                "no clean images: validation scores the hidden pixels"
+            )
             self.line.finish_line(
                 f"training {cfg.arch} width {cfg.width} ({event.num_parameters:,} parameters) on {event.device}: "
-                f"{event.train_size} crops/epoch, {event.steps_per_epoch} steps/epoch, {cfg.epochs} epochs; "
-                f"noisy validation input {event.noisy_psnr:.2f} dB"
+                f"{event.train_size} crops/epoch, {event.steps_per_epoch} steps/epoch, {cfg.epochs} epochs; {floor}"
             )
         elif isinstance(event, Step):
             self._record("step", event)
@@ -113,14 +117,19 @@ class _TrainReporter:
             self._write(as_record(event.report, event.step))
         elif isinstance(event, Lockstep):
             self._record("lockstep", event)
+        elif isinstance(event, Finished):  # the last line: how the run ended (read by nnkit.denoise.parallel_run)
+            self._write({"event": "finished", **dataclasses.asdict(event)})
+            self.metrics.flush()
         elif isinstance(event, Epoch):
             self._record("epoch", event)
             self.metrics.flush()
             self.last_epoch = event
             total = f"/{self.started.config.epochs}" if self.started is not None else ""
             loss = f"train loss {event.train_loss:.5f}, " if math.isfinite(event.train_loss) else ""
+            scores = [f"val loss {event.val_loss:.5f}"] if math.isfinite(event.val_loss) else []
+            scores += [f"val PSNR {event.val_psnr:.2f} dB"] if math.isfinite(event.val_psnr) or not scores else []
             self.line.finish_line(
-                f"epoch {event.epoch}{total}: {loss}val PSNR {event.val_psnr:.2f} dB, "
+                f"epoch {event.epoch}{total}: {loss}{', '.join(scores)}, "
                 f"elapsed {format_duration(event.elapsed_s)}, ETA {format_duration(event.eta_s)}"
             )
 
@@ -145,7 +154,9 @@ class _TrainReporter:
         done_here = event.step - self.steps_done_at_start
         elapsed = time.perf_counter() - self.run_start
         eta = elapsed / max(done_here, 1) * (total - event.step)
-        val = f" | val {self.last_epoch.val_psnr:.2f} dB" if self.last_epoch is not None else ""
+        val = ""
+        if self.last_epoch is not None and math.isfinite(self.last_epoch.val_psnr):
+            val = f" | val {self.last_epoch.val_psnr:.2f} dB"
         self.line.update(
             f"epoch {event.epoch}/{s.config.epochs} {bar(event.step / max(total, 1))} "
             f"step {in_epoch}/{s.steps_per_epoch} | loss {event.loss:.5f}{val} | "
@@ -274,11 +285,22 @@ def _nproc_problem(nproc: int | None, config: RunConfig, world: int) -> str | No
 
 
 def _train(config: RunConfig, ckpt: Any, out: Path, *, quiet: bool) -> int:
+    group = join(config)  # data-parallel under torchrun; None in a single process
+    if group is None:
+        return _train_here(config, ckpt, out, quiet=quiet, group=None, terminate=None)
+    # torch's launcher stops a failed run with SIGTERM: finish, save and report first
+    with TerminateAsStop() as terminate:
+        if not group.is_main:
+            return run_follower(config, ckpt, group, terminate)
+        return _train_here(config, ckpt, out, quiet=quiet, group=group, terminate=terminate)
+
+
+def _train_here(
+    config: RunConfig, ckpt: Any, out: Path, *, quiet: bool, group: Any, terminate: TerminateAsStop | None
+) -> int:
+    """The run in this process (alone, or rank 0 of a data-parallel run): the run folder, progress, summary."""
     from nnkit.denoise.trainer import Trainer
 
-    group = join(config)  # data-parallel under torchrun; None in a single process
-    if group is not None and not group.is_main:
-        return run_follower(config, ckpt, group)
     try:
         trainer = Trainer(config, checkpoint_path=out / CHECKPOINT_NAME, resume_from=ckpt, group=group)
     except ConfigError as exc:
@@ -294,8 +316,10 @@ def _train(config: RunConfig, ckpt: Any, out: Path, *, quiet: bool) -> int:
         reporter = _TrainReporter(metrics, line, sys.stdout)
         trainer.on_event = reporter
         stopper = _SigintStopper(trainer.request_stop, sys.stderr)
+        if terminate is not None:
+            terminate.request_stop = trainer.request_stop
         try:
-            with stopper, TerminateAsStop(trainer.request_stop):
+            with stopper:
                 finished = trainer.run()
         except KeyboardInterrupt:
             line.clear()

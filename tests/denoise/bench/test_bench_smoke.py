@@ -50,3 +50,14 @@ def test_a_missing_cuda_device_is_a_clear_error(capsys) -> None:
             run()
         assert exit_info.value.code == 2
         assert "no CUDA device" in capsys.readouterr().err
+
+
+def test_parallel_throughput_bench_runs_and_writes_json(tmp_path: Path, capsys) -> None:
+    from nnkit.denoise.bench.parallel_throughput import main as throughput_main
+
+    out = tmp_path / "throughput.json"
+    tiny = ["--arch", "report", "--width", "4", "--batch-size", "4", "--crop-size", "16", "--epoch-size", "16"]
+    assert throughput_main(["--nproc", "1", *tiny, "--epochs", "2", "--out", str(out)]) == 0
+    (row,) = json.loads(out.read_text())["rows"]
+    assert row["nproc"] == 1 and row["images_per_s"] > 0 and row["steps_measured"] == 4
+    assert "| 1 |" in capsys.readouterr().out
