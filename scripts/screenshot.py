@@ -1,7 +1,8 @@
 """Make docs/screenshot.png (Train view after two short real runs) and docs/screenshot-denoise.png
-(a noisy photo denoised in the Denoise view), on the offscreen platform.
+(a noisy photo denoised in the Denoise view), then the Inspect view's docs/screenshot-inspect*.png
+(scripts/screenshot_inspect.py), on the offscreen platform.
 
-    python scripts/screenshot.py [--epochs 4] [--out docs]
+    python scripts/screenshot.py [--epochs 4] [--out docs] [--only inspect]
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import numpy as np
 from PySide6.QtCore import QEventLoop, QSettings, QTimer
+from screenshot_inspect import inspect_screenshots  # beside this script
 
 from denoise_gui.app import make_app
 from denoise_gui.main_window import DENOISE, TRAIN, MainWindow, shipped_checkpoint
@@ -38,15 +40,16 @@ def settle(ms: int = 300) -> None:
     loop.exec()
 
 
-def noisy_photo(folder: Path, sigma: float = 25.0) -> Path:
-    """A built-in validation photo with Gaussian noise, saved as PNG."""
+def noisy_photo(folder: Path, sigma: float = 25.0) -> tuple[Path, Path]:
+    """A built-in validation photo with Gaussian noise, and the clean photo, saved as PNGs."""
     from nnkit.denoise.data import builtin_photos
     from nnkit.denoise.imageio import write_image
 
     name, clean = builtin_photos("val")[0]
     rng = np.random.default_rng(0)
     noisy = np.clip(clean.astype(np.float64) + rng.normal(0, sigma, clean.shape), 0, 255).astype(np.uint8)
-    return write_image(folder / f"{Path(name).stem}_noisy.png", noisy)
+    stem = Path(name).stem
+    return write_image(folder / f"{stem}_noisy.png", noisy), write_image(folder / f"{stem}_clean.png", clean)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -55,9 +58,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--epochs", type=int, default=6)
     parser.add_argument("--epoch-size", type=int, default=512)
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parents[1] / "docs")
+    parser.add_argument("--only", choices=("all", "inspect"), default="all", help="'inspect': the Inspect view's only")
     args = parser.parse_args(argv)
     app = make_app(sys.argv[:1])  # kept alive until the end
     args.out.mkdir(parents=True, exist_ok=True)
+    if args.only == "inspect":
+        inspect_screenshots(args.out)
+        return 0
     with tempfile.TemporaryDirectory() as tmp:
         settings = AppSettings(QSettings(str(Path(tmp) / "settings.ini"), QSettings.Format.IniFormat))
         shipped = shipped_checkpoint()
@@ -82,20 +89,25 @@ def main(argv: list[str] | None = None) -> int:
 
         if window.checkpoint is None:
             window.use_run_for_denoising()
-        photo = noisy_photo(Path(tmp))
+        photo, clean = noisy_photo(Path(tmp))
         window.tabs.setCurrentIndex(DENOISE)
         window.open_paths([str(photo)])
         wait_for(window.denoise_view.sigBatchFinished, 600)
+        view = window.denoise_view
+        if view.set_reference(str(photo), str(clean)):  # PSNR and SSIM against the clean photo
+            wait_for(view.sigMeasured, 120)
+        compare = view.compare
+        compare.set_mode("split")  # one image, the original left of the line and the result right of it
         image = window.denoise_view.items[str(photo)].original
-        if image is not None:  # zoom into the middle so the noise and its removal are visible
-            height, width = image.shape[:2]
-            window.denoise_view.compare.left_view.setRange(
-                xRange=(width * 0.3, width * 0.6), yRange=(height * 0.3, height * 0.6), padding=0
-            )
+        if image is not None:  # zoom in on the middle so the noise and its removal are visible
+            settle()
+            compare.actual_size()
+            compare.zoom_by(1.6)
         settle()
         window.grab().save(str(args.out / "screenshot-denoise.png"))
         print(f"wrote {args.out / 'screenshot-denoise.png'}")
         window.close()
+    inspect_screenshots(args.out)
     app.processEvents()
     return 0
 
