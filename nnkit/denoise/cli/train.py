@@ -100,6 +100,8 @@ class _TrainReporter:
         if isinstance(event, Started):
             self.started = event
             self.run_start = time.perf_counter()
+            fields = ("device", "num_parameters", "steps_per_epoch", "train_size", "val_size", "noisy_psnr")
+            self._write({"event": "started", **{k: getattr(event, k) for k in fields}})
             cfg = event.config
             floor = f"noisy validation input {event.noisy_psnr:.2f} dB" if math.isfinite(event.noisy_psnr) else (
                 "no clean images: validation scores the hidden pixels"
@@ -115,6 +117,9 @@ class _TrainReporter:
             self._write(as_record(event.report, event.step))
         elif isinstance(event, Lockstep):
             self._record("lockstep", event)
+        elif isinstance(event, Finished):  # the last line: how the run ended (read by nnkit.denoise.parallel_run)
+            self._write({"event": "finished", **dataclasses.asdict(event)})
+            self.metrics.flush()
         elif isinstance(event, Epoch):
             self._record("epoch", event)
             self.metrics.flush()
