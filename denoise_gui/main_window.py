@@ -272,7 +272,8 @@ class MainWindow(QMainWindow):
         origin = " — shipped" if is_shipped else ""
         name = f"{path.name} ({config.arch} {config.width}, epoch {checkpoint.epoch}{best_text}{origin})"
         self.denoise_view.model_label.setToolTip(f"{path}\ndenoises on {describe_device('auto')}")
-        self.denoise_view.set_model(name, lambda: inference_model(checkpoint, model_from_checkpoint))
+        trained = float(config.noise_level) if config.noise == "gaussian" else None
+        self.denoise_view.set_model(name, lambda: inference_model(checkpoint, model_from_checkpoint), trained)
         self._show_model(name, str(path))
         self.settings.set_last_checkpoint(str(path))
         return True

@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import shutil
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import Signal
@@ -65,7 +66,7 @@ class SelfTrainPanel(QWidget):
 
     def __init__(
         self,
-        photo_paths: object,
+        photo_paths: Callable[[], list[str]],
         runs_dir: Path,
         *,
         config: RunConfig | None = None,
@@ -73,7 +74,7 @@ class SelfTrainPanel(QWidget):
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
-        self.photo_paths = photo_paths  # a callable giving the open photos (DenoiseView.photo_paths)
+        self.photo_paths = photo_paths  # the open photos (DenoiseView.photo_paths)
         self.runs_dir = Path(runs_dir)
         self.base_config = config or RunConfig()
         self.trainer_factory = trainer_factory
@@ -102,9 +103,11 @@ class SelfTrainPanel(QWidget):
 
     # -- starting and stopping ---------------------------------------------------------------
     def is_running(self) -> bool:
+        """Whether a run is going."""
         return self.job is not None
 
     def toggle(self) -> None:
+        """The button: start a run, or stop the one going."""
         if self.job is not None:
             self.stop()
         else:
@@ -114,7 +117,7 @@ class SelfTrainPanel(QWidget):
         """Copy the open photos into a new run folder and start training on them; False if nothing started."""
         if self.job is not None:
             return False
-        paths = list(self.photo_paths())  # type: ignore[operator]
+        paths = list(self.photo_paths())
         if not paths:
             self._say("Open photos first (drop them here or Ctrl+O): the run trains on them")
             return False
