@@ -128,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(result), flush=True)
 
         if args.denoise is not None and run.checkpoint:
-            window.load_checkpoint(run.checkpoint, into_form=False)
+            window.load_checkpoint(run.checkpoint)
             probe.start()
             began = time.monotonic()
             window.open_paths([str(args.denoise)])

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QVBoxLayout, QWidget
+from PySide6.QtCore import QPoint, QRect, Qt
+from PySide6.QtGui import QPainter
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 
 from denoise_gui.runs import RunRecord
 
@@ -66,13 +68,21 @@ class CurvesPanel(QWidget):
         self.log_check.setToolTip("Show the loss axis on a log scale")
         self.log_check.toggled.connect(self.set_log_scale)
         self.items: dict[int, _RunItems] = {}
-        plots = QHBoxLayout()
+        self.plots_widget = QWidget(self)
+        plots = QHBoxLayout(self.plots_widget)
+        plots.setContentsMargins(0, 0, 0, 0)
         plots.addWidget(self.loss_plot, 1)
         plots.addWidget(self.psnr_plot, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addLayout(plots, 1)
-        layout.addWidget(self.log_check)
+        layout.addWidget(self.plots_widget, 1)
+        self.export_button = QPushButton("Export plots…", self)
+        self.export_button.setToolTip("Save both plots as they are shown, as PNG or SVG")
+        controls = QHBoxLayout()
+        controls.addWidget(self.log_check)
+        controls.addStretch(1)
+        controls.addWidget(self.export_button)
+        layout.addLayout(controls)
 
     def set_log_scale(self, on: bool) -> None:
         """Log or linear loss axis."""
@@ -119,6 +129,41 @@ class CurvesPanel(QWidget):
             legend.removeItem(item)
             if visible:
                 legend.addItem(item, items.label)
+
+    def remove_run(self, run: RunRecord) -> None:
+        """Take a run's curves off the plots."""
+        items = self.items.pop(run.run_id, None)
+        if items is None:
+            return
+        for legend, item in ((self.loss_legend, items.smooth), (self.psnr_legend, items.psnr)):
+            legend.removeItem(item)
+        for plot, item in ((self.loss_plot, items.raw), (self.loss_plot, items.smooth), (self.psnr_plot, items.psnr),
+                           (self.psnr_plot, items.floor)):
+            plot.removeItem(item)
+
+    def export_image(self, path: str | Path) -> Path:
+        """Save both plots as they are shown: PNG (or another raster format) by suffix, or SVG."""
+        path = Path(path)
+        target = self.plots_widget
+        if path.suffix.lower() == ".svg":
+            from PySide6.QtSvg import QSvgGenerator
+
+            generator = QSvgGenerator()
+            generator.setFileName(str(path))
+            generator.setSize(target.size())
+            generator.setViewBox(QRect(QPoint(0, 0), target.size()))
+            generator.setTitle("denoise-gui training curves")
+            painter = QPainter(generator)
+            try:
+                target.render(painter, QPoint(0, 0))
+            finally:
+                painter.end()
+            if not path.is_file():
+                raise OSError(f"could not write {path}")
+            return path
+        if not target.grab().save(str(path)):
+            raise OSError(f"could not write {path} (unknown image format {path.suffix!r}?)")
+        return path
 
     def legend_labels(self) -> list[str]:
         """Names in the loss legend (for tests)."""

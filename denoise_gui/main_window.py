@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QFileDialog, QLineEdit, QMainWindow, QTabWidget, Q
 from denoise_gui.denoise_view import DenoiseView
 from denoise_gui.denoise_worker import DenoiseFn
 from denoise_gui.devices import describe_device
-from denoise_gui.paths import session_runs_dir
+from denoise_gui.paths import runs_library_dir
 from denoise_gui.settings import AppSettings
 from denoise_gui.status_bar import StatusBar
 from denoise_gui.train_view import TrainView
@@ -25,6 +25,7 @@ from nnkit.denoise.config import RunConfig
 
 TRAIN, DENOISE = 0, 1
 USE_DEFAULT = "default"
+APP_TITLE = "denoise-gui"
 
 
 def shipped_checkpoint() -> Path | None:
@@ -73,13 +74,13 @@ class MainWindow(QMainWindow):
     ) -> None:
         super().__init__(parent)
         preload_engine()
-        self.setWindowTitle("denoise-gui: Noise2Noise on nnkit")
+        self.setWindowTitle(f"{APP_TITLE} — no model")
         self.setObjectName("denoiseMainWindow")
         self.setAcceptDrops(True)
         self.settings = settings or AppSettings()
         self.checkpoint: Any = None
         self.checkpoint_path = ""
-        self.train_view = TrainView(runs_dir or session_runs_dir(), self.settings.last_config(),
+        self.train_view = TrainView(runs_dir or runs_library_dir(), self.settings.last_config(),
                                     trainer_factory=trainer_factory, parent=self)
         self.denoise_view = DenoiseView(denoise=denoise, read=read, parent=self)
         self.tabs = QTabWidget(self)
@@ -100,6 +101,7 @@ class MainWindow(QMainWindow):
         self.train_view.sigConfigStarted.connect(self.settings.set_last_config)
         self.train_view.sigRunFinished.connect(self._run_finished)
         self.train_view.use_button.clicked.connect(self.use_run_for_denoising)
+        self.train_view.sigDenoiseWith.connect(self.denoise_with)
         self.train_view.sigDevice.connect(lambda device: self.status.set_device(describe_device(device)))
         self.tabs.currentChanged.connect(self._view_changed)
         self._form_changed(self.train_view.form.try_config()[0])
@@ -127,7 +129,12 @@ class MainWindow(QMainWindow):
         self.open_action = self._action("&Open images…", [seq.Open], self.open_images, "Open photos to denoise")
         self.save_action = self._action("&Save", [seq.Save], self.save, "Save the denoised photo / a checkpoint")
         self.save_checkpoint_action = self._action("Save &checkpoint…", ["Ctrl+Shift+S"], self.save_checkpoint_dialog)
-        self.load_checkpoint_action = self._action("&Load checkpoint…", ["Ctrl+L"], self.load_checkpoint_dialog)
+        self.load_checkpoint_action = self._action("&Load checkpoint…", ["Ctrl+L"], self.load_checkpoint_dialog,
+                                                   "Choose the checkpoint that denoises photos (the form is untouched)")
+        self.shipped_action = self._action("Use the s&hipped checkpoint", ["Ctrl+Shift+L"], self.use_shipped_checkpoint,
+                                           "Denoise with the checkpoint that comes with the app")
+        self.train_from_action = self._action("&Train from a checkpoint…", ["Ctrl+Shift+T"], self.train_from_dialog,
+                                              "Put a checkpoint's settings in the form so that Start continues it")
         self.use_run_action = self._action("&Use run for denoising", ["Ctrl+U"], self.use_run_for_denoising,
                                            "Denoise with the selected (or last) run's checkpoint")
         self.quit_action = self._action("&Quit", ["Ctrl+Q"], self.close)
@@ -140,8 +147,8 @@ class MainWindow(QMainWindow):
         self.log_action = self._action("&Log-scale loss", ["Ctrl+G"], self.train_view.curves.log_check.toggle)
         menu = self.menuBar()
         file_menu = menu.addMenu("&File")
-        for action in (self.open_action, self.save_action, self.save_checkpoint_action,
-                       self.load_checkpoint_action, self.use_run_action, self.quit_action):
+        for action in (self.open_action, self.save_action, self.save_checkpoint_action, self.load_checkpoint_action,
+                       self.shipped_action, self.use_run_action, self.train_from_action, self.quit_action):
             file_menu.addAction(action)
         run_menu = menu.addMenu("&Run")
         for action in (self.start_action, self.pause_action, self.stop_action):
@@ -171,25 +178,30 @@ class MainWindow(QMainWindow):
 
     # -- checkpoints -------------------------------------------------------------------------
     def _load_initial_checkpoint(self, checkpoint: str | Path | None) -> None:
+        """The shipped checkpoint, unless the command line named another: never a surprise from last time."""
         if checkpoint is None:
-            self.status.set_checkpoint("none")
+            self._show_model("none", "")
             return
         if checkpoint != USE_DEFAULT:
-            self.load_checkpoint(checkpoint, into_form=False)
+            self.load_checkpoint(checkpoint)
             return
-        last = self.settings.last_checkpoint()
-        if last and Path(last).is_file() and self.load_checkpoint(last, into_form=False, quiet=True):
-            return
-        shipped = shipped_checkpoint()
-        if shipped is not None and shipped.is_file() and self.load_checkpoint(shipped, into_form=False):
-            return
-        self.status.set_checkpoint("none (no shipped checkpoint)")
-        self.status.show_message(
-            "No shipped checkpoint found: train a run, or load a checkpoint (Ctrl+L) to denoise photos"
-        )
+        if not self.use_shipped_checkpoint():
+            self._show_model("none (no shipped checkpoint)", "")
+            self.status.show_message(
+                "No shipped checkpoint found: train a run, or load a checkpoint (Ctrl+L) to denoise photos"
+            )
 
-    def load_checkpoint(self, path: str | Path, *, into_form: bool = True, quiet: bool = False) -> bool:
-        """Load a checkpoint for denoising and to resume training; False (with a message) on error."""
+    def use_shipped_checkpoint(self) -> bool:
+        """Denoise with the checkpoint that comes with the app; False if it is not there."""
+        shipped = shipped_checkpoint()
+        return shipped is not None and shipped.is_file() and self.load_checkpoint(shipped)
+
+    def _show_model(self, name: str, path: str) -> None:
+        self.setWindowTitle(f"{APP_TITLE} — denoising with {name}" if path else f"{APP_TITLE} — no model")
+        self.status.set_checkpoint(name, path)
+
+    def load_checkpoint(self, path: str | Path, *, quiet: bool = False) -> bool:
+        """Use a checkpoint for denoising (the Train form is never touched); False, with a message, on error."""
         path = Path(path)
         try:
             from nnkit.denoise.checkpoint import load_checkpoint, model_from_checkpoint
@@ -199,31 +211,42 @@ class MainWindow(QMainWindow):
             if not quiet:
                 self.status.show_message(f"Could not load checkpoint {path}: {exc}")
                 self.train_view.show_message(f"Could not load checkpoint {path}: {exc}", "error")
+                self.denoise_view.show_message(f"Could not load checkpoint {path}: {exc}", error=True)
             return False
         self.checkpoint, self.checkpoint_path = checkpoint, str(path)
         config = checkpoint.config
         best = getattr(checkpoint, "best_psnr", math.nan)
         best_text = f", {best:.2f} dB" if isinstance(best, float) and math.isfinite(best) else ""
-        name = f"{path.name} ({config.arch} {config.width}, epoch {checkpoint.epoch}{best_text})"
+        shipped = shipped_checkpoint()
+        is_shipped = shipped is not None and shipped.is_file() and path.resolve() == shipped.resolve()
+        origin = " — shipped" if is_shipped else ""
+        name = f"{path.name} ({config.arch} {config.width}, epoch {checkpoint.epoch}{best_text}{origin})"
         self.denoise_view.model_label.setToolTip(f"{path}\ndenoises on {describe_device('auto')}")
         self.denoise_view.set_model(name, lambda: inference_model(checkpoint, model_from_checkpoint))
-        self.status.set_checkpoint(name, str(path))
-        if into_form:
-            self.train_view.set_resume_checkpoint(checkpoint, str(path))
-        else:
-            self.train_view.resume_checkpoint = checkpoint
-            self.train_view.resume_check.setText(f"Resume from {path.name} (epoch {checkpoint.epoch})")
-            self.train_view._update_buttons()
+        self._show_model(name, str(path))
         self.settings.set_last_checkpoint(str(path))
-        self.status.show_message(f"Checkpoint loaded: {name}")
         return True
 
     def load_checkpoint_dialog(self) -> None:
-        """Choose a checkpoint file to load."""
+        """Choose a checkpoint file to denoise with."""
         start = str(Path(self.checkpoint_path).parent) if self.checkpoint_path else str(self.train_view.runs_dir)
-        path, _ = QFileDialog.getOpenFileName(self, "Load checkpoint", start, "Checkpoints (*.safetensors)")
+        path = self.train_view.dialogs.open_path("Denoise with checkpoint", start, "Checkpoints (*.safetensors)")
         if path:
             self.load_checkpoint(path)
+
+    def train_from_dialog(self) -> None:
+        """Choose a checkpoint to continue training (its settings go into the form)."""
+        start = str(Path(self.checkpoint_path).parent) if self.checkpoint_path else str(self.train_view.runs_dir)
+        path = self.train_view.dialogs.open_path("Train from checkpoint", start, "Checkpoints (*.safetensors)")
+        if path and self.train_view.train_from_path(path):
+            self.tabs.setCurrentIndex(TRAIN)
+
+    def denoise_with(self, path: str) -> bool:
+        """Denoise with this checkpoint and show the Denoise view."""
+        if not self.load_checkpoint(path):
+            return False
+        self.tabs.setCurrentIndex(DENOISE)
+        return True
 
     def save_checkpoint_dialog(self) -> None:
         """Choose where to save the current or selected run's checkpoint."""
@@ -238,10 +261,7 @@ class MainWindow(QMainWindow):
         if run is None or not run.checkpoint:
             self.status.show_message("No run with a checkpoint yet")
             return False
-        if not self.load_checkpoint(run.checkpoint, into_form=False):
-            return False
-        self.tabs.setCurrentIndex(DENOISE)
-        return True
+        return self.denoise_with(run.checkpoint)
 
     # -- reacting ----------------------------------------------------------------------------
     def _form_changed(self, config: RunConfig | None) -> None:
@@ -253,7 +273,7 @@ class MainWindow(QMainWindow):
 
     def _run_finished(self, run: Any) -> None:
         if run.checkpoint:
-            self.status.show_message(f"Run {run.run_id} saved to {run.checkpoint}: Ctrl+U denoises with it")
+            self.status.show_message(f"{run.label} saved to {run.checkpoint}: Ctrl+U denoises with it")
 
     def _view_changed(self, index: int) -> None:
         self.settings.set_current_view(index)

@@ -1,20 +1,24 @@
-"""Where the app writes: a per-session folder of run checkpoints."""
+"""Where the app writes: the per-user runs library (QStandardPaths; tests pass their own folder)."""
 
 from __future__ import annotations
 
-import time
+import os
 from pathlib import Path
 
 from PySide6.QtCore import QStandardPaths
 
+DATA_DIR_ENV = "DENOISE_GUI_DATA"  # overrides the data folder (tests, portable use)
+
 
 def app_data_dir() -> Path:
-    """The platform's per-user data folder for this app."""
+    """The platform's per-user data folder for this app (or $DENOISE_GUI_DATA)."""
+    override = os.environ.get(DATA_DIR_ENV)
+    if override:
+        return Path(override)
     location = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
     return Path(location or Path.home() / ".denoise-gui")
 
 
-def session_runs_dir(base: Path | None = None) -> Path:
-    """A new folder for this session's checkpoints, e.g. <AppData>/runs/20260101-120000 (not created)."""
-    root = (base or app_data_dir()) / "runs"
-    return root / time.strftime("%Y%m%d-%H%M%S")
+def runs_library_dir(base: Path | None = None) -> Path:
+    """The runs library: <AppData>/runs, one folder per run (created when the first run starts)."""
+    return (base or app_data_dir()) / "runs"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
@@ -228,7 +229,21 @@ class RunForm(QWidget):
         try:
             return self.config(), ""
         except ConfigError as exc:
-            return None, str(exc)
+            return None, self.describe_error(exc)
+
+    def label_of(self, name: str) -> str:
+        """The label the form shows for a field (e.g. 'Batch size' for batch_size)."""
+        label = self._labels.get(name)
+        return label.text() if label is not None else LABELS.get(name, name.replace("_", " ").capitalize())
+
+    def describe_error(self, exc: ConfigError) -> str:
+        """The error in the form's words: 'Batch size: must be at least 1, got 0' (labels, not field names)."""
+        text = str(exc)
+        prefix = f"{exc.field}: "
+        text = text[len(prefix):] if text.startswith(prefix) else text
+        for name in sorted(self.editors, key=len, reverse=True):
+            text = re.sub(rf"\b{name}=", f"{self.label_of(name)} = ", text)
+        return f"{self.label_of(exc.field)}: {text}"
 
     def set_config(self, config: RunConfig) -> None:
         """Show ``config`` in the form."""
@@ -259,7 +274,7 @@ class RunForm(QWidget):
             config = self.config()
             self.error_label.setText("")
         except ConfigError as exc:
-            self.error_label.setText(f"Cannot start: {exc}")
+            self.error_label.setText(f"Cannot start: {self.describe_error(exc)}")
             bad = exc.field
         for name, editor in self.editors.items():
             editor.setStyleSheet(ERROR_STYLE if name == bad else "")

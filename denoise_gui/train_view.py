@@ -1,10 +1,13 @@
-"""TrainView: the run form, Start/Pause/Stop, progress, live curves, run table and before/after grid."""
+"""TrainView: the run form, Start/Pause/Stop, progress, live curves, the runs library's table and the
+before/after grid. Every run is kept in the RunLibrary (run_library.py): the table lists past runs
+on launch, and a run's folder holds its config, metrics and checkpoints."""
 
 from __future__ import annotations
 
 import math
 import os
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 
@@ -22,16 +25,20 @@ from PySide6.QtWidgets import (
 )
 
 from denoise_gui.curves import CurvesPanel
+from denoise_gui.dialogs import Dialogs
 from denoise_gui.preview_grid import PreviewGrid
 from denoise_gui.progress_panel import ProgressPanel
 from denoise_gui.run_form import RunForm
-from denoise_gui.run_table import RunTable, format_duration
+from denoise_gui.run_library import RunLibrary
+from denoise_gui.run_table import format_duration
 from denoise_gui.runs import RunRecord
+from denoise_gui.runs_panel import RunsPanel
 from denoise_gui.train_worker import TrainerFactory, TrainJob, TrainWorker
 from nnkit.denoise.config import RunConfig
 from nnkit.denoise.events import Epoch, Finished, Preview, Started, Step
 
 MESSAGE_STYLES = {"info": "", "ok": "color: #2ca02c;", "error": "color: #d62728; font-weight: bold;"}
+TABLE_REFRESH_S = 1.0  # the running run's Time cell is refreshed this often during an epoch
 
 
 class TrainView(QWidget):
@@ -42,6 +49,7 @@ class TrainView(QWidget):
     sigRunFinished = Signal(object)
     sigConfigStarted = Signal(object)  # RunConfig of a run just started (to remember it)
     sigDevice = Signal(str)  # the device the running trainer actually uses
+    sigDenoiseWith = Signal(str)  # a run's checkpoint chosen for the Denoise view
 
     def __init__(
         self,
@@ -53,8 +61,11 @@ class TrainView(QWidget):
     ) -> None:
         super().__init__(parent)
         self.runs_dir = Path(runs_dir)
+        self.library = RunLibrary(self.runs_dir)
+        self.dialogs = Dialogs(self)
         self.trainer_factory = trainer_factory
         self.runs: dict[int, RunRecord] = {}
+        self._table_refreshed = 0.0
         self.job: TrainJob | None = None
         self._ending: list[TrainJob] = []  # finished jobs whose threads are still winding down
         self.current: RunRecord | None = None
@@ -78,9 +89,9 @@ class TrainView(QWidget):
         self.save_button.setToolTip("Save the current or selected run's weights (Ctrl+Shift+S)")
         self.use_button = QPushButton("Denoise with it", self)
         self.use_button.setToolTip("Use the selected (or last) run's checkpoint in the Denoise view (Ctrl+U)")
-        self.resume_check = QCheckBox("Resume from loaded checkpoint", self)
+        self.resume_check = QCheckBox("Continue a checkpoint", self)
         self.resume_check.setEnabled(False)
-        self.resume_check.setToolTip("Load a checkpoint (Ctrl+L) to continue its training")
+        self.resume_check.setToolTip("File → Train from a checkpoint… (or a run's context menu) continues its training")
         self.start_button.clicked.connect(self.start)
         self.pause_button.clicked.connect(self.toggle_pause)
         self.stop_button.clicked.connect(self.stop)
@@ -98,11 +109,13 @@ class TrainView(QWidget):
         self.message.setWordWrap(True)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.curves = CurvesPanel(self)
-        self.table = RunTable(self)
+        self.runs_panel = RunsPanel(self)
+        self.table = self.runs_panel.table
+        self.runs_panel.has_checkpoint = lambda run_id: bool(run_id in self.runs and self.runs[run_id].checkpoint)
         self.grid = PreviewGrid(self)
 
         bottom = QSplitter(Qt.Orientation.Horizontal, self)
-        bottom.addWidget(self.table)
+        bottom.addWidget(self.runs_panel)
         bottom.addWidget(self.grid)
         bottom.setSizes([520, 480])
         right_split = QSplitter(Qt.Orientation.Vertical, self)
@@ -135,11 +148,132 @@ class TrainView(QWidget):
         layout.addWidget(split)
 
         self.form.sigChanged.connect(self._form_changed)
-        self.table.sigRunChosen.connect(self._run_chosen)
+        self.table.sigRunActivated.connect(lambda run_id: self.run_action("copy_settings", run_id))
         self.table.sigVisibilityChanged.connect(self._visibility_changed)
+        self.runs_panel.sigAction.connect(self.run_action)
+        self.curves.export_button.clicked.connect(lambda _checked=False: self.export_plots())
         self.setTabOrder(self.start_button, self.pause_button)
         self.setTabOrder(self.pause_button, self.stop_button)
+        self._load_library()
         self._update_buttons()
+
+    # -- the runs library --------------------------------------------------------------------
+    def _load_library(self) -> None:
+        """Past runs into the table; the curves of those shown (not hidden) drawn."""
+        for run in self.library.list_runs():
+            run.run_id = self._next_id
+            self._next_id += 1
+            run.metrics_loaded = False
+            self.runs[run.run_id] = run
+            if run.visible:
+                self._load_metrics(run)
+            self.table.update_run(run)
+        if self.library.problems:
+            self.show_message("Some run folders could not be read: " + "; ".join(self.library.problems), "error")
+
+    def _load_metrics(self, run: RunRecord) -> None:
+        try:
+            self.library.load_metrics(run)
+        except OSError as exc:
+            self.show_message(f"Could not read the metrics of {run.label}: {exc}", "error")
+            return
+        self.curves.update_run(run)
+        self.curves.set_run_visible(run, run.visible)
+
+    def _store(self, run: RunRecord) -> None:
+        """Rewrite the run's run.json (atomically); a failure is said, the run goes on."""
+        if not run.folder:
+            return
+        try:
+            self.library.save(run)
+        except OSError as exc:
+            self.show_message(f"Could not update {run.label} in the runs library: {exc}", "error")
+
+    def _append_metrics(self, run: RunRecord, records: list[dict[str, Any]]) -> None:
+        if not run.folder:
+            return
+        try:
+            self.library.append_metrics(run, records)
+        except OSError as exc:
+            self.show_message(f"Could not write the metrics of {run.label}: {exc}", "error")
+
+    def run_action(self, name: str, run_id: int) -> bool:
+        """One of the run table's actions on a run (see runs_panel.RUN_ACTIONS); False if it did nothing."""
+        run = self.runs.get(run_id)
+        if run is None:
+            return False
+        if name == "denoise":
+            if not run.checkpoint:
+                self.show_message(f"{run.label} has no checkpoint", "error")
+                return False
+            self.sigDenoiseWith.emit(run.checkpoint)
+            return True
+        if name == "train_from":
+            return self.train_from_path(run.checkpoint or "")
+        if name == "copy_settings":
+            if self.is_running():
+                return False
+            self.form.set_config(run.config)
+            self.show_message(f"{run.label}'s settings copied to the form")
+            return True
+        if name == "export_csv":
+            return self.export_csv(run) is not None
+        if name == "reveal":
+            return bool(run.folder) and self.dialogs.reveal(Path(run.folder))
+        if name == "delete":
+            return self.delete_run(run)
+        raise ValueError(f"unknown run action {name!r}")
+
+    def export_csv(self, run: RunRecord, path: str | Path | None = None) -> Path | None:
+        """Write the run's metrics as CSV (asks where when ``path`` is None)."""
+        if path is None:
+            default = str(Path.home() / f"{run.label.replace(' ', '-')}-metrics.csv")
+            path = self.dialogs.save_path(f"Export {run.label}'s metrics", default, "CSV (*.csv)")
+            if not path:
+                return None
+        try:
+            written = self.library.export_csv(run, Path(path))
+        except OSError as exc:
+            self.show_message(f"Could not export {run.label}'s metrics to {path}: {exc}", "error")
+            return None
+        self.show_message(f"{run.label}'s metrics written to {written}", "ok")
+        return written
+
+    def export_plots(self, path: str | Path | None = None) -> Path | None:
+        """Save the plots as shown, PNG or SVG by the name's suffix (asks where when ``path`` is None)."""
+        if path is None:
+            default = str(Path.home() / "training-curves.png")
+            path = self.dialogs.save_path("Export plots", default, "PNG image (*.png);;SVG drawing (*.svg)")
+            if not path:
+                return None
+        try:
+            written = self.curves.export_image(path)
+        except OSError as exc:
+            self.show_message(f"Could not export the plots: {exc}", "error")
+            return None
+        self.show_message(f"Plots written to {written}", "ok")
+        return written
+
+    def delete_run(self, run: RunRecord) -> bool:
+        """Delete a finished run's folder after the user confirmed; False if kept."""
+        if run.running:
+            self.show_message(f"{run.label} is still running: stop it first", "error")
+            return False
+        where = f"\n\n{run.folder}" if run.folder else ""
+        if not self.dialogs.confirm("Delete run", f"Delete {run.label} with its checkpoints and metrics?{where}"):
+            return False
+        try:
+            if run.folder:
+                self.library.delete(run)
+        except (OSError, ValueError) as exc:
+            self.show_message(f"Could not delete {run.label}: {exc}", "error")
+            return False
+        del self.runs[run.run_id]
+        self.table.remove_run(run.run_id)
+        self.curves.remove_run(run)
+        self.show_message(f"{run.label} deleted")
+        self._update_buttons()
+        return True
 
     # -- state -------------------------------------------------------------------------------
     def is_running(self) -> bool:
@@ -175,14 +309,18 @@ class TrainView(QWidget):
             self.show_message(f"Cannot start: {error}", "error")
             return False
         run = RunRecord(self._next_id, config)
+        try:
+            self.library.create(run)
+        except OSError as exc:
+            self.show_message(f"Cannot start: the runs library {self.runs_dir} is not writable ({exc})", "error")
+            return False
         self._next_id += 1
         self.runs[run.run_id] = run
         self.current = run
         resume = self.resume_checkpoint if self.resume_check.isChecked() else None
-        self.runs_dir.mkdir(parents=True, exist_ok=True)
         worker = TrainWorker(
             config,
-            checkpoint_path=self.runs_dir / f"run-{run.run_id:03d}.safetensors",
+            checkpoint_path=self.library.checkpoint_path(run),
             resume_from=resume,
             factory=self.trainer_factory,
         )
@@ -196,7 +334,7 @@ class TrainView(QWidget):
         self.table.update_run(run)
         self.curves.update_run(run)
         self.progress.start(config.epochs)
-        self.show_message(f"Run {run.run_id} starting: {run.describe_changes()}")
+        self.show_message(f"{run.label} starting: {run.describe_changes()}")
         self.sigConfigStarted.emit(config)
         self.job.start()
         self._update_buttons()
@@ -209,12 +347,14 @@ class TrainView(QWidget):
             return
         if self.job.paused:
             self.job.resume()
+            self.current.resume()
             self.current.status = "running"
-            self.show_message(f"Run {self.current.run_id} resumed")
+            self.show_message(f"{self.current.label} resumed")
         else:
             self.job.pause()
+            self.current.pause()
             self.current.status = "paused"
-            self.show_message(f"Run {self.current.run_id} paused (Ctrl+P to resume)")
+            self.show_message(f"{self.current.label} paused (Ctrl+P to resume)")
         self.table.update_run(self.current)
         self._update_buttons()
 
@@ -224,7 +364,7 @@ class TrainView(QWidget):
             self.job.stop()
             self.current.status = "stopping"
             self.table.update_run(self.current)
-            self.show_message(f"Stopping run {self.current.run_id}…")
+            self.show_message(f"Stopping {self.current.label}…")
             self._update_buttons()
 
     def save_checkpoint(self, path: str | Path) -> bool:
@@ -239,21 +379,51 @@ class TrainView(QWidget):
         if run is None or not run.checkpoint or not Path(run.checkpoint).exists():
             self.show_message("No checkpoint to save yet: train a run first", "error")
             return False
-        tmp = path.with_name(path.name + ".tmp")
-        shutil.copyfile(run.checkpoint, tmp)
-        os.replace(tmp, path)
-        self.show_message(f"Run {run.run_id}'s checkpoint saved to {path}", "ok")
+        if path.exists() and path.resolve() == Path(run.checkpoint).resolve():
+            self.show_message(f"{path} is {run.label}'s own checkpoint", "error")
+            return False
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        try:
+            shutil.copyfile(run.checkpoint, tmp)
+            os.replace(tmp, path)
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            self.show_message(f"Could not save {path}: {exc}", "error")
+            return False
+        self.show_message(f"{run.label}'s checkpoint saved to {path}", "ok")
         return True
 
-    def set_resume_checkpoint(self, checkpoint: Any, path: str) -> None:
-        """A loaded checkpoint: show its configuration and offer to resume from it."""
+    def train_from_path(self, path: str | Path) -> bool:
+        """Load a checkpoint to continue training it (reads the file; nothing else changes on failure)."""
+        if not path:
+            self.show_message("No checkpoint to train from", "error")
+            return False
+        try:
+            from nnkit.denoise.checkpoint import load_checkpoint
+
+            checkpoint = load_checkpoint(Path(path))
+        except Exception as exc:
+            self.show_message(f"Could not load checkpoint {path}: {exc}", "error")
+            return False
+        return self.train_from_checkpoint(checkpoint, str(path))
+
+    def train_from_checkpoint(self, checkpoint: Any, path: str) -> bool:
+        """The explicit "Train from this checkpoint": its settings go into the form, Start continues it."""
+        if self.is_running():
+            self.show_message("Stop the current run before training from a checkpoint", "error")
+            return False
         self.resume_checkpoint = checkpoint
         epoch = getattr(checkpoint, "epoch", 0)
-        self.resume_check.setText(f"Resume from {Path(path).name} (epoch {epoch})")
+        self.resume_check.setText(f"Continue {Path(path).name} (epoch {epoch})")
+        self.resume_check.setToolTip(f"Start continues training {path} from epoch {epoch}; untick to start afresh")
         config = getattr(checkpoint, "config", None)
-        if isinstance(config, RunConfig) and not self.is_running():
+        if isinstance(config, RunConfig):
             self.form.set_config(config)
         self._update_buttons()
+        self.resume_check.setChecked(True)
+        self.show_message(f"The form holds {Path(path).name}'s settings: raise Epochs past {epoch} and press Start "
+                          "to continue it")
+        return True
 
     def shutdown(self, timeout_ms: int = 3000) -> bool:
         """Stop a run and wait for its thread; True when no thread is left running."""
@@ -273,10 +443,7 @@ class TrainView(QWidget):
     # -- runs --------------------------------------------------------------------------------
     def selected_run(self) -> RunRecord | None:
         """The run selected in the table, if any."""
-        rows = {index.row() for index in self.table.selectedIndexes()}
-        if len(rows) != 1:
-            return None
-        return self.runs.get(self.table.run_id_at(rows.pop()))
+        return self.runs.get(self.table.selected_run_id())
 
     def last_run_with_checkpoint(self) -> RunRecord | None:
         """The most recent run that wrote a checkpoint."""
@@ -285,30 +452,29 @@ class TrainView(QWidget):
                 return self.runs[run_id]
         return None
 
-    def _run_chosen(self, run_id: int) -> None:
-        run = self.runs.get(run_id)
-        if run is not None and not self.is_running():
-            self.form.set_config(run.config)
-            self.sigStatus.emit(f"Run {run_id}'s configuration loaded into the form")
-
     def _visibility_changed(self, run_id: int, visible: bool) -> None:
         run = self.runs.get(run_id)
         if run is not None:
             run.visible = visible
+            if visible and not run.metrics_loaded:
+                self._load_metrics(run)
             self.curves.set_run_visible(run, visible)
+            if not run.running:
+                self._store(run)
 
     # -- worker signals (GUI thread) ------------------------------------------------------------
     def _on_started(self, event: Started) -> None:
         if self.current is None:
             return
         self.current.on_started(event)
+        self._store(self.current)
         self.progress.on_started(event)
         self.grid.set_noisy_psnr(event.noisy_psnr)
         self.sigDevice.emit(event.device)
         self.curves.update_run(self.current)
         self.table.update_run(self.current)
         self.show_message(
-            f"Run {self.current.run_id} on {event.device}: {event.num_parameters:,} parameters, "
+            f"{self.current.label} on {event.device}: {event.num_parameters:,} parameters, "
             f"{event.train_size} training crops, {event.val_size} validation images, "
             f"noisy input {event.noisy_psnr:.2f} dB"
         )
@@ -316,14 +482,19 @@ class TrainView(QWidget):
     def _on_steps(self, events: tuple[Step, ...]) -> None:
         if self.current is None:
             return
-        self.current.on_steps(events)
+        self._append_metrics(self.current, self.current.on_steps(events))
         self.progress.on_steps(events)
         self.curves.update_run(self.current)
+        now = time.monotonic()
+        if now - self._table_refreshed >= TABLE_REFRESH_S:  # the Time column moves during an epoch
+            self._table_refreshed = now
+            self.table.update_run(self.current)
 
     def _on_epoch(self, event: Epoch) -> None:
         if self.current is None:
             return
-        self.current.on_epoch(event)
+        self._append_metrics(self.current, [self.current.on_epoch(event)])
+        self._store(self.current)
         self.progress.on_epoch(event)
         self.curves.update_run(self.current)
         self.table.update_run(self.current)
@@ -347,20 +518,21 @@ class TrainView(QWidget):
         if run is None:
             return
         run.on_finished(event)
+        self._store(run)
         self.curves.update_run(run)
         self.table.update_run(run)
         best = f"best {run.best_psnr:.2f} dB" if math.isfinite(run.best_psnr) else "no validation yet"
         saved = f"; checkpoint {event.checkpoint}" if event.checkpoint else ""
         took = format_duration(run.elapsed_s)
         if event.reason == "done":
-            self.show_message(f"Run {run.run_id} finished in {took}: {best}{saved}", "ok")
+            self.show_message(f"{run.label} finished in {took}: {best}{saved}", "ok")
         elif event.reason == "stopped":
-            self.show_message(f"Run {run.run_id} stopped after {took}: {best}{saved}")
+            self.show_message(f"{run.label} stopped after {took}: {best}{saved}")
         elif event.reason == "diverged":
-            self.show_message(f"Run {run.run_id} diverged: {event.message}{saved}", "error")
+            self.show_message(f"{run.label} diverged: {event.message}{saved}", "error")
         else:
-            self.show_message(f"Run {run.run_id} failed: {event.message}", "error")
-        self.progress.finish(f"Run {run.run_id}: {event.reason} after {took}, {best}")
+            self.show_message(f"{run.label} failed: {event.message}", "error")
+        self.progress.finish(f"{run.label}: {event.reason} after {took}, {best}")
         self._update_buttons()
         self.sigRunningChanged.emit(False)
         self.sigRunFinished.emit(run)

@@ -1,4 +1,7 @@
-"""Central-difference gradient check (float64) for any nnkit Module or loss, with readable failures."""
+"""Gradient checks: central differences (float64) for any nnkit Module or loss, with readable failures.
+
+``check_model`` (nnkit.model_check, re-exported here) checks a whole model layer by layer.
+"""
 
 from __future__ import annotations
 
@@ -102,3 +105,17 @@ def gradcheck_loss(
         atol,
         rtol,
     )
+
+
+from nnkit.model_check import GradcheckRow, check_model, deliberately_wrong  # noqa: E402  (the whole-model table)
+
+__all__ = [
+    "GradcheckError",
+    "GradcheckRow",
+    "check_model",
+    "compare",
+    "deliberately_wrong",
+    "gradcheck",
+    "gradcheck_loss",
+    "numeric_grad",
+]

@@ -92,7 +92,8 @@ class GraphedTrainStep:
     ``step(x, y)`` copies the batch into fixed input tensors and runs the step; it returns
     the loss as a 0-dim tensor on the device (call ``float()`` on it only when the value is
     needed: that waits for the GPU). Batches must keep the shape of the first one; on the
-    CPU (or with ``enabled=False``) the step runs eagerly.
+    CPU (or with ``enabled=False``) the step runs eagerly. ``after_backward(loss)`` runs
+    between the backward pass and the optimiser step, inside the graph (in place only).
     """
 
     def __init__(
@@ -105,6 +106,7 @@ class GraphedTrainStep:
         *,
         warmup: int = 3,
         enabled: bool | None = None,
+        after_backward: Callable[[Tensor], None] | None = None,
     ) -> None:
         device = example_x.device
         self.enabled = device.type == "cuda" if enabled is None else enabled
@@ -113,6 +115,7 @@ class GraphedTrainStep:
         if self.enabled and isinstance(optimizer, Adam) and not optimizer.capturable:
             raise ValueError("GraphedTrainStep: Adam must be built with capturable=True (its step count on the device)")
         self.model, self.loss_fn, self.optimizer = model, loss_fn, optimizer
+        self.after_backward = after_backward  # e.g. the gradient all-reduce of data-parallel training
         self.x = example_x.clone()
         self.y = example_y.clone()
         self._graphed = (
@@ -132,6 +135,8 @@ class GraphedTrainStep:
         self.optimizer.zero_grad()
         value = self.loss_fn.forward(self.model.forward(self.x), self.y)
         self.model.backward(self.loss_fn.backward())
+        if self.after_backward is not None:
+            self.after_backward(value)
         self.optimizer.step()
         return value
 

@@ -22,28 +22,61 @@ import torch
 from torch import Tensor
 
 
-class Parameter:
-    """A trainable tensor and the gradient accumulated for it."""
+class Parameter(Tensor):
+    """A trainable tensor: a ``torch.Tensor`` (as ``torch.nn.Parameter`` is) with its own ``.grad`` buffer.
 
-    __slots__ = ("data", "grad")
+    It goes anywhere a tensor goes (``F.conv2d(x, conv.weight, conv.bias)``), but it never
+    requires grad: nnkit's backward passes are written by hand and *add* into ``.grad``, a
+    buffer of the parameter's shape allocated once here. ``.grad`` is torch's own slot (so
+    ``p.grad`` reads as in PyTorch); assigning it never sets ``requires_grad``, and no autograd
+    graph is ever recorded. Operations on a Parameter return plain tensors (no
+    ``__torch_function__`` wrapping, the same fast path as any tensor).
 
-    def __init__(self, data: Tensor) -> None:
+    ``Parameter.to()`` is ``Tensor.to()`` (a new tensor); ``Module.to()`` moves parameters in
+    place with ``move_()``, so optimisers and CUDA graphs keep the same objects.
+    """
+
+    __torch_function__ = torch._C._disabled_torch_function_impl  # type: ignore[assignment]  # as torch.nn.Parameter
+    grad: Tensor  # always allocated (see __init__); torch types it Optional
+
+    def __new__(cls, data: Tensor) -> Parameter:
         if not isinstance(data, Tensor):
             raise TypeError(f"Parameter needs a torch.Tensor, got {type(data).__name__}")
-        self.data = data
+        # Shares data's storage, like torch.nn.Parameter; False: never requires grad.
+        return Tensor._make_subclass(cls, data.detach(), False)
+
+    def __init__(self, data: Tensor) -> None:
         self.grad = torch.zeros_like(data)
 
-    @property
-    def shape(self) -> torch.Size:
-        return self.data.shape
-
-    def to(self, device: torch.device | str | None = None, dtype: torch.dtype | None = None) -> None:
-        """Move data and grad in place of this Parameter object (optimisers keep their reference)."""
+    def move_(self, device: torch.device | str | None = None, dtype: torch.dtype | None = None) -> Parameter:
+        """Move data and grad in place of this object (optimisers keep their reference); returns self."""
+        grad = self.grad.to(device=device, dtype=dtype)
         self.data = self.data.to(device=device, dtype=dtype)
-        self.grad = self.grad.to(device=device, dtype=dtype)
+        self.grad = grad
+        return self
 
-    def __repr__(self) -> str:
-        return f"Parameter(shape={tuple(self.data.shape)}, dtype={self.data.dtype}, device={self.data.device})"
+    def zero_grad_(self) -> None:
+        """Zero ``.grad`` in place; re-allocates it if someone set it to None (PyTorch's set_to_none habit)."""
+        if self.grad is None:
+            self.grad = torch.zeros_like(self.data)
+        else:
+            self.grad.zero_()
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Parameter:
+        if id(self) in memo:
+            return memo[id(self)]
+        copy = Parameter(self.data.clone(memory_format=torch.preserve_format))
+        copy.grad.copy_(self.grad)
+        memo[id(self)] = copy
+        return copy
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        # Pickled as its data (the grad buffer starts at zero again), as torch.nn.Parameter drops hooks.
+        return (Parameter, (self.data,))
+
+    def __repr__(self) -> str:  # type: ignore[override]  # as torch.nn.Parameter
+        head = f"Parameter(shape={tuple(self.shape)}, dtype={self.dtype}, device={self.device})"
+        return head + " containing:\n" + repr(self.data)
 
 
 class ShapeError(ValueError):
@@ -130,7 +163,7 @@ class Module:
 
     def zero_grad(self) -> None:
         for p in self.parameters():
-            p.grad.zero_()
+            p.zero_grad_()
 
     def train(self, mode: bool = True) -> Module:
         for m in self.modules():
@@ -169,7 +202,7 @@ class Module:
 
     def to(self, device: torch.device | str | None = None, dtype: torch.dtype | None = None) -> Module:
         for p in self.parameters():
-            p.to(device=device, dtype=dtype)
+            p.move_(device=device, dtype=dtype)
         for m in self.modules():
             m._moved(device, dtype)
         return self

@@ -9,7 +9,7 @@ step by step on the same batches. ``make_engine`` picks one from the RunConfig.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import torch
@@ -33,9 +33,10 @@ def resolve_device(name: str) -> torch.device:
         return torch.device("cpu")
     if name == "cuda" or name.startswith("cuda:"):
         count = torch.cuda.device_count() if torch.cuda.is_available() else 0
-        index = int(name.split(":", 1)[1]) if ":" in name else 0
         if count == 0:
             raise ConfigError("device", f"{name} not found: no CUDA device (torch {torch.__version__})")
+        # plain 'cuda' is the current device: 0, or GPU LOCAL_RANK in a data-parallel run (set by distributed.join)
+        index = int(name.split(":", 1)[1]) if ":" in name else torch.cuda.current_device()
         if index >= count:
             raise ConfigError("device", f"{name} not found: {count} CUDA device(s)")
         return torch.device("cuda", index)
@@ -131,6 +132,12 @@ class NnkitEngine(Engine):
         self.use_graph = config.cuda_graph and device.type == "cuda"
         self.optimizer = make_optimizer(config, model, capturable=self.use_graph)
         self._graphed: GraphedTrainStep | None = None
+        # data-parallel runs average gradients (and the loss) here, between backward and step
+        self.grad_sync: Callable[[Tensor], None] | None = None
+
+    def gradient_tensors(self) -> list[Tensor]:
+        """The live gradient buffers, in parameter order."""
+        return [p.grad for p in self.model.parameters()]
 
     def _step(self, x: Tensor, y: Tensor) -> Tensor:
         self.model.train()
@@ -138,6 +145,8 @@ class NnkitEngine(Engine):
         loss = self.loss_fn.forward(pred, y)
         self.optimizer.zero_grad()
         self.model.backward(self.loss_fn.backward())
+        if self.grad_sync is not None:
+            self.grad_sync(loss)
         self.optimizer.step()
         return loss
 
@@ -147,7 +156,9 @@ class NnkitEngine(Engine):
         if not self.use_graph:
             return float(self._step(x, y))
         if self._graphed is None:
-            self._graphed = GraphedTrainStep(self.model, self.loss_fn, self.optimizer, x, y)
+            self._graphed = GraphedTrainStep(
+                self.model, self.loss_fn, self.optimizer, x, y, after_backward=self.grad_sync
+            )
         if x.shape != self._graphed.x.shape or y.shape != self._graphed.y.shape:
             return float(self._step(x, y))
         return float(self._graphed(x, y))

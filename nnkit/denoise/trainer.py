@@ -40,6 +40,7 @@ from nnkit import Module
 from nnkit.denoise.checkpoint import Checkpoint, CheckpointError, save_checkpoint
 from nnkit.denoise.config import RunConfig
 from nnkit.denoise.data import PairData, load_data
+from nnkit.denoise.distributed import Group, PeerLostError, data_parallel
 from nnkit.denoise.divergence import BestWeights, below_noisy_message
 from nnkit.denoise.engine import Engine, make_engine, resolve_device
 from nnkit.denoise.events import Epoch, Event, Finished, Preview, Started, Step
@@ -88,9 +89,11 @@ class Trainer:
         *,
         checkpoint_path: str | Path | None = None,
         resume_from: Checkpoint | None = None,
+        group: Group | None = None,
     ) -> None:
         self.config = config
         self.on_event = on_event
+        self.group = group  # data-parallel: this process's rank (nnkit.denoise.distributed), None alone
         self.checkpoint_path = _with_suffix(Path(checkpoint_path)) if checkpoint_path is not None else None
         self.device = resolve_device(config.device)  # ConfigError now rather than half-way
         self.model: Module = build_model(config)
@@ -210,6 +213,8 @@ class Trainer:
             # a hard interrupt (e.g. a second Ctrl-C): save what there is, then let it go on up
             self._finish("stopped", f"interrupted at step {self.step}", with_optimizer=True)
             raise
+        except PeerLostError as exc:  # another process of a data-parallel run died: say so, no traceback
+            finished = self._finish("error", str(exc), with_optimizer=True)
         except Exception as exc:
             if isinstance(exc, (ValueError, OSError)):  # bad input (data, checkpoint, disk): the message says it
                 log.warning("training failed: %s", exc)
@@ -259,6 +264,8 @@ class Trainer:
             remove_dead_temp_files(self.checkpoint_path.parent)  # leftovers of killed runs' writes
         self.data = data = load_data(cfg)
         self.engine = engine = make_engine(cfg, self.model)
+        if self.group is not None:
+            data_parallel(engine, self.group)
         if self._resume_optimizer is not None:
             try:
                 engine.load_optimizer_state(self._resume_optimizer)
@@ -300,12 +307,15 @@ class Trainer:
             done_in_epoch = self.step - (epoch - 1) * steps_per_epoch if self._same_batches else 0
             losses: list[float] = []
             last = time.perf_counter()
-            for index, (x, y) in enumerate(data.epoch_batches(epoch, cfg.batch_size)):
+            batches = data.epoch_batches(epoch, cfg.batch_size)
+            if self.group is not None:
+                batches = self.group.shard(batches)
+            for index, (x, y) in enumerate(batches):
                 if index < done_in_epoch:
                     last = time.perf_counter()
                     continue
                 waited = self._wait_if_paused()
-                if self._stop.is_set():
+                if self._stop_requested():
                     return self._finish("stopped", self._stopped_message(), with_optimizer=True)
                 loss = engine.train_step(x, y)
                 now = time.perf_counter()
@@ -315,7 +325,8 @@ class Trainer:
                 self.step += 1
                 losses.append(loss)
                 step_time = dt if step_time is None else 0.9 * step_time + 0.1 * dt
-                self._emit(Step(self.step, epoch, loss, x.shape[0] / max(step_time, 1e-9)))
+                images = x.shape[0] * (self.group.world_size if self.group is not None else 1)
+                self._emit(Step(self.step, epoch, loss, images / max(step_time, 1e-9)))
             if not all(bool(torch.isfinite(t).all()) for t in params):
                 return self._diverged(f"the weights became NaN or Inf at step {self.step} (epoch {epoch})")
             self.epoch = epoch
@@ -339,6 +350,12 @@ class Trainer:
         return self._finish(
             "done", f"trained {cfg.epochs} epochs, best validation PSNR {self.best_psnr:.2f} dB", with_optimizer=True
         )
+
+    def _stop_requested(self) -> bool:
+        """A stop asked here, or (data-parallel) on any process: every rank stops after the same step."""
+        if self.group is None:
+            return self._stop.is_set()
+        return self.group.any(self._stop.is_set())
 
     def _stopped_message(self) -> str:
         return f"stopped at step {self.step} after {self.epoch} of {self.config.epochs} epochs"
@@ -366,7 +383,16 @@ class Trainer:
         return torch.linspace(0, n - 1, min(PREVIEW_COUNT, n)).round().long()
 
     def _validate(self, epoch: int, train_loss: float, elapsed: float, eta: float) -> float:
-        """Emit the epoch's Epoch and Preview events (saving the best checkpoint); returns the validation PSNR."""
+        """Emit the epoch's Epoch and Preview events (saving the best checkpoint); returns the validation PSNR.
+
+        Data-parallel: rank 0 validates and every rank gets its PSNR, so all decide alike.
+        """
+        if self.group is not None and not self.group.is_main:
+            return self.group.broadcast_float(float("nan"))
+        val_psnr = self._validate_here(epoch, train_loss, elapsed, eta)
+        return self.group.broadcast_float(val_psnr) if self.group is not None else val_psnr
+
+    def _validate_here(self, epoch: int, train_loss: float, elapsed: float, eta: float) -> float:
         assert self.data is not None and self.engine is not None
         noisy, clean = self.data.val_noisy, self.data.val_clean
         denoised = self.engine.predict(noisy)

@@ -55,7 +55,7 @@ def test_app_closes_mid_run_and_the_process_exits(tmp_path: Path) -> None:
     assert "started" in proc.stdout and "closing" in proc.stdout
     assert time.monotonic() - began < 100
     assert (tmp_path / "config" / "nnkit" / "denoise-gui.conf").exists()  # settings written on close
-    runs = list((tmp_path / "data").rglob("run-001.safetensors"))
+    runs = list((tmp_path / "data").rglob("run-0001/checkpoint.safetensors"))
     assert len(runs) == 1 and not list((tmp_path / "data").rglob("*.tmp"))
 
 

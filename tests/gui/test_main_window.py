@@ -32,7 +32,9 @@ def test_settings_are_remembered(qtbot: Any, settings: AppSettings, tmp_path: Pa
     assert (config.lr, config.arch) == (0.02, "report")
     assert second.size().height() == saved_size.height() == 580  # width is clamped to the screen
     assert second.tabs.currentIndex() == DENOISE
-    assert second.checkpoint_path == str(tiny_checkpoint)  # last checkpoint reloaded
+    # the shipped checkpoint is the default at each launch, not whatever was loaded last time
+    assert second.checkpoint_path == str(main_window_module.shipped_checkpoint())
+    assert "shipped" in second.windowTitle()
 
 
 def test_corrupt_settings_fall_back_to_defaults(settings: AppSettings) -> None:
@@ -46,7 +48,8 @@ def test_status_bar_shows_device_and_checkpoint(make_window: Callable[..., MainW
     assert window.status.device_label.text() == "Device: CPU"
     assert "tiny.safetensors" in window.status.checkpoint_label.text()
     assert "epoch 3" in window.status.checkpoint_label.text()
-    assert "Resume from tiny.safetensors" in window.train_view.resume_check.text()
+    assert "tiny.safetensors" in window.windowTitle()
+    assert not window.train_view.resume_check.isEnabled()  # loading to denoise is not training from it
 
 
 def test_shipped_checkpoint_loaded_when_present(monkeypatch: pytest.MonkeyPatch, make_window: Callable[..., MainWindow],

@@ -41,12 +41,14 @@ def test_set_config_shows_a_non_default_config(form: RunForm) -> None:
     [("noise_level", 300.0, "noise_level"), ("batch_size", 0, "batch_size"), ("data", "folder", "data_path"),
      ("width", 0, "width")],
 )
-def test_invalid_values_say_why(form: RunForm, name: str, value: Any, field: str) -> None:
+def test_invalid_values_say_why_in_the_forms_words(form: RunForm, name: str, value: Any, field: str) -> None:
     with_signal: list[Any] = []
     form.sigChanged.connect(with_signal.append)
     form.set_value(name, value)
     assert not form.is_valid()
-    assert field in form.error_label.text()
+    text = form.error_label.text()
+    assert form.label_of(field) in text  # the label the user sees, e.g. 'Batch size'
+    assert f"{field}:" not in text and f"{field}=" not in text
     assert with_signal[-1] is None
     assert "d62728" in form.editors[field].styleSheet()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from denoise_gui.run_table import BEST, CHANGES
 from denoise_gui.train_view import TrainView
 from nnkit.denoise.config import RunConfig
 from tests.gui.fakes import FakeTrainer
@@ -31,18 +32,20 @@ def test_runs_overlay_and_fill_the_table(qtbot: Any, tmp_path: Path) -> None:
     assert (first.status, second.status) == ("done", "done")
     assert view.curves.legend_labels() == ["run 1", "run 2"]
     assert view.table.rowCount() == 2
-    assert "lr=0.01" in view.table.cell_text(1, 2)
-    assert view.table.cell_text(0, 3) == "22.00 dB"
+    assert "lr=0.01" in view.table.cell_text(1, CHANGES)
+    assert view.table.cell_text(0, BEST) == "22.00 dB"
     assert len(first.steps) == 10 and first.psnrs == [21.0, 22.0]
     assert view.grid.captions() == ["22.00 dB", "22.00 dB"]
     assert Path(second.checkpoint).exists()
 
 
-def test_choosing_a_run_loads_its_config(qtbot: Any, tmp_path: Path) -> None:
+def test_choosing_a_run_leaves_the_form_copying_its_settings_is_explicit(qtbot: Any, tmp_path: Path) -> None:
     view = make_view(qtbot, tmp_path, width=8)
     run_once(qtbot, view)
     view.form.set_value("width", 16)
     view.table.select_run(1)
+    assert view.form.config().width == 16
+    assert view.run_action("copy_settings", 1)
     assert view.form.config().width == 8
 
 
@@ -74,7 +77,7 @@ def test_invalid_form_blocks_start(qtbot: Any, tmp_path: Path) -> None:
     view.form.set_value("data", "folder")
     assert not view.start_button.isEnabled()
     assert not view.start()
-    assert "data_path" in view.message.text()
+    assert "folder" in view.message.text() and "data_path" not in view.message.text()
     assert view.runs == {}
 
 
@@ -120,10 +123,10 @@ def test_a_loaded_checkpoint_can_be_resumed(qtbot: Any, tmp_path: Path) -> None:
     view = TrainView(tmp_path / "runs", RunConfig(epochs=1), trainer_factory=factory)
     qtbot.addWidget(view)
     checkpoint = type("Ckpt", (), {"config": RunConfig(arch="report", width=4, epochs=3), "epoch": 2})()
-    view.set_resume_checkpoint(checkpoint, "/somewhere/ckpt.safetensors")
+    assert view.train_from_checkpoint(checkpoint, "/somewhere/ckpt.safetensors")
     assert view.form.config() == checkpoint.config
     assert view.resume_check.isEnabled() and "epoch 2" in view.resume_check.text()
-    view.resume_check.setChecked(True)
+    assert view.resume_check.isChecked()
     with qtbot.waitSignal(view.sigRunFinished, timeout=10_000):
         view.start()
     view.resume_check.setChecked(False)

@@ -12,6 +12,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from denoise_gui.main_window import MainWindow
+from denoise_gui.run_table import BEST
 from tests.gui.conftest import TINY
 
 pytest.importorskip("nnkit.denoise.trainer")
@@ -38,7 +39,7 @@ def test_short_run_updates_everything_and_a_second_run_overlays(
     assert "Epoch 2/2" in view.progress.label.text() or "done" in view.progress.label.text()
     assert len(view.grid.captions()) >= 1 and all(c.endswith("dB") for c in view.grid.captions())
     assert Path(run.checkpoint).is_file()
-    assert "dB" in view.table.cell_text(0, 3)
+    assert "dB" in view.table.cell_text(0, BEST)
     assert view.use_button.isEnabled()
     view.use_button.click()  # the run's checkpoint now denoises
     assert window.checkpoint_path == run.checkpoint and window.tabs.currentIndex() == 1
@@ -93,8 +94,9 @@ def test_closing_mid_run_stops_the_worker_quickly(qtbot: Any, make_window: Calla
     took = time.monotonic() - began
     assert not job.qthread.isRunning()
     assert took < 1.5, f"closing took {took:.2f} s"
-    leftovers = [p for p in (view.runs_dir).glob("*") if p.suffix != ".safetensors"]
+    leftovers = [p for p in view.runs_dir.rglob("*") if p.name.endswith(".tmp")]
     assert leftovers == []  # no half-written file
+    assert (view.runs_dir / "run-0001" / "checkpoint.safetensors").is_file()
 
 
 def test_a_diverging_run_says_so_and_the_app_stays_usable(qtbot: Any, make_window: Callable[..., MainWindow]) -> None:
@@ -115,11 +117,10 @@ def test_resume_from_a_run_checkpoint(qtbot: Any, make_window: Callable[..., Mai
     with qtbot.waitSignal(view.sigRunFinished, timeout=60_000) as finished:
         start(window, epochs=1)
     first = finished.args[0]
-    assert window.load_checkpoint(first.checkpoint)
+    assert view.run_action("train_from", first.run_id)
     assert window.status.device_label.text() == "Device: CPU"
-    assert view.form.config() == first.config and view.resume_check.isEnabled()
+    assert view.form.config() == first.config and view.resume_check.isChecked()
     view.form.set_value("epochs", 2)
-    view.resume_check.setChecked(True)
     with qtbot.waitSignal(view.sigRunFinished, timeout=60_000) as finished:
         assert view.start()
     second = finished.args[0]

@@ -217,9 +217,9 @@ def test_non_parameter_rejected() -> None:
 
 def test_float32_updates_stay_float32_and_in_place() -> None:
     p = Parameter(torch.ones(3, dtype=torch.float32))
-    data = p.data
+    storage, grad = p.data_ptr(), p.grad
     opt = Adam([p], lr=0.1)
     p.grad.fill_(1.0)
     opt.step()
-    assert p.data is data and p.data.dtype == torch.float32
+    assert p.data_ptr() == storage and p.grad is grad and p.dtype == torch.float32
     assert "Adam(1 parameters" in repr(opt)

@@ -223,6 +223,7 @@ def train_steps(grad_enabled: bool, steps: int = 3) -> list[torch.Tensor]:
             loss = loss_fn.forward(model.forward(x), y)
             grad_x = model.backward(loss_fn.backward())
             assert not loss.requires_grad and loss.grad_fn is None and not grad_x.requires_grad
+            assert not any(p.requires_grad or p.grad.requires_grad for p in model.parameters())
             for p in model.parameters():
                 p.data.sub_(0.5 * p.grad)
             out += [loss, grad_x, *(p.grad.clone() for p in model.parameters())]

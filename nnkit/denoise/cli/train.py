@@ -17,7 +17,9 @@ from types import FrameType
 from typing import Any, TextIO
 
 from nnkit.denoise.cli.common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, _run_parser
+from nnkit.denoise.cli.parallel import TerminateAsStop, launch, nproc_conflict, run_follower
 from nnkit.denoise.config import ConfigError, RunConfig
+from nnkit.denoise.distributed import check_config, join, leave, world_size_from_env
 from nnkit.denoise.events import Epoch, Event, Finished, Started, Step
 from nnkit.denoise.progress import ProgressLine, bar, format_duration
 from nnkit.denoise.run_folder import (
@@ -32,6 +34,7 @@ from nnkit.denoise.run_folder import (
 )
 
 METRICS_FLUSH_S = 1.0
+MAX_NPROC = 64  # local processes for --nproc
 RESUME_OVERRIDABLE = frozenset({"epochs", "lr", "device", "cuda_graph"})
 _PY_TYPES: dict[str, Callable[[str], Any]] = {"int": int, "float": float, "str": str}
 
@@ -75,6 +78,13 @@ def build_train_parser() -> argparse.ArgumentParser:
         help="continue the run saved in CKPT (its settings; only --epochs, --lr, --device, --cuda-graph may change)",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress line, only the final summary")
+    parser.add_argument(
+        "--nproc",
+        type=int,
+        metavar="N",
+        help="train data-parallel in N local processes through torch.distributed (gloo on the CPU, NCCL with "
+        "one GPU each); --batch-size is the global batch (same numbers as one process)",
+    )
     add_config_flags(parser)
     return parser
 
@@ -241,14 +251,25 @@ def train_main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # parser.error inside _make_config
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
 
+    world = world_size_from_env()
+    problem = nproc_conflict(args.nproc, world) or _nproc_problem(args.nproc, config, world)
+    if problem is not None:
+        parser.print_usage(sys.stderr)
+        print(f"denoise-train: error: {problem}", file=sys.stderr)
+        return EXIT_USAGE
     out = args.out if args.out is not None else (args.resume.parent if args.resume is not None else _default_out())
     try:
         check_out_folder(out, args.resume)
     except RunFolderError as exc:
         print(f"denoise-train: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    if args.nproc is not None and args.nproc > 1 and world == 1:
+        rank_argv = list(sys.argv[1:] if argv is None else argv)
+        if args.out is None:  # every process must agree on the folder: name it here, once
+            rank_argv += ["--out", str(out)]
+        return launch(rank_argv, args.nproc, out)
     try:
-        return _train_locked(config, ckpt, out, quiet=args.quiet)
+        return _train(config, ckpt, out, quiet=args.quiet)
     except RunFolderError as exc:
         print(f"denoise-train: error: {exc}", file=sys.stderr)
         return EXIT_FAILED
@@ -260,16 +281,35 @@ def train_main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERRUPTED
 
 
-def _train_locked(config: RunConfig, ckpt: Any, out: Path, *, quiet: bool) -> int:
-    """Train into ``out`` while holding its lock (a second trainer on the folder is refused)."""
-    with RunLock(out) as lock:
+def _nproc_problem(nproc: int | None, config: RunConfig, world: int) -> str | None:
+    """Why ``--nproc`` (or torchrun's world size) cannot run ``config``, or None."""
+    if nproc is not None and not 1 <= nproc <= MAX_NPROC:
+        return f"--nproc must be between 1 and {MAX_NPROC}, got {nproc}"
+    processes = max(world, nproc or 1)
+    if processes > 1:
+        try:
+            check_config(config, processes)
+        except ConfigError as exc:
+            return _config_message(exc)
+    return None
+
+
+def _lock_run_folder(out: Path, ckpt: Any) -> RunLock:
+    """Hold ``out``'s lock (a second trainer on the folder is refused) and clear its leftovers."""
+    lock = RunLock(out).acquire()
+    try:
         if lock.stale_pid:
-            print(f"denoise-train: note: {out}: took over the lock of pid {lock.stale_pid}, no longer running",
-                  file=sys.stderr)
+            print(
+                f"denoise-train: note: {out}: took over the lock of pid {lock.stale_pid}, no longer running",
+                file=sys.stderr,
+            )
         check_out_folder(out, Path(ckpt.path) if ckpt is not None else None)  # again, now that no one else writes
         for leftover in remove_leftover_temp_files(out):
             print(f"denoise-train: note: removed {leftover}, left by an interrupted write", file=sys.stderr)
-        return _train(config, ckpt, out, quiet=quiet)
+    except BaseException:
+        lock.release()
+        raise
+    return lock
 
 
 def _write_config(out: Path, config: RunConfig) -> None:
@@ -289,21 +329,25 @@ def _write_config(out: Path, config: RunConfig) -> None:
 def _train(config: RunConfig, ckpt: Any, out: Path, *, quiet: bool) -> int:
     from nnkit.denoise.trainer import Trainer
 
+    group = join(config)  # data-parallel under torchrun; None in a single process
+    if group is not None and not group.is_main:
+        return run_follower(config, ckpt, group)
     try:
-        trainer = Trainer(config, checkpoint_path=out / CHECKPOINT_NAME, resume_from=ckpt)
+        trainer = Trainer(config, checkpoint_path=out / CHECKPOINT_NAME, resume_from=ckpt, group=group)
     except ConfigError as exc:
         print(f"denoise-train: error: {_config_message(exc)}", file=sys.stderr)
         return EXIT_USAGE
     except ValueError as exc:
         print(f"denoise-train: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    lock = _lock_run_folder(out, ckpt)  # RunFolderError when another trainer holds the folder
     line = ProgressLine(sys.stderr, enabled=not quiet)
     reporter = _TrainReporter(out, line, sys.stdout)
     try:
         trainer.on_event = reporter
         stopper = _SigintStopper(trainer.request_stop, sys.stderr)
         try:
-            with stopper:
+            with stopper, TerminateAsStop(trainer.request_stop):
                 finished = trainer.run()
         except KeyboardInterrupt:
             line.clear()
@@ -311,7 +355,10 @@ def _train(config: RunConfig, ckpt: Any, out: Path, *, quiet: bool) -> int:
             stopper.interrupted = True
     finally:
         reporter.metrics.close()
+        lock.release()
     line.clear()
+    if group is not None:
+        leave()
     return _summarise(finished, reporter, out, interrupted=stopper.interrupted)
 
 
