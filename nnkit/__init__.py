@@ -13,7 +13,7 @@ from nnkit.layers import (
     TransposeConv2d,
     UnfoldConv2d,
 )
-from nnkit.loss import L1Loss, MSELoss
+from nnkit.loss import L1Loss, MaskedL1Loss, MaskedMSELoss, MSELoss
 from nnkit.module import Module, Parameter, ShapeError
 
 __version__ = "0.1.0"
@@ -22,6 +22,8 @@ __all__ = [
     "L1Loss",
     "LeakyReLU",
     "MSELoss",
+    "MaskedL1Loss",
+    "MaskedMSELoss",
     "Module",
     "NearestUpsampling",
     "Parameter",

@@ -16,8 +16,9 @@ from typing import Any
 ARCHS = ("report", "unet")
 OPTIMIZERS = ("adam", "sgd")
 INITS = ("he", "he_report", "xavier", "torch_default", "constant_1", "constant_1e-3")
-NOISES = ("gaussian", "poisson", "impulse")
-TARGETS = ("noisy", "clean")
+NOISES = ("gaussian", "poisson", "impulse", "none")
+TARGETS = ("noisy", "clean", "self")
+MASK_FILLS = ("neighbour", "interpolate")
 DATA_SOURCES = ("builtin", "folder", "course")
 LOSSES = ("mse", "l1")
 ENGINES = ("nnkit", "torch")
@@ -63,9 +64,23 @@ class RunConfig:
     noise: str = field(default="gaussian", metadata=_meta("noise model", choices=NOISES))
     noise_level: float = field(
         default=25.0,
-        metadata=_meta("gaussian: sigma in 0-255 units; poisson: photons at white; impulse: % of pixels hit"),
+        metadata=_meta(
+            "gaussian: sigma in 0-255 units; poisson: photons at white; impulse: % of pixels hit; "
+            "none: unused (the images are noisy already)"
+        ),
     )
-    target: str = field(default="noisy", metadata=_meta("target: 'noisy' (N2N) or 'clean' (N2C)", choices=TARGETS))
+    target: str = field(
+        default="noisy",
+        metadata=_meta("target: 'noisy' (N2N), 'clean' (N2C) or 'self' (blind-spot, one noisy image)", choices=TARGETS),
+    )
+    mask_fraction: float = field(default=0.04, metadata=_meta("target 'self': fraction of pixels hidden and scored"))
+    mask_fill: str = field(
+        default="neighbour",
+        metadata=_meta("target 'self': hidden pixels show a random neighbour or an interpolation", choices=MASK_FILLS),
+    )
+    clean_path: str = field(
+        default="", metadata=_meta("target 'self': optional clean image or folder (same file names), only to score")
+    )
     data: str = field(default="builtin", metadata=_meta("data source", choices=DATA_SOURCES))
     data_path: str = field(default="", metadata=_meta("folder of images, or folder with train_data.pkl/val_data.pkl"))
     augment: bool = field(default=True, metadata=_meta("random flips, rotations and colour changes of training crops"))
@@ -75,6 +90,10 @@ class RunConfig:
     dtype: str = field(default="float32", metadata=_meta("float32, or float64 for exact comparisons", choices=DTYPES))
     cuda_graph: bool = field(default=True, metadata=_meta("capture the training step as a CUDA graph where it helps"))
     seed: int = field(default=0, metadata=_meta("random seed (weights, crops, noise)"))
+    inspect_every: int = field(default=0, metadata=_meta("per-layer statistics every N steps (0: off; nnkit engine)"))
+    lockstep: bool = field(
+        default=False, metadata=_meta("train the torch.nn twin beside nnkit on the same batches and report the drift")
+    )
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -117,11 +136,19 @@ class RunConfig:
             need(0 <= self.noise_level <= 255, "noise_level", "gaussian sigma must be in [0, 255]")
         elif self.noise == "poisson":
             need(self.noise_level > 0, "noise_level", "poisson photon count must be positive")
-        else:
+        elif self.noise == "impulse":
             need(0 <= self.noise_level <= 100, "noise_level", "impulse percentage must be in [0, 100]")
+        need(0 < self.mask_fraction <= 0.25, "mask_fraction", "must be in (0, 0.25]")
+        if self.noise == "none":
+            need(self.target == "self", "target", "must be 'self' with noise 'none' (input and target would be equal)")
+            need(self.data != "builtin", "data", "must be your own noisy photos ('folder') with noise 'none'")
         need(bool(_DEVICE_RE.match(self.device)), "device", "must be 'auto', 'cpu', 'cuda' or 'cuda:N'")
         if self.data in ("folder", "course"):
             need(bool(self.data_path.strip()), "data_path", f"is needed for data={self.data!r}")
+        need(self.inspect_every >= 0, "inspect_every", "must be zero (off) or positive")
+        if self.inspect_every or self.lockstep:
+            name = "inspect_every" if self.inspect_every else "lockstep"
+            need(self.engine == "nnkit", name, "needs engine 'nnkit' (it looks inside the hand-written layers)")
         if self.nesterov and self.optimizer == "sgd":
             need(self.momentum > 0, "momentum", "must be positive for Nesterov momentum")
 

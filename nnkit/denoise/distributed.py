@@ -140,6 +140,8 @@ def check_config(config: RunConfig, world: int) -> None:
         raise ConfigError("engine", "data-parallel training runs the nnkit engine (the torch.nn twin has DDP)")
     if config.device.startswith("cuda:"):
         raise ConfigError("device", f"{config.device}: with several processes each uses GPU LOCAL_RANK: use 'cuda'")
+    if config.lockstep:
+        raise ConfigError("lockstep", "runs the torch.nn twin beside nnkit in one process: not data-parallel")
 
 
 def leave() -> None:

@@ -46,7 +46,8 @@ def below_noisy_message(
 
 
 class BestWeights:
-    """A copy of the parameters that gave the best validation PSNR so far, with the epoch and step."""
+    """A copy of the parameters that gave the best validation score so far (higher is better: a PSNR,
+    or minus a validation loss), with the epoch and step."""
 
     def __init__(self) -> None:
         self.psnr = -math.inf

@@ -9,7 +9,7 @@ step by step on the same batches. ``make_engine`` picks one from the RunConfig.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import torch
@@ -19,7 +19,8 @@ from nnkit import Module
 from nnkit.denoise.config import ConfigError, RunConfig
 from nnkit.denoise.models import torch_dtype
 from nnkit.graph import GraphedTrainStep
-from nnkit.loss import L1Loss, MSELoss
+from nnkit.layer_stats import LayerReport, inspect_step
+from nnkit.loss import L1Loss, Loss, MSELoss
 from nnkit.optim import SGD, Adam, Optimizer
 
 PREDICT_PIXELS = 1 << 17  # pixels per prediction chunk: bounds the memory of predict() (~0.5 GB for unet32 on CPU)
@@ -65,6 +66,10 @@ class Engine(ABC):
     def train_step(self, x: Tensor, y: Tensor) -> float:
         """One step on a batch; returns the loss before the update."""
 
+    def inspect_step(self, x: Tensor, y: Tensor, before: Sequence[Tensor] | None = None) -> tuple[float, LayerReport]:
+        """train_step, reporting per-layer statistics (nnkit.layer_stats); ``before``: the weights now, if copied."""
+        raise NotImplementedError(f"{type(self).__name__} has no per-layer statistics (use engine 'nnkit')")
+
     @abstractmethod
     def predict(self, x: Tensor) -> Tensor:
         """The model's output for ``x`` (N, 3, H, W), in eval mode, no training, batched to bound memory."""
@@ -107,6 +112,15 @@ def optimizer_hyperparameters(config: RunConfig) -> dict[str, Any]:
     return {**common, "betas": (config.beta1, config.beta2), "eps": config.eps}
 
 
+def make_loss(config: RunConfig) -> Loss:
+    """MSE or L1; for blind-spot runs (target 'self') the same on the hidden pixels of packed targets."""
+    if config.target == "self":
+        from nnkit.denoise.data.blindspot import PackedMaskedLoss
+
+        return PackedMaskedLoss(config.loss)
+    return MSELoss() if config.loss == "mse" else L1Loss()
+
+
 def make_optimizer(config: RunConfig, model: Module, *, capturable: bool = False) -> Optimizer:
     """nnkit SGD or Adam over the model's parameters, with the config's hyperparameters.
 
@@ -128,7 +142,7 @@ class NnkitEngine(Engine):
         self.device = device
         self.dtype = torch_dtype(config.dtype)
         self.model = model.to(device=device, dtype=self.dtype)
-        self.loss_fn = MSELoss() if config.loss == "mse" else L1Loss()
+        self.loss_fn = make_loss(config)
         self.use_graph = config.cuda_graph and device.type == "cuda"
         self.optimizer = make_optimizer(config, model, capturable=self.use_graph)
         self._graphed: GraphedTrainStep | None = None
@@ -163,6 +177,13 @@ class NnkitEngine(Engine):
             return float(self._step(x, y))
         return float(self._graphed(x, y))
 
+    def inspect_step(self, x: Tensor, y: Tensor, before: Sequence[Tensor] | None = None) -> tuple[float, LayerReport]:
+        # always eager, even where the step is a CUDA graph: the probes are Python around each layer
+        x = x.to(device=self.device, dtype=self.dtype, non_blocking=True)
+        y = y.to(device=self.device, dtype=self.dtype, non_blocking=True)
+        loss, report = inspect_step(self.model, lambda: self._step(x, y), before=before)
+        return float(loss), report
+
     def predict(self, x: Tensor) -> Tensor:
         self.model.eval()
         try:
@@ -191,6 +212,10 @@ class NnkitEngine(Engine):
 def make_engine(config: RunConfig, model: Module) -> Engine:
     """The engine named by ``config.engine`` for ``model`` (moved to ``config.device`` and ``config.dtype``)."""
     device = resolve_device(config.device)
+    if config.lockstep:
+        from nnkit.denoise.lockstep import LockstepEngine
+
+        return LockstepEngine(config, model, device)
     if config.engine == "torch":
         from nnkit.denoise.twin import TorchEngine
 

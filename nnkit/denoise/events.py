@@ -11,7 +11,9 @@ from typing import Literal
 
 import numpy as np
 
+from nnkit.conv_pipeline import Stage
 from nnkit.denoise.config import RunConfig
+from nnkit.layer_stats import LayerReport
 
 FinishReason = Literal["done", "stopped", "diverged", "error"]
 
@@ -48,14 +50,19 @@ class Epoch:
 
     epoch: int
     train_loss: float
-    val_psnr: float
+    val_psnr: float  # NaN where there are no clean validation images (blind-spot runs on real photos)
     elapsed_s: float
     eta_s: float
+    val_loss: float = float("nan")  # blind-spot runs: the masked loss on held-out hidden pixels
 
 
 @dataclass(frozen=True)
 class Preview:
-    """Fixed validation crops: noisy | denoised | clean, with the PSNR of each denoised one."""
+    """Fixed validation crops: noisy | denoised | clean, with the PSNR of each denoised one.
+
+    Without clean images (blind-spot runs on real photos) ``clean`` repeats the noisy crops and
+    the PSNRs are NaN.
+    """
 
     epoch: int
     noisy: np.ndarray
@@ -76,4 +83,25 @@ class Finished:
     checkpoint: str | None = None  # path of the checkpoint written at the end, if any
 
 
-Event = Started | Step | Epoch | Preview | Finished
+@dataclass(frozen=True)
+class LayerStats:
+    """Per-layer statistics of one inspected step (every ``inspect_every`` steps): plain numbers only."""
+
+    step: int
+    epoch: int
+    report: LayerReport  # stats by layer name, activation and gradient histograms, input shapes
+    pipelines: dict[str, list[Stage]] = field(default_factory=dict)  # each Conv2d's unfold/matmul/fold shapes
+
+
+@dataclass(frozen=True)
+class Lockstep:
+    """One step of the nnkit model and of its torch.nn twin on the same batch, from the same weights."""
+
+    step: int
+    loss_nnkit: float
+    loss_torch: float
+    loss_rel_diff: float  # |nnkit - torch| / |torch|
+    weight_rel_diff: float  # max over tensors of max |w_nnkit - w_torch| / max |w_torch|, after the step
+
+
+Event = Started | Step | Epoch | Preview | LayerStats | Lockstep | Finished

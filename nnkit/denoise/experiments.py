@@ -11,7 +11,7 @@ targets unless the table varies it:
 4. Noise2Noise (noisy targets) vs Noise2Clean (clean targets).
 
 Tables 1, 3 and 4 use Adam, lr 1e-3, batch 16. The PSNR is the trainer's validation PSNR after
-the last epoch (24 fixed 96×96 crops of the held-out photos, fixed noise).
+the last epoch (fixed 96×96 crops of the held-out photos, fixed noise).
 
 Sizes (``Sizes``): the full mode trains width 32, 5 epochs of 2000 crops per run, 19 runs
 (190 000 crop passes in all). Measured: about 15 minutes on a 2-core CPU shared with other

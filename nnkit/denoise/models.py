@@ -14,7 +14,17 @@ from torch import Tensor
 from nnkit import Module
 from nnkit.denoise.config import RunConfig
 from nnkit.init import initialise
-from nnkit.layers import Conv2d, LeakyReLU, ReLU, Residual, Sequential, Sigmoid, SkipConcat, TransposeConv2d
+from nnkit.layers import (
+    Conv2d,
+    LeakyReLU,
+    NearestUpsampling,
+    ReLU,
+    Residual,
+    Sequential,
+    Sigmoid,
+    SkipConcat,
+    TransposeConv2d,
+)
 
 KERNEL = 3
 MULTIPLE = 4  # both networks halve the image twice
@@ -86,6 +96,29 @@ def report_net(width: int = 32) -> Module:
         TransposeConv2d(width, width, k, scale_factor=2, padding=p),
         ReLU(),
         TransposeConv2d(width, 3, k, scale_factor=2, padding=p),
+        Sigmoid(),
+    )
+    return PadToMultiple(body, MULTIPLE)
+
+
+def report_net_as_written(width: int = 32) -> Module:
+    """The course network as the report writes it: each transpose convolution a NearestUpsampling + Conv2d.
+
+    The same maths as ``report_net`` and the same speed: Sequential runs each pair as one
+    sub-pixel convolution (nnkit.layers.fused). Its state_dict keys follow this layout (one more
+    index per upsampling), so it is a benchmark variant, not one of the ARCHITECTURES of a run.
+    """
+    k, p = KERNEL, KERNEL // 2
+    body = Sequential(
+        Conv2d(3, width, k, stride=2, padding=p),
+        ReLU(),
+        Conv2d(width, width, k, stride=2, padding=p),
+        ReLU(),
+        NearestUpsampling(2),
+        Conv2d(width, width, k, padding=p),
+        ReLU(),
+        NearestUpsampling(2),
+        Conv2d(width, 3, k, padding=p),
         Sigmoid(),
     )
     return PadToMultiple(body, MULTIPLE)

@@ -2,8 +2,9 @@
 
 ``Trainer.run()`` blocks and calls ``on_event`` from the training thread with, in order:
 ``Started``; an initial ``Epoch(0)`` + ``Preview(0)`` (validation before any step, for the
-curves; skipped when resuming); then per epoch a ``Step`` per optimiser step and an
-``Epoch`` + ``Preview``; and last ``Finished`` (also returned). ``request_stop``, ``pause``
+curves; skipped when resuming); then per epoch a ``Step`` per optimiser step (followed by a
+``LayerStats`` every ``inspect_every`` steps, and a ``Lockstep`` after each step of a lockstep
+run) and an ``Epoch`` + ``Preview``; and last ``Finished`` (also returned). ``request_stop``, ``pause``
 and ``resume`` may be called from any thread; they are honoured between steps.
 
 Checkpoints: with a ``checkpoint_path`` the latest weights and optimiser state are written
@@ -44,6 +45,8 @@ from nnkit.denoise.distributed import Group, PeerLostError, data_parallel
 from nnkit.denoise.divergence import BestWeights, below_noisy_message
 from nnkit.denoise.engine import Engine, make_engine, resolve_device
 from nnkit.denoise.events import Epoch, Event, Finished, Preview, Started, Step
+from nnkit.denoise.inspection import layer_stats_event
+from nnkit.denoise.lockstep import LockstepEngine
 from nnkit.denoise.metrics import psnr, psnr_per_image
 from nnkit.denoise.models import build_model
 from nnkit.denoise.tempfiles import remove_dead_temp_files
@@ -59,6 +62,11 @@ def to_uint8(images: Tensor) -> np.ndarray:
     """float (N, 3, H, W) in [0, 1] -> uint8 (N, H, W, 3), clipped and rounded."""
     array = images.detach().to("cpu", torch.float32).clamp(0.0, 1.0).mul(255.0).round().to(torch.uint8)
     return array.permute(0, 2, 3, 1).contiguous().numpy()
+
+
+def _quality(score: float, by_psnr: bool) -> float:
+    """A validation score as "higher is better": the PSNR, or minus a blind-spot validation loss."""
+    return score if by_psnr else -score
 
 
 def _with_suffix(path: Path) -> Path:
@@ -100,6 +108,7 @@ class Trainer:
         self.epoch = 0  # epochs completed
         self.step = 0  # optimiser steps done, over all epochs
         self.best_psnr = float("nan")
+        self.best_val_loss = float("nan")  # blind-spot runs without clean references pick their best by this
         self._resume_optimizer: dict | None = None
         self._same_batches = True  # resuming with the batches of the checkpoint's run: skip those done
         self._resumed: Checkpoint | None = None
@@ -276,10 +285,14 @@ class Trainer:
         steps_per_epoch = data.batches_per_epoch(cfg.batch_size)
         noisy_psnr = data.noisy_psnr()
         params = engine.parameter_tensors()
-        start_psnr = float("nan")
-        if self._resumed is not None:  # the starting weights' PSNR: the progress line, and the floor to keep
-            start_psnr = psnr(engine.predict(data.val_noisy), data.val_clean)
-            self._best_weights.offer(params, start_psnr, self.epoch, self.step)
+        by_psnr = data.val_clean is not None  # else blind-spot validation: a loss, the lower the better
+        start_score = float("nan")
+        if self._resumed is not None:  # the starting weights' score: the progress line, and the floor to keep
+            if data.val_clean is not None:
+                start_score = psnr(engine.predict(data.val_noisy), data.val_clean)
+            else:
+                start_score = data.self_supervised_loss(engine.predict)
+            self._best_weights.offer(params, _quality(start_score, by_psnr), self.epoch, self.step)
         self._emit(
             Started(
                 config=cfg,
@@ -291,16 +304,16 @@ class Trainer:
                 noisy_psnr=noisy_psnr,
                 resumed_from=self._resumed.path if self._resumed is not None else "",
                 resumed_epoch=self._resumed.epoch if self._resumed is not None else 0,
-                start_val_psnr=start_psnr,
+                start_val_psnr=start_score if by_psnr else float("nan"),
             )
         )
         self._session_start = time.perf_counter()
         if self._resumed is None and self.epoch == 0 and self.step == 0:
-            start_psnr = self._validate(0, float("nan"), 0.0, float("nan"))
-            self._best_weights.offer(params, start_psnr, 0, 0)
+            start_score = self._validate(0, float("nan"), 0.0, float("nan"))
+            self._best_weights.offer(params, _quality(start_score, by_psnr), 0, 0)
 
         step_time = None
-        previous_psnr = start_psnr
+        previous_score = start_score
         first_epoch = self.epoch + 1
         for epoch in range(first_epoch, cfg.epochs + 1):
             # > 0 when resuming mid-epoch: skip the batches already trained on (same data and batches only)
@@ -317,7 +330,11 @@ class Trainer:
                 waited = self._wait_if_paused()
                 if self._stop_requested():
                     return self._finish("stopped", self._stopped_message(), with_optimizer=True)
-                loss = engine.train_step(x, y)
+                inspect = cfg.inspect_every > 0 and (self.step + 1) % cfg.inspect_every == 0
+                if inspect:  # the only extra work of a run with inspect_every=0 is this test
+                    loss, report = engine.inspect_step(x, y, before=[t.clone() for t in params])
+                else:
+                    loss = engine.train_step(x, y)
                 now = time.perf_counter()
                 dt, last = now - last - waited, now  # the whole step: making the batch, training, events
                 if not math.isfinite(loss):
@@ -327,18 +344,22 @@ class Trainer:
                 step_time = dt if step_time is None else 0.9 * step_time + 0.1 * dt
                 images = x.shape[0] * (self.group.world_size if self.group is not None else 1)
                 self._emit(Step(self.step, epoch, loss, images / max(step_time, 1e-9)))
+                if inspect:
+                    self._emit(layer_stats_event(self.model, report, self.step, epoch))
+                if isinstance(engine, LockstepEngine):
+                    self._emit(engine.event(self.step))
             if not all(bool(torch.isfinite(t).all()) for t in params):
                 return self._diverged(f"the weights became NaN or Inf at step {self.step} (epoch {epoch})")
             self.epoch = epoch
             session = time.perf_counter() - self._session_start - self._paused_s
             eta = session / (epoch - first_epoch + 1) * (cfg.epochs - epoch)
             train_loss = sum(losses) / len(losses) if losses else float("nan")
-            val_psnr = self._validate(epoch, train_loss, self._elapsed(), eta)
-            if not math.isfinite(val_psnr):
+            score = self._validate(epoch, train_loss, self._elapsed(), eta)
+            if not math.isfinite(score):
                 return self._diverged(f"the validation output became NaN or Inf after epoch {epoch}")
-            self._best_weights.offer(params, val_psnr, epoch, self.step)
-            too_low = below_noisy_message(epoch, val_psnr, previous_psnr, start_psnr, noisy_psnr)
-            previous_psnr = val_psnr
+            self._best_weights.offer(params, _quality(score, by_psnr), epoch, self.step)
+            too_low = below_noisy_message(epoch, score, previous_score, start_score, noisy_psnr) if by_psnr else None
+            previous_score = score
             if too_low is not None:
                 return self._diverged(too_low)
             if self.checkpoint_path is not None and epoch < cfg.epochs:
@@ -347,9 +368,8 @@ class Trainer:
             return self._finish(
                 "done", f"nothing to train: {self.epoch} epochs done already (epochs={cfg.epochs})", with_optimizer=True
             )
-        return self._finish(
-            "done", f"trained {cfg.epochs} epochs, best validation PSNR {self.best_psnr:.2f} dB", with_optimizer=True
-        )
+        best = f"PSNR {self.best_psnr:.2f} dB" if math.isfinite(self.best_psnr) else f"loss {self.best_val_loss:.5f}"
+        return self._finish("done", f"trained {cfg.epochs} epochs, best validation {best}", with_optimizer=True)
 
     def _stop_requested(self) -> bool:
         """A stop asked here, or (data-parallel) on any process: every rank stops after the same step."""
@@ -370,7 +390,10 @@ class Trainer:
             best.restore_into(self.engine.parameter_tensors())
             self.engine.sync_model()
             self.epoch, self.step = best.epoch, best.step
-            kept = f"the model keeps the best validated weights (epoch {best.epoch}, {best.psnr:.2f} dB)"
+            value = f"{best.psnr:.2f} dB" if self.data is None or self.data.val_clean is not None else (
+                f"validation loss {-best.psnr:.5f}"
+            )
+            kept = f"the model keeps the best validated weights (epoch {best.epoch}, {value})"
         else:
             kept = "no validated weights to go back to"
         return self._finish("diverged", f"{what}: {hint}; {kept}", with_optimizer=False, force_save=best.kept)
@@ -383,34 +406,42 @@ class Trainer:
         return torch.linspace(0, n - 1, min(PREVIEW_COUNT, n)).round().long()
 
     def _validate(self, epoch: int, train_loss: float, elapsed: float, eta: float) -> float:
-        """Emit the epoch's Epoch and Preview events (saving the best checkpoint); returns the validation PSNR.
+        """Emit the epoch's Epoch and Preview events (saving the best checkpoint); returns the validation score.
 
-        Data-parallel: rank 0 validates and every rank gets its PSNR, so all decide alike.
+        The score is the PSNR against the clean images, or, for blind-spot runs without clean
+        references, the self-supervised loss on held-out hidden pixels (the best is then the lowest).
+        Data-parallel: rank 0 validates and every rank gets its score, so all decide alike.
         """
         if self.group is not None and not self.group.is_main:
             return self.group.broadcast_float(float("nan"))
-        val_psnr = self._validate_here(epoch, train_loss, elapsed, eta)
-        return self.group.broadcast_float(val_psnr) if self.group is not None else val_psnr
+        score = self._validate_here(epoch, train_loss, elapsed, eta)
+        return self.group.broadcast_float(score) if self.group is not None else score
 
     def _validate_here(self, epoch: int, train_loss: float, elapsed: float, eta: float) -> float:
         assert self.data is not None and self.engine is not None
         noisy, clean = self.data.val_noisy, self.data.val_clean
         denoised = self.engine.predict(noisy)
-        val_psnr = psnr(denoised, clean)
-        if epoch > 0 and math.isfinite(val_psnr) and not val_psnr <= self.best_psnr:
-            self.best_psnr = val_psnr
+        val_psnr = psnr(denoised, clean) if clean is not None else float("nan")
+        val_loss = self.data.self_supervised_loss(self.engine.predict)
+        if epoch > 0 and self._improved(val_psnr, val_loss, by_psnr=clean is not None):
             best = self._best_path()
             if best is not None:
                 self.save_checkpoint(best, with_optimizer=False)
-        self._emit(Epoch(epoch, train_loss, val_psnr, elapsed, eta))
-        crops = [_centre_crop(t[self._preview_index], PREVIEW_SIDE) for t in (noisy, denoised, clean)]
-        self._emit(
-            Preview(
-                epoch,
-                to_uint8(crops[0]),
-                to_uint8(crops[1]),
-                to_uint8(crops[2]),
-                psnr_per_image(crops[1], crops[2]),
-            )
-        )
-        return val_psnr
+        self._emit(Epoch(epoch, train_loss, val_psnr, elapsed, eta, val_loss=val_loss))
+        reference = clean if clean is not None else noisy  # no clean images: the noisy ones fill the row
+        crops = [_centre_crop(t[self._preview_index], PREVIEW_SIDE) for t in (noisy, denoised, reference)]
+        scores = psnr_per_image(crops[1], crops[2]) if clean is not None else [float("nan")] * len(crops[1])
+        self._emit(Preview(epoch, to_uint8(crops[0]), to_uint8(crops[1]), to_uint8(crops[2]), scores))
+        return val_psnr if clean is not None else val_loss
+
+    def _improved(self, val_psnr: float, val_loss: float, *, by_psnr: bool) -> bool:
+        """Whether this validation is the best so far (and remember it): highest PSNR, else lowest loss."""
+        if by_psnr:
+            if math.isfinite(val_psnr) and not val_psnr <= self.best_psnr:
+                self.best_psnr = val_psnr
+                return True
+            return False
+        if math.isfinite(val_loss) and not val_loss >= self.best_val_loss:
+            self.best_val_loss = val_loss
+            return True
+        return False

@@ -45,6 +45,20 @@ def twin_of(model: Module) -> torch.nn.Module:
     return to_torch(model)
 
 
+class TorchMaskedLoss(torch.nn.Module):
+    """The blind-spot loss with autograd: MSE or L1 on the hidden pixels of a packed target (channel -1 = mask)."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__()
+        self.kind = kind
+
+    def forward(self, pred: Tensor, packed: Tensor) -> Tensor:
+        target, mask = packed[:, :-1], packed[:, -1:].expand_as(pred)
+        diff = (pred - target) * mask
+        per_element = diff.square() if self.kind == "mse" else diff.abs()
+        return per_element.sum() / mask.sum().clamp(min=1.0)
+
+
 def make_torch_optimizer(config: RunConfig, params: list[torch.nn.Parameter]) -> torch.optim.Optimizer:
     """torch.optim.SGD or Adam (single-tensor algorithm, as nnkit's) with the config's hyperparameters."""
     kind = torch.optim.SGD if config.optimizer == "sgd" else torch.optim.Adam
@@ -61,6 +75,8 @@ class TorchEngine(Engine):
         self.twin = twin_of(model).to(device=device, dtype=self.dtype)
         self.twin.load_state_dict(dict(model.state_dict()))
         self.loss_fn: torch.nn.Module = torch.nn.MSELoss() if config.loss == "mse" else torch.nn.L1Loss()
+        if config.target == "self":
+            self.loss_fn = TorchMaskedLoss(config.loss)
         self.optimizer = make_torch_optimizer(config, list(self.twin.parameters()))
         self._names = list(model.state_dict())
 

@@ -9,14 +9,21 @@ import torch
 from torch import Tensor
 
 from nnkit.layers._checks import expect_grad
+from nnkit.layers.fused import UpsampledConv, execution_plan
 from nnkit.module import Module, ShapeError
 
 
 class Sequential(Module):
-    """Layers applied in order; backward runs them in reverse. State keys '0.weight', ... as torch."""
+    """Layers applied in order; backward runs them in reverse. State keys '0.weight', ... as torch.
+
+    A NearestUpsampling directly followed by a stride-1 Conv2d (the report's way of writing a
+    transpose convolution) runs as one sub-pixel convolution, as TransposeConv2d does: the same
+    numbers, faster (nnkit.layers.fused).
+    """
 
     def __init__(self, *layers: Module) -> None:
         super().__init__()
+        self._plan: list[Module | UpsampledConv] | None = None  # what the last forward ran (see nnkit.layers.fused)
         for layer in layers:
             self.append(layer)
 
@@ -28,13 +35,18 @@ class Sequential(Module):
         return self
 
     def forward(self, x: Tensor) -> Tensor:
-        for layer in self._modules.values():
-            x = layer.forward(x)
+        """Run the layers in order; a NearestUpsampling followed by a Conv2d runs as one sub-pixel convolution."""
+        plan = execution_plan(list(self._modules.values()))
+        self._plan = plan
+        for step in plan:
+            x = step.forward(x)
         return x
 
     def backward(self, grad_output: Tensor) -> Tensor:
-        for layer in reversed(self._modules.values()):
-            grad_output = layer.backward(grad_output)
+        """The steps of the last forward in reverse (before any forward, the layers themselves raise)."""
+        steps = self._plan if self._plan is not None else list(self._modules.values())
+        for step in reversed(steps):
+            grad_output = step.backward(grad_output)
         return grad_output
 
     def __len__(self) -> int:

@@ -12,7 +12,14 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from nnkit.kernels import conv2d_backward, conv2d_forward, release_scratch
+from nnkit.kernels import (
+    SubPixelSaved,
+    conv2d_backward,
+    conv2d_forward,
+    release_scratch,
+    upsample_conv_backward,
+    upsample_conv_forward,
+)
 from nnkit.layers._checks import count, expect_grad, expect_image, flag, pair
 from nnkit.module import Module, Parameter, ShapeError
 
@@ -72,13 +79,32 @@ class Conv2d(Module):
         self._check_input(x)
         return self._convolve(x)
 
+    def forward_upsampled(self, x: Tensor, scale: int) -> Tensor:
+        """Convolve x upsampled by ``scale`` (nearest) without building the large image (stride 1, dilation 1).
+
+        One sub-pixel convolution of the low-resolution x: the numbers of
+        ``forward(upsample_nearest(x, scale))``, 2.25x fewer multiply-adds for k=3, s=2.
+        ``backward`` then returns the gradient with respect to the low-resolution x.
+        """
+        if self.stride != (1, 1) or self.dilation != (1, 1):
+            raise ValueError(
+                f"{self._short_name()}.forward_upsampled needs stride 1 and dilation 1, "
+                f"got stride={self.stride}, dilation={self.dilation}"
+            )
+        self._check_input(x, scale)
+        return self._upsample_convolve(x, scale)
+
     def backward(self, grad_output: Tensor) -> Tensor:
-        """Add dL/dweight, dL/dbias into .grad and return dL/dx."""
+        """Add dL/dweight, dL/dbias into .grad and return dL/dx (of the input the last forward saw)."""
         saved = self._saved_for_backward(grad_output)
         bias_grad = self.bias.grad if self.bias is not None else None
-        dx = conv2d_backward(
-            grad_output, saved, self.weight.data, self.weight.grad, bias_grad, self.stride, self.dilation, ws=self._ws
-        )
+        weight, weight_grad = self.weight.data, self.weight.grad
+        if isinstance(saved, SubPixelSaved):
+            dx = upsample_conv_backward(grad_output, saved, weight, weight_grad, bias_grad, ws=self._ws)
+        else:
+            dx = conv2d_backward(
+                grad_output, saved, weight, weight_grad, bias_grad, self.stride, self.dilation, ws=self._ws
+            )
         assert dx is not None
         return dx
 
@@ -103,6 +129,15 @@ class Conv2d(Module):
         self._out_shape = tuple(y.shape)
         return y
 
+    def _upsample_convolve(self, x: Tensor, scale: int) -> Tensor:
+        """The maths of forward_upsampled (and of TransposeConv2d.forward), without input checks."""
+        bias = self.bias.data if self.bias is not None else None
+        weight = self.weight.data
+        y, saved = upsample_conv_forward(x, weight, bias, scale, self.padding, save=self.training, ws=self._ws)
+        self._cols = saved
+        self._out_shape = tuple(y.shape)
+        return y
+
     # -- shapes ----------------------------------------------------------------------
     def output_size(self, h: int, w: int) -> tuple[int, int]:
         """Output (Ho, Wo) for an input of size (h, w)."""
@@ -118,7 +153,8 @@ class Conv2d(Module):
             sizes.append((size + 2 * p - d * (k - 1) - 1) // s + 1)
         return sizes[0], sizes[1]
 
-    def _check_input(self, x: Tensor) -> None:
+    def _check_input(self, x: Tensor, scale: int = 1) -> None:
+        """x fits the layer; ``scale``: x is to be upsampled by it first (forward_upsampled)."""
         name = self._short_name()
         expect_image(name, x, self.in_channels)
         weight = self.weight.data
@@ -127,7 +163,7 @@ class Conv2d(Module):
                 f"{name}: input is {x.dtype} on {x.device} but the weights are {weight.dtype} on {weight.device}"
                 " (move the model with .to())"
             )
-        h, w = self._conv_input_size(x.shape[-2], x.shape[-1])
+        h, w = self._conv_input_size(x.shape[-2] * scale, x.shape[-1] * scale)
         need = [d * (k - 1) + 1 for k, d in zip(self.kernel_size, self.dilation, strict=True)]
         if h + 2 * self.padding[0] < need[0] or w + 2 * self.padding[1] < need[1]:
             raise ShapeError(

@@ -10,7 +10,7 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from nnkit.denoise.checkpoint import CheckpointError, Checkpoint, load_checkpoint, model_from_checkpoint
+from nnkit.denoise.checkpoint import Checkpoint, CheckpointError, load_checkpoint, model_from_checkpoint
 from nnkit.denoise.config import RunConfig
 from nnkit.denoise.inference import Denoiser
 from tests.denoise.checkpoint_files import SMALL, read_raw, rewrite, valid_checkpoint
@@ -29,7 +29,7 @@ def test_integer_weights_are_refused(tmp_path: Path) -> None:
     """Before: int64 weights were accepted and 'denoised' photos into their input."""
     path = valid_checkpoint(tmp_path / "c.safetensors")
     rewrite(path, tensors={k: v.round().to(torch.int64) for k, v in weights_of(path).items()})
-    with pytest.raises(CheckpointError, match="dtype torch.int64, not floating point") as info:
+    with pytest.raises(CheckpointError, match=r"dtype torch\.int64, not floating point") as info:
         load_checkpoint(path)
     assert str(path) in str(info.value)
 
@@ -187,7 +187,9 @@ json_values = st.recursive(
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
     max_leaves=8,
 )
-METADATA_KEYS = ["kind", "format_version", "nnkit_version", "config", "epoch", "step", "best_psnr", "optim", "elapsed_s"]
+METADATA_KEYS = [
+    "kind", "format_version", "nnkit_version", "config", "epoch", "step", "best_psnr", "optim", "elapsed_s"
+]
 
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -111,6 +111,8 @@ def test_a_killed_rank_ends_the_run_with_a_message_and_the_checkpoint_resumes(tm
                 break
             assert proc.poll() is None, proc.communicate()
             time.sleep(0.2)
+        else:
+            pytest.fail("no epoch finished within 120 s")
         victims = _pids_with(marker, rank=1)
         assert len(victims) == 1, victims
         os.kill(victims[0], signal.SIGKILL)
@@ -120,18 +122,19 @@ def test_a_killed_rank_ends_the_run_with_a_message_and_the_checkpoint_resumes(tm
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert proc.returncode == 1
-    assert took < 15, f"the run took {took:.1f} s to end after a rank died"
-    assert "lost contact with the other training processes" in stdout + stderr  # rank 0 says why
-    assert "rank 1 was killed by SIGKILL" in stderr  # the launcher says who
-    assert "Traceback" not in stderr
+    said = f"exit {proc.returncode} after {took:.1f} s\nstdout:\n{stdout}\nstderr:\n{stderr}"
+    assert proc.returncode == 1, said
+    assert took < 30, said  # seconds, not the 10-minute collective timeout (a loaded CI machine is slow)
+    assert "lost contact with the other training processes" in stdout + stderr, said  # rank 0 says why
+    assert "rank 1 was killed by SIGKILL" in stderr, said  # the launcher says who
+    assert "Traceback" not in stderr, said
     ckpt = load_checkpoint(out / "checkpoint.safetensors")
     assert ckpt.epoch >= 1 and ckpt.optimizer_state is not None
     resumed = _run(
         [*RANK_PROGRAM, "--resume", str(out / "checkpoint.safetensors"), "--epochs", str(ckpt.epoch + 1), "--quiet"],
         cwd=tmp_path,
     )
-    assert resumed.returncode == 0, resumed.stderr
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
     assert load_checkpoint(out / "checkpoint.safetensors").epoch == ckpt.epoch + 1
 
 

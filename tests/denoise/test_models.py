@@ -7,7 +7,15 @@ import torch
 import torch.nn.functional as F
 
 from nnkit.denoise.config import RunConfig
-from nnkit.denoise.models import PadToMultiple, build_architecture, build_model, reflect_index, report_net, unet
+from nnkit.denoise.models import (
+    PadToMultiple,
+    build_architecture,
+    build_model,
+    reflect_index,
+    report_net,
+    report_net_as_written,
+    unet,
+)
 from nnkit.denoise.twin import twin_of
 from nnkit.layers import Conv2d
 
@@ -30,6 +38,20 @@ def test_report_net_layout_and_range() -> None:
     assert [(c.in_channels, c.out_channels) for c in convs] == [(3, 8), (8, 8), (8, 8), (8, 3)]
     y = model(torch.rand(3, 3, 32, 32))
     assert float(y.min()) >= 0.0 and float(y.max()) <= 1.0
+
+
+def test_report_net_as_written_computes_report_net() -> None:
+    """NearestUpsampling + Conv2d (the report's spelling) gives TransposeConv2d's numbers, both ways."""
+    ours, written = report_net(6).to(dtype=torch.float64), report_net_as_written(6).to(dtype=torch.float64)
+    renamed = {"inner.4.": "inner.5.", "inner.6.": "inner.8."}  # each upsampling takes an index of its own
+    state = {renamed.get(k[:8], k[:8]) + k[8:]: v for k, v in ours.state_dict().items()}
+    written.load_state_dict(state)
+    x = torch.rand(2, 3, 13, 10, dtype=torch.float64)
+    g = torch.rand(2, 3, 13, 10, dtype=torch.float64)
+    assert torch.allclose(ours(x), written(x), rtol=1e-13, atol=1e-14)
+    assert torch.allclose(ours.backward(g), written.backward(g), rtol=1e-13, atol=1e-14)
+    for name, p in written.named_parameters():
+        assert p.shape == state[name].shape and p.grad.abs().sum() > 0
 
 
 def test_unet_widths() -> None:

@@ -7,7 +7,7 @@ interleaved (the order alternates each repetition) after a warm-up, so that mach
 noise hits both alike. Reported: median ms/step, the interquartile spread, images/s and
 the ratio nnkit/torch (below 1 means nnkit is faster).
 
-    denoise-bench                    # the grid: batch {10, 100, 1000} x width {32, 64}, report net + U-Net
+    denoise-bench                    # the grid: batch {10, 100, 1000} x width {32, 64}, report net (both ways) + U-Net
     denoise-bench --quick            # tiny smoke run (what the test runs)
     denoise-bench --out bench.json   # also write the results as JSON
 """
@@ -72,7 +72,9 @@ def build(arch: str, width: int) -> Module:
     from nnkit.denoise import models
     from nnkit.init import initialise
 
-    model = models.ARCHITECTURES[arch](width)
+    # Beside the engine's architectures: "report-way", the report network as the report writes it.
+    factories = {**models.ARCHITECTURES, "report-way": models.report_net_as_written}
+    model = factories[arch](width)
     if isinstance(model, models.PadToMultiple):  # the benchmark's sides are multiples of 4: no padding to time
         model = model.inner
     initialise(model, "he", torch.Generator().manual_seed(0))
@@ -268,7 +270,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="tiny smoke run: batch 2, width 4, 2 repetitions")
     parser.add_argument("--batches", type=_ints, default=[10, 100, 1000])
     parser.add_argument("--widths", type=_ints, default=[32, 64])
-    parser.add_argument("--archs", default="report,unet", help="comma-separated: report, unet")
+    parser.add_argument(
+        "--archs",
+        default="report,report-way,unet",
+        help="comma-separated: report, report-way (NearestUpsampling + Conv2d, as the report writes it), unet",
+    )
     parser.add_argument("--unet", default="32:10,32:100", help="U-Net points width:batch (comma-separated)")
     parser.add_argument("--size", type=int, default=32, help="image side (square RGB)")
     parser.add_argument("--reps", type=int, default=20)
@@ -305,8 +311,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         devices.append(torch.device("cuda"))
     archs = [a for a in args.archs.split(",") if a]
     grid: list[tuple[str, int, int]] = []
-    if "report" in archs:
-        grid += [("report", w, b) for w in args.widths for b in args.batches]
+    for arch in ("report", "report-way"):
+        if arch in archs:
+            grid += [(arch, w, b) for w in args.widths for b in args.batches]
     if "unet" in archs:
         for item in args.unet.split(","):
             w, b = item.split(":")

@@ -82,33 +82,41 @@ def failure_summary(failures: dict[int, Any], nproc: int, out: Path | None) -> s
 
 
 class TerminateAsStop:
-    """SIGTERM (torch's launcher stopping the run) becomes a stop request, so rank 0 can save and report."""
+    """SIGTERM (torch's launcher stopping the run) becomes a stop request, so rank 0 can save and report.
 
-    def __init__(self, request_stop: Callable[[], None]) -> None:
-        self.request_stop = request_stop
+    Installed for the whole of a data-parallel process's run, saving and final message
+    included; ``request_stop`` is pointed at the trainer once there is one.
+    """
+
+    def __init__(self) -> None:
+        self.request_stop: Callable[[], None] = lambda: None
+        self.terminated = False
         self._previous: Any = None
+        self._installed = False
 
     def __enter__(self) -> TerminateAsStop:
         if threading.current_thread() is threading.main_thread():
             self._previous = signal.signal(signal.SIGTERM, self._handle)
+            self._installed = True
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self._previous is not None:
+        if self._installed:
             signal.signal(signal.SIGTERM, self._previous)
 
     def _handle(self, signum: int, frame: FrameType | None) -> None:
+        self.terminated = True
         self.request_stop()
 
 
-def run_follower(config: RunConfig, ckpt: Any, group: Any) -> int:
+def run_follower(config: RunConfig, ckpt: Any, group: Any, terminate: TerminateAsStop) -> int:
     """A rank other than 0: train its share of every batch; no files, no output but errors."""
     from nnkit.denoise.distributed import leave
     from nnkit.denoise.trainer import Trainer
 
     trainer = Trainer(config, resume_from=ckpt, group=group)
-    with TerminateAsStop(trainer.request_stop):
-        finished = trainer.run()
+    terminate.request_stop = trainer.request_stop
+    finished = trainer.run()
     if finished.reason == "error":
         print(f"denoise-train (rank {group.rank}): {finished.message}", file=sys.stderr)
     leave()

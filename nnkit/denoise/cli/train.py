@@ -20,7 +20,7 @@ from nnkit.denoise.cli.common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXI
 from nnkit.denoise.cli.parallel import TerminateAsStop, launch, nproc_conflict, run_follower
 from nnkit.denoise.config import ConfigError, RunConfig
 from nnkit.denoise.distributed import check_config, join, leave, world_size_from_env
-from nnkit.denoise.events import Epoch, Event, Finished, Started, Step
+from nnkit.denoise.events import Epoch, Event, Finished, LayerStats, Lockstep, Started, Step
 from nnkit.denoise.progress import ProgressLine, bar, format_duration
 from nnkit.denoise.run_folder import (
     BEST_NAME,
@@ -32,10 +32,11 @@ from nnkit.denoise.run_folder import (
     check_out_folder,
     remove_leftover_temp_files,
 )
+from nnkit.layer_stats import as_record
 
 METRICS_FLUSH_S = 1.0
 MAX_NPROC = 64  # local processes for --nproc
-RESUME_OVERRIDABLE = frozenset({"epochs", "lr", "device", "cuda_graph"})
+RESUME_OVERRIDABLE = frozenset({"epochs", "lr", "device", "cuda_graph", "inspect_every"})
 _PY_TYPES: dict[str, Callable[[str], Any]] = {"int": int, "float": float, "str": str}
 
 
@@ -113,35 +114,44 @@ class _TrainReporter:
             self.metrics = (self.out_dir / METRICS_NAME).open("a", encoding="utf-8")
             cfg = event.config
             if event.resumed_from:
-                self.metrics.write(
-                    json.dumps({"event": "resumed", "from": event.resumed_from, "epoch": event.resumed_epoch}) + "\n"
-                )
+                self._write({"event": "resumed", "from": event.resumed_from, "epoch": event.resumed_epoch})
+                psnr = event.start_val_psnr
+                start = f", validation PSNR {psnr:.2f} dB" if math.isfinite(psnr) else ""
                 self.line.finish_line(
-                    f"resuming {event.resumed_from}: {event.resumed_epoch} of {cfg.epochs} epochs done, "
-                    f"validation PSNR {event.start_val_psnr:.2f} dB"
+                    f"resuming {event.resumed_from}: {event.resumed_epoch} of {cfg.epochs} epochs done{start}"
                 )
+            floor = f"noisy validation input {event.noisy_psnr:.2f} dB" if math.isfinite(event.noisy_psnr) else (
+                "no clean images: validation scores the hidden pixels"
+            )
             self.line.finish_line(
                 f"training {cfg.arch} width {cfg.width} ({event.num_parameters:,} parameters) on {event.device}: "
-                f"{event.train_size} crops/epoch, {event.steps_per_epoch} steps/epoch, {cfg.epochs} epochs; "
-                f"noisy validation input {event.noisy_psnr:.2f} dB"
+                f"{event.train_size} crops/epoch, {event.steps_per_epoch} steps/epoch, {cfg.epochs} epochs; {floor}"
             )
         elif isinstance(event, Step):
             self._record("step", event)
             self._draw(event)
+        elif isinstance(event, LayerStats):
+            self._write(as_record(event.report, event.step))
+        elif isinstance(event, Lockstep):
+            self._record("lockstep", event)
         elif isinstance(event, Epoch):
             self._record("epoch", event)
             self.metrics.flush()
             self.last_epoch = event
             total = f"/{self.started.config.epochs}" if self.started is not None else ""
             loss = f"train loss {event.train_loss:.5f}, " if math.isfinite(event.train_loss) else ""
+            scores = [f"val loss {event.val_loss:.5f}"] if math.isfinite(event.val_loss) else []
+            scores += [f"val PSNR {event.val_psnr:.2f} dB"] if math.isfinite(event.val_psnr) or not scores else []
             self.line.finish_line(
-                f"epoch {event.epoch}{total}: {loss}val PSNR {event.val_psnr:.2f} dB, "
+                f"epoch {event.epoch}{total}: {loss}{', '.join(scores)}, "
                 f"elapsed {format_duration(event.elapsed_s)}, ETA {format_duration(event.eta_s)}"
             )
 
-    def _record(self, kind: str, event: Step | Epoch) -> None:
-        record = {"event": kind, **dataclasses.asdict(event)}
-        self.metrics.write(json.dumps({k: _finite_or_none(v) for k, v in record.items()}) + "\n")
+    def _record(self, kind: str, event: Step | Epoch | Lockstep) -> None:
+        self._write({"event": kind, **dataclasses.asdict(event)})
+
+    def _write(self, record: dict[str, Any]) -> None:
+        self.metrics.write(json.dumps(_finite_or_none(record)) + "\n")
         now = time.monotonic()
         if now - self._last_flush > METRICS_FLUSH_S:  # so that `tail -f metrics.jsonl` follows the run
             self.metrics.flush()
@@ -175,6 +185,9 @@ def _config_message(exc: ConfigError) -> str:
 
 
 def _finite_or_none(value: Any) -> Any:
+    """NaN and Inf become null (JSON has neither), in nested dicts too."""
+    if isinstance(value, dict):
+        return {k: _finite_or_none(v) for k, v in value.items()}
     return None if isinstance(value, float) and not math.isfinite(value) else value
 
 
@@ -327,11 +340,22 @@ def _write_config(out: Path, config: RunConfig) -> None:
 
 
 def _train(config: RunConfig, ckpt: Any, out: Path, *, quiet: bool) -> int:
+    group = join(config)  # data-parallel under torchrun; None in a single process
+    if group is None:
+        return _train_here(config, ckpt, out, quiet=quiet, group=None, terminate=None)
+    # torch's launcher stops a failed run with SIGTERM: finish, save and report first
+    with TerminateAsStop() as terminate:
+        if not group.is_main:
+            return run_follower(config, ckpt, group, terminate)
+        return _train_here(config, ckpt, out, quiet=quiet, group=group, terminate=terminate)
+
+
+def _train_here(
+    config: RunConfig, ckpt: Any, out: Path, *, quiet: bool, group: Any, terminate: TerminateAsStop | None
+) -> int:
+    """The run in this process (alone, or rank 0 of a data-parallel run): the run folder, progress, summary."""
     from nnkit.denoise.trainer import Trainer
 
-    group = join(config)  # data-parallel under torchrun; None in a single process
-    if group is not None and not group.is_main:
-        return run_follower(config, ckpt, group)
     try:
         trainer = Trainer(config, checkpoint_path=out / CHECKPOINT_NAME, resume_from=ckpt, group=group)
     except ConfigError as exc:
@@ -346,8 +370,10 @@ def _train(config: RunConfig, ckpt: Any, out: Path, *, quiet: bool) -> int:
     try:
         trainer.on_event = reporter
         stopper = _SigintStopper(trainer.request_stop, sys.stderr)
+        if terminate is not None:
+            terminate.request_stop = trainer.request_stop
         try:
-            with stopper, TerminateAsStop(trainer.request_stop):
+            with stopper:
                 finished = trainer.run()
         except KeyboardInterrupt:
             line.clear()

@@ -1,13 +1,17 @@
 """Training pairs and a fixed validation set, from three sources (one file each).
 
-- ``builtin``: random ``crop_size`` crops of the bundled training photos (assets/photos,
-  see assets/LICENSES.md), fresh noise every epoch; validation: 24 fixed 96×96 crops of the
-  two held-out photos (chelsea, rocket) with fixed noise.
+- ``builtin``: random ``crop_size`` crops of the photo corpus' training split (assets/photos,
+  licences in assets/LICENSES.md, split in assets/photos/splits.json), fresh noise every epoch;
+  validation: 32 fixed 96×96 crops of the validation photos with fixed noise. The test photos
+  are never loaded by a data source.
 - ``folder``: the same synthetic pairs from the user's images in ``data_path`` (not
   recursive). About 15% of the images (at least one) are held out for validation, chosen
   by a fixed seed; a folder with a single image gives its bottom fifth to validation.
 - ``course``: ``train_data.pkl`` (noisy input, noisy target) and ``val_data.pkl`` (noisy,
   clean), uint8 N×3×H×W tensors, loaded with ``torch.load(weights_only=True)`` only.
+
+With ``target="self"`` (blind-spot training, ``noisy_photos.py`` and ``blindspot.py``) the
+builtin and folder sources give masked crops of noisy images instead of pairs.
 
 Synthetic pairs: the clean crop is augmented (when ``augment``) before noise is added; the
 input is clipped to [0, 1] like a real photo; a noisy target is an independent draw left
@@ -25,16 +29,28 @@ from nnkit.denoise.data.augment import _colour, _geometry, _orient
 from nnkit.denoise.data.base import DataError, PairData
 from nnkit.denoise.data.course_files import CoursePairs, load_course
 from nnkit.denoise.data.folder import load_folder
-from nnkit.denoise.data.photos import PHOTOS_DIR, TRAIN_PHOTOS, VAL_PHOTOS, builtin_photos, load_builtin
+from nnkit.denoise.data.noisy_photos import BlindSpotData, load_blindspot
+from nnkit.denoise.data.photos import (
+    PHOTOS_DIR,
+    TEST_PHOTOS,
+    TRAIN_PHOTOS,
+    VAL_PHOTOS,
+    builtin_photos,
+    corpus_photos,
+    corpus_splits,
+    load_builtin,
+)
 from nnkit.denoise.data.prefetch import prefetch
 from nnkit.denoise.data.synthetic import VAL_CROP, VAL_CROPS, SyntheticPairs
 
 __all__ = [
     "PHOTOS_DIR",
+    "TEST_PHOTOS",
     "TRAIN_PHOTOS",
     "VAL_CROP",
     "VAL_CROPS",
     "VAL_PHOTOS",
+    "BlindSpotData",
     "CoursePairs",
     "DataError",
     "PairData",
@@ -43,6 +59,8 @@ __all__ = [
     "_geometry",
     "_orient",
     "builtin_photos",
+    "corpus_photos",
+    "corpus_splits",
     "load_data",
     "noisy_psnr",
     "prefetch",
@@ -56,7 +74,7 @@ def load_data(config: RunConfig) -> PairData:
     loader = _SOURCES.get(config.data)
     if loader is None:
         raise DataError(f"data source {config.data!r} is not one of {', '.join(_SOURCES)}")
-    data = loader(config)
+    data = load_blindspot(config) if config.target == "self" else loader(config)
     data._check_batch_size(config.batch_size)
     return data
 

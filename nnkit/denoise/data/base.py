@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
 import torch
@@ -41,7 +41,7 @@ class PairData:
 
     train_size: int
     val_noisy: torch.Tensor
-    val_clean: torch.Tensor
+    val_clean: torch.Tensor | None  # None: no clean references (blind-spot training on real noisy photos)
     description: str
 
     def batches_per_epoch(self, batch_size: int) -> int:
@@ -54,8 +54,14 @@ class PairData:
         raise NotImplementedError
 
     def noisy_psnr(self) -> float:
-        """PSNR of the validation inputs against their clean images: the score to beat."""
+        """PSNR of the validation inputs against their clean images: the score to beat (NaN without them)."""
+        if self.val_clean is None:
+            return float("nan")
         return psnr(self.val_noisy, self.val_clean)
+
+    def self_supervised_loss(self, predict: Callable[[torch.Tensor], torch.Tensor]) -> float:
+        """The blind-spot loss of ``predict`` on held-out hidden pixels; NaN for sources with targets."""
+        return float("nan")
 
     def _check_batch_size(self, batch_size: int) -> None:
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:

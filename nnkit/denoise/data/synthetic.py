@@ -14,7 +14,7 @@ from nnkit.denoise.data.base import VAL_SEED, DataError, PairData, _generator, _
 from nnkit.denoise.noise import add_noise
 
 VAL_CROP = 96  # side of the validation crops
-VAL_CROPS = 24  # validation crops wanted (builtin: 12 per held-out photo)
+VAL_CROPS = 24  # validation crops wanted from a folder (the builtin source takes 32, see photos.py)
 MAX_VAL_CROPS = 48
 
 

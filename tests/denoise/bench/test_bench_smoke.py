@@ -16,7 +16,7 @@ def test_step_bench_quick(tmp_path: Path, capsys) -> None:
     assert main(["--quick", "--device", "cpu", "--out", str(out)]) == 0
     data = json.loads(out.read_text())
     points = data["points"]
-    assert {p["arch"] for p in points} == {"report", "unet"}
+    assert {p["arch"] for p in points} == {"report", "report-way", "unet"}
     for p in points:
         assert p["nnkit_ms"] > 0 and p["torch_ms"] > 0 and p["ratio"] > 0
         assert p["first_loss_diff"] < 1e-4  # the same network and weights on both sides
@@ -50,3 +50,14 @@ def test_a_missing_cuda_device_is_a_clear_error(capsys) -> None:
             run()
         assert exit_info.value.code == 2
         assert "no CUDA device" in capsys.readouterr().err
+
+
+def test_parallel_throughput_bench_runs_and_writes_json(tmp_path: Path, capsys) -> None:
+    from nnkit.denoise.bench.parallel_throughput import main as throughput_main
+
+    out = tmp_path / "throughput.json"
+    tiny = ["--arch", "report", "--width", "4", "--batch-size", "4", "--crop-size", "16", "--epoch-size", "16"]
+    assert throughput_main(["--nproc", "1", *tiny, "--epochs", "2", "--out", str(out)]) == 0
+    (row,) = json.loads(out.read_text())["rows"]
+    assert row["nproc"] == 1 and row["images_per_s"] > 0 and row["steps_measured"] == 4
+    assert "| 1 |" in capsys.readouterr().out
