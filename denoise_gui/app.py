@@ -10,6 +10,7 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QApplication
 
 from denoise_gui.main_window import USE_DEFAULT, MainWindow
+from denoise_gui.qt_platform import platform_problem
 from denoise_gui.settings import APPLICATION, ORGANISATION
 
 SWITCH_INTERVAL_S = 0.001
@@ -46,6 +47,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     full = list(sys.argv if argv is None else argv)
     if {"-h", "--help"} & set(full[1:]):
         parse_args(full[1:])  # prints the help and exits, no window needed
+    if QApplication.instance() is None:
+        problem = platform_problem(full[1:])  # Qt's own message names the wrong library, then aborts
+        if problem is not None:
+            print(problem, file=sys.stderr)
+            return 1
     app = make_app(full)
     args = parse_args(app.arguments()[1:])  # Qt has taken out its own options
     window = MainWindow(checkpoint=args.checkpoint or USE_DEFAULT)

@@ -1,7 +1,10 @@
-"""DenoiseWorker and DenoiseJob: read, denoise (tiled) and report a batch of files on a QThread.
+"""DenoiseWorker and DenoiseJob: read, denoise (tiled) and report a batch of photos on a QThread.
 
-The worker posts its results to an Outbox; the DenoiseJob, on the GUI thread, turns them into
-signals (see denoise_gui.outbox for why no Python objects cross threads through Qt signals).
+The worker posts to an Outbox; the DenoiseJob, on the GUI thread, turns that into signals (see
+denoise_gui.outbox for why no Python objects cross threads through Qt signals). For each photo:
+'loaded' as soon as it is read (the original shows at once), 'tile' while the engine fills in
+the result (nnkit.denoise.progressive: a canvas and an ETA), then 'result' with the final
+image and the engine's difference image, or 'failed' with the reason naming the file.
 """
 
 from __future__ import annotations
@@ -20,13 +23,14 @@ from denoise_gui.worker_job import WorkerJob
 
 DenoiseFn = Callable[..., np.ndarray]
 DELIVERY_MS = 40
+Task = tuple[str, "np.ndarray | None"]  # a path, and its image when already read
 
 
-def default_denoise(model: Any, image: np.ndarray, *, progress: Any, cancel: Any) -> np.ndarray:
+def default_denoise(model: Any, image: np.ndarray, *, progress: Any, cancel: Any, on_tile: Any = None) -> np.ndarray:
     """Tiled inference by nnkit.denoise.inference.denoise_array."""
     from nnkit.denoise.inference import denoise_array
 
-    return denoise_array(model, image, progress=progress, cancel=cancel)
+    return denoise_array(model, image, progress=progress, cancel=cancel, on_tile=on_tile)
 
 
 def default_read(path: str) -> np.ndarray:
@@ -37,20 +41,22 @@ def default_read(path: str) -> np.ndarray:
 
 
 class DenoiseWorker(QObject):
-    """Builds the model on its thread, then denoises each path; one bad file never stops the batch."""
+    """Builds the model on its thread, then denoises each photo; one bad file never stops the batch."""
 
     def __init__(
         self,
-        paths: Sequence[str],
+        tasks: Sequence[str | Task],
         model_factory: Callable[[], Any],
         *,
         denoise: DenoiseFn | None = None,
         read: Callable[[str], np.ndarray] | None = None,
     ) -> None:
         super().__init__()
-        self.paths = list(paths)
+        self.tasks: list[Task] = [(t, None) if isinstance(t, str) else t for t in tasks]
+        self.paths = [path for path, _ in self.tasks]
         self.model_factory = model_factory
         self.denoise = denoise or default_denoise
+        self.progressive = denoise is None  # injected functions (tests) take progress and cancel only
         self.read = read or default_read
         self.outbox = Outbox()
         self._cancel = threading.Event()
@@ -65,7 +71,7 @@ class DenoiseWorker(QObject):
 
     @Slot()
     def run(self) -> None:
-        """Process every path, then post 'finished' (never raises)."""
+        """Process every photo, then post 'finished' (never raises)."""
         lower_current_thread_priority()
         try:
             self._run()
@@ -80,38 +86,57 @@ class DenoiseWorker(QObject):
             for path in self.paths:
                 self.outbox.put("failed", path, f"{path}: the model could not be built ({type(exc).__name__}: {exc})")
             return
-        for path in self.paths:
+        for path, image in self.tasks:
             if self._cancel.is_set():
                 return
             self.outbox.put("started", path)
+            if image is None:
+                try:
+                    image = self.read(path)
+                except Exception as exc:
+                    message = str(exc)
+                    self.outbox.put("failed", path, message if path in message else f"{path}: {message}")
+                    continue
+                self.outbox.put("loaded", path, image)
             try:
-                image = self.read(path)
-            except Exception as exc:
-                message = str(exc)
-                self.outbox.put("failed", path, message if path in message else f"{path}: {message}")
-                continue
-            try:
-                result = self.denoise(
-                    model,
-                    image,
-                    progress=lambda done, total, p=path: self.outbox.put("progress", p, int(done), int(total)),
-                    cancel=self._cancel.is_set,
-                )
+                result, difference = self._denoise(path, model, image)
             except Exception as exc:
                 if self._cancel.is_set():
                     return
                 traceback.print_exc()
                 self.outbox.put("failed", path, f"{path}: denoising failed ({type(exc).__name__}: {exc})")
                 continue
-            self.outbox.put("result", path, image, result)
+            self.outbox.put("result", path, image, result, difference)
+
+    def _denoise(self, path: str, model: Any, image: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        from nnkit.denoise.compare import difference_image
+        from nnkit.denoise.progressive import ProgressiveResult
+
+        if not self.progressive:
+            result = self.denoise(
+                model, image, cancel=self._cancel.is_set,
+                progress=lambda done, total: self.outbox.put("progress", path, int(done), int(total), float("nan")),
+            )
+            return result, difference_image(image, result)
+        canvas = ProgressiveResult(image)
+
+        def progress(done: int, total: int) -> None:
+            canvas.progress(done, total)
+            self.outbox.put("progress", path, int(done), int(total), canvas.eta_s())
+
+        self.outbox.put("canvas", path, canvas.canvas)
+        result = self.denoise(model, image, progress=progress, cancel=self._cancel.is_set, on_tile=canvas.paste)
+        return result, difference_image(image, result)
 
 
 class DenoiseJob(WorkerJob):
     """A DenoiseWorker, its QThread, and the delivery of its results as signals on the GUI thread."""
 
     sigItemStarted = Signal(str)
-    sigProgress = Signal(str, int, int)  # path, tiles done, tiles in all (the latest only)
-    sigResult = Signal(str, object, object)  # path, original, denoised (uint8 H x W x 3)
+    sigLoaded = Signal(str, object)  # path, original (uint8 H x W x 3), as soon as it is read
+    sigCanvas = Signal(str, object)  # path, the result filling in (the same array, written by the worker)
+    sigProgress = Signal(str, int, int, float)  # path, tiles done, tiles in all, ETA in s (the latest only)
+    sigResult = Signal(str, object, object, object)  # path, original, denoised, difference (or None)
     sigFailed = Signal(str, str)  # path, message naming the file
     sigFinished = Signal(bool)  # cancelled (once, last)
 
@@ -132,6 +157,10 @@ class DenoiseJob(WorkerJob):
                 progress = None
             if kind == "started":
                 self.sigItemStarted.emit(payload[0])
+            elif kind == "loaded":
+                self.sigLoaded.emit(*payload)
+            elif kind == "canvas":
+                self.sigCanvas.emit(*payload)
             elif kind == "result":
                 self.sigResult.emit(*payload)
             elif kind == "failed":

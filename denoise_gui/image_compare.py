@@ -1,75 +1,167 @@
-"""ImageCompare: original and denoised side by side, zoom and pan linked."""
+"""ImageCompare: original and result side by side, or split by a slider, or their difference; shared zoom.
+
+Modes: "side" (two canvases that zoom and pan together), "split" (one canvas, original left of
+a line the user drags, result right of it) and "difference" (what denoising changed, mid-grey
+where nothing did; the engine computes it). Zoom controls: Fit, 1:1, − and +, and the zoom level
+in words; keys + − 0 1 and the arrows work on the focused image, the wheel zooms at the cursor,
+a double-click fits (or shows 1:1 where clicked).
+"""
 
 from __future__ import annotations
 
 import numpy as np
-import pyqtgraph as pg
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import QGridLayout, QLabel, QWidget
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QButtonGroup, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from denoise_gui.zoom_canvas import ZOOM_STEP, ViewState, ZoomCanvas
 
-def _image_view(parent: QWidget) -> tuple[pg.GraphicsView, pg.ViewBox, pg.ImageItem]:
-    view = pg.GraphicsView(parent, background="#202020")
-    box = pg.ViewBox(lockAspect=True, invertY=True, enableMenu=False)
-    view.setCentralItem(box)
-    image = pg.ImageItem(axisOrder="row-major")
-    box.addItem(image)
-    return view, box, image
+MODES = (("side", "Side by side", "Original and result next to each other, zoomed together"),
+         ("split", "Split", "One image: the original left of the line, the result right; drag the line"),
+         ("difference", "Difference", "What denoising changed (×4), mid-grey where nothing did"))
 
 
 class ImageCompare(QWidget):
-    """Two ViewBoxes of equal size sharing X and Y ranges: zoom or drag one and the other follows."""
+    """The comparison area of the Denoise view. Emits sigModeChanged(mode)."""
+
+    sigModeChanged = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.left_widget, self.left_view, self.left_image = _image_view(self)
-        self.right_widget, self.right_view, self.right_image = _image_view(self)
-        self.right_view.setXLink(self.left_view)
-        self.right_view.setYLink(self.left_view)
-        self.left_title = QLabel("original", self)
-        self.right_title = QLabel("denoised", self)
-        for title in (self.left_title, self.right_title):
-            title.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        layout = QGridLayout(self)
+        self.state = ViewState(self)
+        self.left_canvas = ZoomCanvas(self.state, self)
+        self.right_canvas = ZoomCanvas(self.state, self)
+        self.left_canvas.setObjectName("compareLeft")
+        self.right_canvas.setObjectName("compareRight")
+        self.original: np.ndarray | None = None
+        self.result: np.ndarray | None = None
+        self.difference: np.ndarray | None = None
+        self.result_caption = "denoised"
+        self.message = ""
+        self.mode = "side"
+
+        self.mode_buttons: dict[str, QPushButton] = {}
+        group = QButtonGroup(self)
+        controls = QHBoxLayout()
+        controls.setContentsMargins(0, 0, 0, 0)
+        for name, text, tip in MODES:
+            button = QPushButton(text, self)
+            button.setCheckable(True)
+            button.setToolTip(tip)
+            button.setObjectName(f"mode_{name}")
+            group.addButton(button)
+            button.clicked.connect(lambda _checked=False, n=name: self.set_mode(n))
+            controls.addWidget(button)
+            self.mode_buttons[name] = button
+        self.mode_buttons["side"].setChecked(True)
+        controls.addStretch(1)
+        self.zoom_label = QLabel("", self)
+        self.zoom_label.setObjectName("zoomLevel")
+        self.zoom_label.setMinimumWidth(90)
+        self.fit_button = QPushButton("Fit", self)
+        self.fit_button.setToolTip("Show the whole image (0, or double-click)")
+        self.actual_button = QPushButton("1:1", self)
+        self.actual_button.setToolTip("One image pixel per screen pixel (1)")
+        self.out_button = QPushButton("−", self)
+        self.out_button.setToolTip("Zoom out (-, or the mouse wheel)")
+        self.in_button = QPushButton("+", self)
+        self.in_button.setToolTip("Zoom in (+, or the mouse wheel)")
+        for button in (self.fit_button, self.actual_button, self.out_button, self.in_button):
+            button.setAutoDefault(False)
+        for button in (self.out_button, self.in_button):
+            button.setFixedWidth(32)
+        self.fit_button.clicked.connect(self.fit)
+        self.actual_button.clicked.connect(self.actual_size)
+        self.out_button.clicked.connect(lambda: self.zoom_by(1 / ZOOM_STEP))
+        self.in_button.clicked.connect(lambda: self.zoom_by(ZOOM_STEP))
+        controls.addWidget(self.zoom_label)
+        for button in (self.fit_button, self.actual_button, self.out_button, self.in_button):
+            controls.addWidget(button)
+
+        canvases = QHBoxLayout()
+        canvases.setContentsMargins(0, 0, 0, 0)
+        canvases.setSpacing(4)
+        canvases.addWidget(self.left_canvas, 1)
+        canvases.addWidget(self.right_canvas, 1)
+        layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.left_title, 0, 0)
-        layout.addWidget(self.right_title, 0, 1)
-        layout.addWidget(self.left_widget, 1, 0)
-        layout.addWidget(self.right_widget, 1, 1)
-        layout.setColumnStretch(0, 1)
-        layout.setColumnStretch(1, 1)
-        layout.setRowStretch(1, 1)
-        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        self.setToolTip("Scroll to zoom, drag to pan: both sides follow. Press 0 to fit, + and - to zoom.")
+        layout.setSpacing(4)
+        layout.addLayout(controls)
+        layout.addLayout(canvases, 1)
+        self.state.sigChanged.connect(self._update_zoom_label)
+        self._refresh()
 
-    def set_images(self, original: np.ndarray | None, denoised: np.ndarray | None, note: str = "") -> None:
-        """Show a pair (either may be None, e.g. while denoising); fits the view when the image changes."""
-        previous = self.left_image.image
-        if original is None:
-            self.left_image.clear()
-        else:
-            self.left_image.setImage(original, levels=(0, 255), autoLevels=False)
-        if denoised is None:
-            self.right_image.clear()
-        else:
-            self.right_image.setImage(denoised, levels=(0, 255), autoLevels=False)
-        self.right_title.setText(f"denoised {note}".strip())
-        if original is not None and (previous is None or previous.shape != original.shape):
-            self.fit()
+    # -- content ---------------------------------------------------------------------------
+    def set_images(self, original: np.ndarray | None, result: np.ndarray | None,
+                   difference: np.ndarray | None = None, *, caption: str = "denoised", message: str = "") -> None:
+        """Show a photo and one of its results (either may be None); fits when the photo's size changes."""
+        previous = None if self.original is None else self.original.shape
+        self.original, self.result, self.difference = original, result, difference
+        self.result_caption, self.message = caption, message
+        if original is None or previous != original.shape:
+            self.state.fit = True
+        self._refresh()
 
+    def refresh_result(self) -> None:
+        """The result array is being filled in place: repaint it."""
+        self.left_canvas.repaint_image()
+        self.right_canvas.repaint_image()
+
+    def set_message(self, text: str) -> None:
+        """A note over the result (progress, a failure)."""
+        self.message = text
+        self._refresh()
+
+    def set_mode(self, mode: str) -> None:
+        """'side', 'split' or 'difference'."""
+        if mode not in self.mode_buttons:
+            raise ValueError(f"unknown compare mode {mode!r}")
+        self.mode = mode
+        self.mode_buttons[mode].setChecked(True)
+        self._refresh()
+        self.sigModeChanged.emit(mode)
+
+    def _refresh(self) -> None:
+        left, right = self.left_canvas, self.right_canvas
+        right.setVisible(self.mode == "side")
+        left.split = self.mode == "split"
+        right.split = False
+        if self.mode == "side":
+            left.caption_left, right.caption_left = "original", self.result_caption
+            left.set_images(self.original)
+            right.set_images(self.result if self.result is not None else None)
+            left.set_message("" if self.original is not None else self.message)
+            right.set_message(self.message if self.original is not None else "")
+        elif self.mode == "split":
+            left.caption_left, left.caption_right = "original", self.result_caption
+            left.set_images(self.original, self.result)
+            left.set_message(self.message)
+        else:
+            left.caption_left = f"difference: {self.result_caption}" if self.difference is not None else ""
+            left.set_images(self.difference if self.difference is not None else self.original)
+            note = self.message or ("" if self.difference is not None else "No difference yet: the photo has no result")
+            left.set_message(note if self.original is not None or self.message else "")
+        self._update_zoom_label()
+
+    # -- zoom ------------------------------------------------------------------------------
     def fit(self) -> None:
-        """Zoom to show the whole image."""
-        self.left_view.autoRange(padding=0.02)
+        """Show the whole image."""
+        self.left_canvas.fit()
 
-    def keyPressEvent(self, event: QKeyEvent) -> None:
-        """'0' fits the image; '+'/'-' zoom."""
-        key = event.text()
-        if key == "0":
-            self.fit()
-        elif key in ("+", "="):
-            self.left_view.scaleBy((0.8, 0.8))
-        elif key == "-":
-            self.left_view.scaleBy((1.25, 1.25))
-        else:
-            super().keyPressEvent(event)
+    def actual_size(self) -> None:
+        """1:1 pixels."""
+        self.left_canvas.actual_size()
+
+    def zoom_by(self, factor: float) -> None:
+        """Zoom around the centre."""
+        self.left_canvas.zoom_by(factor)
+
+    def zoom_text(self) -> str:
+        """'Zoom 23% (fit)' or 'Zoom 100%'."""
+        if self.original is None:
+            return ""
+        percent = self.state.scale * 100
+        shown = f"{percent:.0f}%" if percent >= 10 else f"{percent:.1f}%"
+        return f"Zoom {shown}" + (" (fit)" if self.state.fit else "")
+
+    def _update_zoom_label(self) -> None:
+        self.zoom_label.setText(self.zoom_text())

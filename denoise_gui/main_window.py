@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QFileDialog, QLineEdit, QMainWindow, QTabWidget, Q
 from denoise_gui.denoise_view import DenoiseView
 from denoise_gui.denoise_worker import DenoiseFn
 from denoise_gui.devices import describe_device
+from denoise_gui.drop_overlay import DropOverlay
 from denoise_gui.paths import runs_library_dir
 from denoise_gui.settings import AppSettings
 from denoise_gui.status_bar import StatusBar
@@ -90,6 +91,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.tabs)
         self.status = StatusBar(self)
         self.setStatusBar(self.status)
+        self.drop_overlay = DropOverlay(self.tabs)
         self._make_actions()
         for editor in self.findChildren(QLineEdit):  # text fields (spin boxes too) would take dropped paths
             editor.setAcceptDrops(False)
@@ -145,6 +147,19 @@ class MainWindow(QMainWindow):
         self.train_tab_action = self._action("&Train view", ["Ctrl+1"], lambda: self.tabs.setCurrentIndex(TRAIN))
         self.denoise_tab_action = self._action("&Denoise view", ["Ctrl+2"], lambda: self.tabs.setCurrentIndex(DENOISE))
         self.log_action = self._action("&Log-scale loss", ["Ctrl+G"], self.train_view.curves.log_check.toggle)
+        compare = self.denoise_view.compare
+        self.zoom_in_action = self._action("Zoom &in", [QKeySequence.StandardKey.ZoomIn, "Ctrl+="],
+                                           lambda: compare.zoom_by(1.25), "Zoom into the photo")
+        self.zoom_out_action = self._action("Zoom &out", [QKeySequence.StandardKey.ZoomOut],
+                                            lambda: compare.zoom_by(0.8), "Zoom out of the photo")
+        self.fit_action = self._action("&Fit photo", ["Ctrl+0"], compare.fit, "Show the whole photo")
+        self.actual_action = self._action("&Actual pixels (1:1)", ["Ctrl+Alt+0"], compare.actual_size,
+                                          "One photo pixel per screen pixel")
+        self.split_action = self._action("S&plit view", ["Ctrl+Shift+2"], lambda: compare.set_mode("split"),
+                                         "Original and result in one image, split by a line you drag")
+        self.side_action = self._action("Si&de by side", ["Ctrl+Shift+1"], lambda: compare.set_mode("side"))
+        self.difference_action = self._action("Di&fference", ["Ctrl+Shift+3"], lambda: compare.set_mode("difference"),
+                                              "What denoising changed")
         menu = self.menuBar()
         file_menu = menu.addMenu("&File")
         for action in (self.open_action, self.save_action, self.save_checkpoint_action, self.load_checkpoint_action,
@@ -155,6 +170,10 @@ class MainWindow(QMainWindow):
             run_menu.addAction(action)
         view_menu = menu.addMenu("&View")
         for action in (self.train_tab_action, self.denoise_tab_action, self.log_action):
+            view_menu.addAction(action)
+        view_menu.addSeparator()
+        for action in (self.side_action, self.split_action, self.difference_action, self.zoom_in_action,
+                       self.zoom_out_action, self.fit_action, self.actual_action):
             view_menu.addAction(action)
 
     def escape(self) -> None:
@@ -283,8 +302,13 @@ class MainWindow(QMainWindow):
         """Accept local files and folders."""
         if event.mimeData().hasUrls() and any(url.isLocalFile() for url in event.mimeData().urls()):
             event.acceptProposedAction()
+            self.drop_overlay.show_for_drag()
         else:
             event.ignore()
+
+    def dragLeaveEvent(self, event: Any) -> None:
+        """The drag left the window: no highlight."""
+        self.drop_overlay.hide()
 
     def dragMoveEvent(self, event: Any) -> None:
         """Keep accepting while the drag moves over the window."""
@@ -293,6 +317,7 @@ class MainWindow(QMainWindow):
 
     def dropEvent(self, event: QDropEvent) -> None:
         """Dropped files and folders go to the Denoise view."""
+        self.drop_overlay.hide()
         paths = [url.toLocalFile() for url in event.mimeData().urls() if url.isLocalFile()]
         if paths:
             event.acceptProposedAction()

@@ -33,7 +33,7 @@ GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Optimiser", ("optimizer", "lr", "momentum", "nesterov", "beta1", "beta2", "eps", "weight_decay")),
     ("Training", ("epochs", "batch_size", "epoch_size", "crop_size", "loss", "target", "augment", "seed")),
     ("Noise", ("noise", "noise_level")),
-    ("Data", ("data", "data_path")),
+    ("Data", ("data", "data_path", "dead_leaves_mix")),
     ("Compute", ("engine", "device", "dtype", "cuda_graph")),
 )
 LABELS = {
@@ -45,6 +45,7 @@ LABELS = {
     "noise_level": "Noise level", "data": "Data source", "data_path": "Folder", "engine": "Engine",
     "device": "Device", "dtype": "Precision", "cuda_graph": "CUDA graph",
 }
+LABELS["dead_leaves_mix"] = "Dead leaves share"
 NOISE_LEVEL_LABELS = {"gaussian": "Sigma (0-255)", "poisson": "Photons at white", "impulse": "% pixels hit"}
 DATA_PATH_LABELS = {"folder": "Image folder", "course": "Folder of .pkl"}
 SGD_ONLY = ("momentum", "nesterov")
@@ -56,6 +57,7 @@ FLOAT_SPECS = {  # name: (minimum, maximum, decimals, step); ranges are loose: R
     "beta2": (0.0, 1.0, 5, 0.001),
     "weight_decay": (0.0, 1.0, 6, 1e-4),
     "noise_level": (0.0, 100000.0, 1, 1.0),
+    "dead_leaves_mix": (0.0, 1.0, 2, 0.05),
 }
 ERROR_STYLE = "border: 1px solid #d62728;"
 COURSE_FILES = ("train_data.pkl", "val_data.pkl")
@@ -63,7 +65,7 @@ COURSE_FILES = ("train_data.pkl", "val_data.pkl")
 
 def check_data_path(config: RunConfig) -> None:
     """ConfigError when the folder or course data the config names is not on disk."""
-    if config.data == "builtin":
+    if config.data in ("builtin", "deadleaves"):  # nothing on disk to check
         return
     folder = Path(config.data_path).expanduser()
     if not folder.is_dir():
@@ -286,7 +288,8 @@ class RunForm(QWidget):
             self._set_row_visible(name, sgd)
         for name in ADAM_ONLY:
             self._set_row_visible(name, not sgd)
-        self._set_row_visible("data_path", values["data"] != "builtin")
+        self._set_row_visible("data_path", values["data"] not in ("builtin", "deadleaves"))
+        self._set_row_visible("dead_leaves_mix", values["data"] in ("builtin", "folder"))
         self._labels["noise_level"].setText(NOISE_LEVEL_LABELS.get(values["noise"], "Noise level"))
         self._labels["data_path"].setText(DATA_PATH_LABELS.get(values["data"], "Folder"))
 

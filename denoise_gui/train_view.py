@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from denoise_gui.curves import CurvesPanel
 from denoise_gui.dialogs import Dialogs
+from denoise_gui.parallel_runs import PARALLEL_NO_PAUSE, parallel_factory, parallel_problem, processes_spin_box
 from denoise_gui.preview_grid import PreviewGrid
 from denoise_gui.progress_panel import ProgressPanel
 from denoise_gui.run_form import RunForm
@@ -92,6 +93,7 @@ class TrainView(QWidget):
         self.resume_check = QCheckBox("Continue a checkpoint", self)
         self.resume_check.setEnabled(False)
         self.resume_check.setToolTip("File → Train from a checkpoint… (or a run's context menu) continues its training")
+        self.processes = processes_spin_box(self)
         self.start_button.clicked.connect(self.start)
         self.pause_button.clicked.connect(self.toggle_pause)
         self.stop_button.clicked.connect(self.stop)
@@ -99,6 +101,7 @@ class TrainView(QWidget):
         for button in (self.start_button, self.pause_button, self.stop_button):
             buttons.addWidget(button)
         buttons.addWidget(self.resume_check)
+        buttons.addWidget(self.processes)
         buttons.addStretch(1)
         buttons.addWidget(self.use_button)
         buttons.addWidget(self.save_button)
@@ -283,7 +286,10 @@ class TrainView(QWidget):
     def _update_buttons(self) -> None:
         running = self.is_running()
         self.start_button.setEnabled(not running and self.form.is_valid())
-        self.pause_button.setEnabled(running)
+        parallel = running and self.job is not None and self.job.worker.parallel
+        self.pause_button.setEnabled(running and not parallel)
+        self.pause_button.setToolTip(PARALLEL_NO_PAUSE if parallel else "Pause or resume the run (Ctrl+P)")
+        self.processes.setEnabled(not running and self.processes.maximum() > 1)
         self.stop_button.setEnabled(running)
         self.pause_button.setText("Resume" if running and self.job is not None and self.job.paused else "Pause")
         self.form.setEnabled(not running)
@@ -308,6 +314,11 @@ class TrainView(QWidget):
         if config is None:
             self.show_message(f"Cannot start: {error}", "error")
             return False
+        processes = self.processes.value()
+        problem = parallel_problem(config, processes)
+        if problem is not None:
+            self.show_message(f"Cannot start {processes} processes: {problem}", "error")
+            return False
         run = RunRecord(self._next_id, config)
         try:
             self.library.create(run)
@@ -322,7 +333,7 @@ class TrainView(QWidget):
             config,
             checkpoint_path=self.library.checkpoint_path(run),
             resume_from=resume,
-            factory=self.trainer_factory,
+            factory=parallel_factory(processes) if processes > 1 else self.trainer_factory,
         )
         self.job = job = TrainJob(worker, self)
         job.sigStarted.connect(self._on_started)

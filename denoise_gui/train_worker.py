@@ -64,6 +64,7 @@ class TrainWorker(QObject):
         self.checkpoint_path = checkpoint_path
         self.resume_from = resume_from
         self.factory = factory or default_trainer_factory
+        self.parallel = bool(getattr(self.factory, "parallel", False))  # N processes: no pause
         self.outbox = Outbox()
         self.trainer: TrainerLike | None = None
         self._lock = threading.Lock()

@@ -19,7 +19,7 @@ INITS = ("he", "he_report", "xavier", "torch_default", "constant_1", "constant_1
 NOISES = ("gaussian", "poisson", "impulse", "none")
 TARGETS = ("noisy", "clean", "self")
 MASK_FILLS = ("neighbour", "interpolate")
-DATA_SOURCES = ("builtin", "folder", "course")
+DATA_SOURCES = ("builtin", "folder", "course", "deadleaves")
 LOSSES = ("mse", "l1")
 ENGINES = ("nnkit", "torch")
 DTYPES = ("float32", "float64")
@@ -83,6 +83,9 @@ class RunConfig:
     )
     data: str = field(default="builtin", metadata=_meta("data source", choices=DATA_SOURCES))
     data_path: str = field(default="", metadata=_meta("folder of images, or folder with train_data.pkl/val_data.pkl"))
+    dead_leaves_mix: float = field(
+        default=0.0, metadata=_meta("fraction of training crops that are synthetic dead-leaves images")
+    )
     augment: bool = field(default=True, metadata=_meta("random flips, rotations and colour changes of training crops"))
     loss: str = field(default="mse", metadata=_meta("loss: 'mse' (L2) or 'l1'", choices=LOSSES))
     engine: str = field(default="nnkit", metadata=_meta("'nnkit' or 'torch' (the torch.nn twin)", choices=ENGINES))
@@ -145,6 +148,13 @@ class RunConfig:
         need(bool(_DEVICE_RE.match(self.device)), "device", "must be 'auto', 'cpu', 'cuda' or 'cuda:N'")
         if self.data in ("folder", "course"):
             need(bool(self.data_path.strip()), "data_path", f"is needed for data={self.data!r}")
+        need(0 <= self.dead_leaves_mix <= 1, "dead_leaves_mix", "must be a fraction in [0, 1]")
+        if self.dead_leaves_mix > 0:
+            photos = self.data in ("builtin", "folder")
+            need(photos, "dead_leaves_mix", f"mixes into 'builtin' or 'folder' data only, not {self.data!r}")
+            need(self.target != "self", "dead_leaves_mix", "must be 0 with target 'self' (it trains on photos only)")
+        if self.data == "deadleaves":
+            need(self.target != "self", "target", "'self' needs photos: use data 'builtin' or 'folder'")
         need(self.inspect_every >= 0, "inspect_every", "must be zero (off) or positive")
         if self.inspect_every or self.lockstep:
             name = "inspect_every" if self.inspect_every else "lockstep"

@@ -30,6 +30,7 @@ from nnkit.module import Module
 
 ProgressFn = Callable[[int, int], None]
 CancelFn = Callable[[], bool]
+TileFn = Callable[[int, int, Tensor], None]  # (top, left, the tile's own output (3, h, w) float in [0, 1])
 
 OUTPUT_SUFFIX = "_denoised"
 
@@ -101,8 +102,13 @@ def denoise_tensor(
     batch: int = 1,
     progress: ProgressFn | None = None,
     cancel: CancelFn | None = None,
+    on_tile: TileFn | None = None,
 ) -> Tensor:
-    """Denoise a float (3, H, W) tensor in [0, 1] tile by tile; returns a float32 CPU (3, H, W) tensor in [0, 1]."""
+    """Denoise a float (3, H, W) tensor in [0, 1] tile by tile; returns a float32 CPU (3, H, W) tensor in [0, 1].
+
+    ``on_tile(top, left, output)`` sees each tile's own output as soon as it is computed (before
+    blending), so that a viewer can show the result filling in.
+    """
     if not isinstance(image, Tensor) or image.dim() != 3 or image.shape[0] != 3 or image.numel() == 0:
         raise ValueError(f"image tensor must be (3, H, W), got {getattr(image, 'shape', type(image).__name__)}")
     _check_tiling(tile, overlap, batch)
@@ -125,6 +131,9 @@ def denoise_tensor(
             pred = model(x.to(device=device, dtype=dtype)).detach().to("cpu", torch.float32).clamp_(0.0, 1.0)
             if pred.shape != x.shape:
                 raise ValueError(f"model output shape {tuple(pred.shape)} differs from its input {tuple(x.shape)}")
+            if on_tile is not None:
+                for (y, x0, _h, _w), p in zip(chunk, pred, strict=True):
+                    on_tile(y, x0, p)
             if total == 1:  # the whole image in one tile: exactly the untiled result, no blending
                 out = pred[0]
             else:
@@ -150,11 +159,13 @@ def denoise_array(
     batch: int = 1,
     progress: ProgressFn | None = None,
     cancel: CancelFn | None = None,
+    on_tile: TileFn | None = None,
 ) -> np.ndarray:
     """Denoise a uint8 (H, W, 3) RGB image with ``model``; returns a new uint8 (H, W, 3) array."""
     image = _check_image(image)
     x = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1).float().div_(255.0)
-    y = denoise_tensor(model, x, tile=tile, overlap=overlap, batch=batch, progress=progress, cancel=cancel)
+    y = denoise_tensor(model, x, tile=tile, overlap=overlap, batch=batch, progress=progress, cancel=cancel,
+                       on_tile=on_tile)
     return y.clamp_(0.0, 1.0).mul_(255.0).round_().to(torch.uint8).permute(1, 2, 0).contiguous().numpy()
 
 

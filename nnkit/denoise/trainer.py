@@ -98,13 +98,17 @@ class Trainer:
         checkpoint_path: str | Path | None = None,
         resume_from: Checkpoint | None = None,
         group: Group | None = None,
+        model: Module | None = None,
+        data: PairData | None = None,
     ) -> None:
+        """``model``/``data``: train these (e.g. nnkit.denoise.course) instead of building them from ``config``."""
         self.config = config
         self.on_event = on_event
         self.group = group  # data-parallel: this process's rank (nnkit.denoise.distributed), None alone
         self.checkpoint_path = _with_suffix(Path(checkpoint_path)) if checkpoint_path is not None else None
         self.device = resolve_device(config.device)  # ConfigError now rather than half-way
-        self.model: Module = build_model(config)
+        self.model: Module = model if model is not None else build_model(config)
+        self._given_data = data
         self.epoch = 0  # epochs completed
         self.step = 0  # optimiser steps done, over all epochs
         self.best_psnr = float("nan")
@@ -271,7 +275,7 @@ class Trainer:
         cfg = self.config
         if self.checkpoint_path is not None:
             remove_dead_temp_files(self.checkpoint_path.parent)  # leftovers of killed runs' writes
-        self.data = data = load_data(cfg)
+        self.data = data = self._given_data if self._given_data is not None else load_data(cfg)
         self.engine = engine = make_engine(cfg, self.model)
         if self.group is not None:
             data_parallel(engine, self.group)

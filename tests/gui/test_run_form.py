@@ -89,3 +89,13 @@ def test_data_folders_must_exist(form: RunForm, tmp_path: Any) -> None:
         (tmp_path / name).write_bytes(b"")
     form.set_value("data_path", str(tmp_path))
     assert form.is_valid()
+
+
+def test_dead_leaves_data_needs_no_folder_and_the_mix_is_a_data_setting(form: RunForm) -> None:
+    assert form.row_visible("dead_leaves_mix") and not form.row_visible("data_path")
+    form.set_value("dead_leaves_mix", 0.25)
+    assert form.is_valid() and form.config().dead_leaves_mix == 0.25
+    form.set_value("dead_leaves_mix", 0.0)
+    form.set_value("data", "deadleaves")
+    assert form.is_valid() and form.config().data == "deadleaves"
+    assert not form.row_visible("data_path") and not form.row_visible("dead_leaves_mix")

@@ -112,6 +112,8 @@ class _TrainReporter:
             # optimiser state fitted), so a run that fails to start, a failed resume, changes nothing
             _write_config(self.out_dir, event.config)
             self.metrics = (self.out_dir / METRICS_NAME).open("a", encoding="utf-8")
+            fields = ("device", "num_parameters", "steps_per_epoch", "train_size", "val_size", "noisy_psnr")
+            self._write({"event": "started", **{k: getattr(event, k) for k in fields}})
             cfg = event.config
             if event.resumed_from:
                 self._write({"event": "resumed", "from": event.resumed_from, "epoch": event.resumed_epoch})
@@ -134,6 +136,9 @@ class _TrainReporter:
             self._write(as_record(event.report, event.step))
         elif isinstance(event, Lockstep):
             self._record("lockstep", event)
+        elif isinstance(event, Finished):  # the last line: how the run ended (read by nnkit.denoise.parallel_run)
+            self._write({"event": "finished", **dataclasses.asdict(event)})
+            self.metrics.flush()
         elif isinstance(event, Epoch):
             self._record("epoch", event)
             self.metrics.flush()

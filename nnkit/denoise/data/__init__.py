@@ -1,4 +1,4 @@
-"""Training pairs and a fixed validation set, from three sources (one file each).
+"""Training pairs and a fixed validation set, from four sources (one file each).
 
 - ``builtin``: random ``crop_size`` crops of the photo corpus' training split (assets/photos,
   licences in assets/LICENSES.md, split in assets/photos/splits.json), fresh noise every epoch;
@@ -9,6 +9,9 @@
   by a fixed seed; a folder with a single image gives its bottom fifth to validation.
 - ``course``: ``train_data.pkl`` (noisy input, noisy target) and ``val_data.pkl`` (noisy,
   clean), uint8 N×3×H×W tensors, loaded with ``torch.load(weights_only=True)`` only.
+- ``deadleaves``: synthetic dead-leaves images (``deadleaves.py``) made on the fly; validation:
+  32 fixed seeded 96×96 images. ``dead_leaves_mix`` mixes them into ``builtin`` or ``folder``
+  training crops (each crop is a dead-leaves image with that probability; validation unchanged).
 
 With ``target="self"`` (blind-spot training, ``noisy_photos.py`` and ``blindspot.py``) the
 builtin and folder sources give masked crops of noisy images instead of pairs.
@@ -28,6 +31,8 @@ from nnkit.denoise.config import RunConfig
 from nnkit.denoise.data.augment import _colour, _geometry, _orient
 from nnkit.denoise.data.base import DataError, PairData
 from nnkit.denoise.data.course_files import CoursePairs, load_course
+from nnkit.denoise.data.deadleaves import dead_leaves
+from nnkit.denoise.data.deadleaves_source import DeadLeavesPairs, load_deadleaves
 from nnkit.denoise.data.folder import load_folder
 from nnkit.denoise.data.noisy_photos import BlindSpotData, load_blindspot
 from nnkit.denoise.data.photos import (
@@ -53,6 +58,7 @@ __all__ = [
     "BlindSpotData",
     "CoursePairs",
     "DataError",
+    "DeadLeavesPairs",
     "PairData",
     "SyntheticPairs",
     "_colour",
@@ -61,12 +67,13 @@ __all__ = [
     "builtin_photos",
     "corpus_photos",
     "corpus_splits",
+    "dead_leaves",
     "load_data",
     "noisy_psnr",
     "prefetch",
 ]
 
-_SOURCES = {"builtin": load_builtin, "folder": load_folder, "course": load_course}
+_SOURCES = {"builtin": load_builtin, "folder": load_folder, "course": load_course, "deadleaves": load_deadleaves}
 
 
 def load_data(config: RunConfig) -> PairData:

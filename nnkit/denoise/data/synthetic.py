@@ -11,6 +11,7 @@ import torch
 from nnkit.denoise.config import RunConfig
 from nnkit.denoise.data.augment import _colour, _geometry, _orient
 from nnkit.denoise.data.base import VAL_SEED, DataError, PairData, _generator, _to_float
+from nnkit.denoise.data.deadleaves import mixed_crops
 from nnkit.denoise.noise import add_noise
 
 VAL_CROP = 96  # side of the validation crops
@@ -46,6 +47,13 @@ class SyntheticPairs(PairData):
         self.description = description
 
     def clean_crops(self, count: int, generator: torch.Generator) -> torch.Tensor:
+        """``count`` clean crops: photo crops, each replaced by a dead-leaves image with p = ``dead_leaves_mix``."""
+        mix = self.config.dead_leaves_mix
+        if mix == 0:  # no extra draws: the photo crops of a seed stay what they were
+            return self.photo_crops(count, generator)
+        return mixed_crops(self.photo_crops, count, self.config.crop_size, mix, generator)
+
+    def photo_crops(self, count: int, generator: torch.Generator) -> torch.Tensor:
         """``count`` random clean crops (uniform over all crop positions of all photos), augmented if asked."""
         c = self.config.crop_size
         which = torch.multinomial(self._weights, count, replacement=True, generator=generator).tolist()
