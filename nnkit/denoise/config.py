@@ -171,9 +171,12 @@ class RunConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RunConfig:
-        """Build from a dict (checkpoint metadata, settings); unknown keys raise ConfigError."""
+        """Build from a dict (checkpoint metadata, settings); unknown keys or a non-dict raise ConfigError."""
+        if not isinstance(data, dict):
+            raise ConfigError("config", f"must be a mapping of settings, got {type(data).__name__}")
         known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
+        # named as written when it is a name, else quoted (an empty or non-text key still reads as one)
+        unknown = sorted(k if isinstance(k, str) and k.isidentifier() else repr(k) for k in data if k not in known)
         if unknown:
             raise ConfigError(unknown[0], f"unknown setting (known: {', '.join(sorted(known))})")
         return cls(**data)

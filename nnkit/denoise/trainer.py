@@ -317,6 +317,7 @@ class Trainer:
             self._best_weights.offer(params, _quality(start_score, by_psnr), 0, 0)
 
         step_time = None
+        session_steps = 0
         previous_score = start_score
         first_epoch = self.epoch + 1
         for epoch in range(first_epoch, cfg.epochs + 1):
@@ -345,7 +346,10 @@ class Trainer:
                     return self._diverged(f"the training loss became {loss} at step {self.step + 1} (epoch {epoch})")
                 self.step += 1
                 losses.append(loss)
-                step_time = dt if step_time is None else 0.9 * step_time + 0.1 * dt
+                session_steps += 1
+                # the first step of a session pays one-time costs (first forward of the process, allocations):
+                # the smoothed rate starts again from the second step, so that it does not linger in the average
+                step_time = dt if step_time is None or session_steps == 2 else 0.9 * step_time + 0.1 * dt
                 images = x.shape[0] * (self.group.world_size if self.group is not None else 1)
                 self._emit(Step(self.step, epoch, loss, images / max(step_time, 1e-9)))
                 if inspect:

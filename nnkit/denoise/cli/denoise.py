@@ -71,6 +71,11 @@ def _folder_images(folder: Path, recursive: bool, out: Path, warn: Callable[[str
     for path in entries:
         if any(part.startswith(".") for part in path.relative_to(folder).parts) or path.is_dir():
             continue
+        try:
+            path.stat()
+        except OSError as exc:  # a dangling link, a link loop, no permission
+            warn(f"skipping {path}: cannot be read ({exc.strerror or type(exc).__name__})")
+            continue
         kind = special_file_kind(path)
         if kind is not None:
             warn(f"skipping {path}: {kind}, not a regular file")
