@@ -3,23 +3,24 @@
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QRect, QSize, Qt
-from PySide6.QtGui import QPainter, QPaintEvent, QPixmap
+from PySide6.QtCore import QRect, QSize, Qt, Signal
+from PySide6.QtGui import QMouseEvent, QPainter, QPaintEvent, QPixmap
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from denoise_gui.qt_images import to_pixmap
 
 
 class ImageTile(QWidget):
-    """Paints a uint8 RGB image keeping its aspect (pixels stay sharp) and a caption below."""
+    """Paints a uint8 RGB image keeping its aspect (pixels stay sharp) and a caption below; emits sigClicked."""
 
     CAPTION_HEIGHT = 16
+    sigClicked = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.pixmap: QPixmap | None = None
         self.caption = ""
-        self.setMinimumSize(48, 48 + self.CAPTION_HEIGHT)
+        self.setMinimumSize(32, 32 + self.CAPTION_HEIGHT)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
     def set_image(self, image: np.ndarray, caption: str = "") -> None:
@@ -28,6 +29,12 @@ class ImageTile(QWidget):
         self.caption = caption
         self.setToolTip(caption)
         self.update()
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        """A click (release inside) asks for the enlarged view."""
+        if event.button() == Qt.MouseButton.LeftButton and self.rect().contains(event.position().toPoint()):
+            self.sigClicked.emit()
+        super().mouseReleaseEvent(event)
 
     def sizeHint(self) -> QSize:
         """Prefer a modest square."""

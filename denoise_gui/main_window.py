@@ -17,6 +17,7 @@ from denoise_gui.denoise_view import DenoiseView
 from denoise_gui.denoise_worker import DenoiseFn
 from denoise_gui.devices import describe_device
 from denoise_gui.drop_overlay import DropOverlay
+from denoise_gui.help_dialogs import GUIDE, HelpDialog, about_html
 from denoise_gui.paths import runs_library_dir
 from denoise_gui.settings import AppSettings
 from denoise_gui.status_bar import StatusBar
@@ -96,8 +97,7 @@ class MainWindow(QMainWindow):
         for editor in self.findChildren(QLineEdit):  # text fields (spin boxes too) would take dropped paths
             editor.setAcceptDrops(False)
 
-        self.train_view.sigStatus.connect(self.status.show_message)
-        self.denoise_view.sigStatus.connect(self.status.show_message)
+        # each view shows its own messages; the status bar keeps the device and the checkpoint (said once)
         self.train_view.form.sigChanged.connect(self._form_changed)
         self.train_view.sigRunningChanged.connect(self._running_changed)
         self.train_view.sigConfigStarted.connect(self.settings.set_last_config)
@@ -140,6 +140,10 @@ class MainWindow(QMainWindow):
         self.use_run_action = self._action("&Use run for denoising", ["Ctrl+U"], self.use_run_for_denoising,
                                            "Denoise with the selected (or last) run's checkpoint")
         self.quit_action = self._action("&Quit", ["Ctrl+Q"], self.close)
+        self.guide_action = self._action("&How to read this window", ["F1"], self.show_guide,
+                                         "What the plots, the table and the Denoise view show")
+        self.about_action = self._action("&About denoise-gui", ["Ctrl+F1"], self.show_about,
+                                         "Versions, the compute device and where runs are kept")
         self.start_action = self._action("&Start", ["Ctrl+R"], self.train_view.start, "Start a run")
         self.pause_action = self._action("&Pause / resume", ["Ctrl+P"], self.train_view.toggle_pause)
         self.stop_action = self._action("S&top", ["Ctrl+."], self.train_view.stop, "Stop the run")
@@ -171,10 +175,26 @@ class MainWindow(QMainWindow):
         view_menu = menu.addMenu("&View")
         for action in (self.train_tab_action, self.denoise_tab_action, self.log_action):
             view_menu.addAction(action)
+        help_menu = menu.addMenu("&Help")
+        help_menu.addAction(self.guide_action)
+        help_menu.addAction(self.about_action)
         view_menu.addSeparator()
         for action in (self.side_action, self.split_action, self.difference_action, self.zoom_in_action,
                        self.zoom_out_action, self.fit_action, self.actual_action):
             view_menu.addAction(action)
+
+    def show_guide(self) -> HelpDialog:
+        """The short page on how to read the window."""
+        dialog = HelpDialog("How to read this window", GUIDE, self)
+        dialog.show()
+        return dialog
+
+    def show_about(self) -> HelpDialog:
+        """Versions, device, runs library, checkpoint."""
+        html = about_html(describe_device("auto"), self.train_view.runs_dir, self.checkpoint_path)
+        dialog = HelpDialog("About denoise-gui", html, self)
+        dialog.show()
+        return dialog
 
     def escape(self) -> None:
         """Esc: stop training in the Train view, cancel denoising in the Denoise view."""

@@ -1,4 +1,7 @@
-"""PreviewGrid: fixed validation crops as noisy | denoised | clean rows, PSNR under each denoised one."""
+"""PreviewGrid: fixed validation crops as noisy | denoised | clean rows, PSNR under each denoised one.
+
+Click a crop to see it enlarged (crop_dialog.CropDialog), with every other crop a click away.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ import math
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QGridLayout, QLabel, QWidget
 
+from denoise_gui.crop_dialog import CropDialog
 from denoise_gui.image_tile import ImageTile
 from nnkit.denoise.events import Preview
 
@@ -16,14 +20,16 @@ ROWS = ("noisy", "denoised", "clean")
 class PreviewGrid(QWidget):
     """Three rows of tiles, refreshed by each Preview event."""
 
-    MAX_COLUMNS = 6
+    MAX_COLUMNS = 8
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.grid = QGridLayout(self)
         self.grid.setContentsMargins(0, 0, 0, 0)
         self.grid.setSpacing(4)
-        self.title = QLabel("Before / after: appears after the first epoch", self)
+        self.title = QLabel("Before / after: appears after the first epoch (click a crop to enlarge it)", self)
+        self.title.setWordWrap(True)
+        self.setMinimumWidth(240)
         self.grid.addWidget(self.title, 0, 0, 1, self.MAX_COLUMNS + 1)
         self.row_labels: list[QLabel] = []
         for row, name in enumerate(ROWS, start=1):
@@ -34,6 +40,8 @@ class PreviewGrid(QWidget):
         self.tiles: list[list[ImageTile]] = [[] for _ in ROWS]
         self.epoch = 0
         self.noisy_psnr = math.nan
+        self.preview: Preview | None = None
+        self.dialog: CropDialog | None = None
 
     def set_noisy_psnr(self, value: float) -> None:
         """The noisy inputs' mean PSNR (from Started), shown on the 'noisy' row."""
@@ -44,6 +52,9 @@ class PreviewGrid(QWidget):
         for row, tiles in enumerate(self.tiles, start=1):
             while len(tiles) < count:
                 tile = ImageTile(self)
+                tile.setCursor(Qt.CursorShape.PointingHandCursor)
+                column = len(tiles)
+                tile.sigClicked.connect(lambda column=column: self.enlarge(column))
                 self.grid.addWidget(tile, row, len(tiles) + 1)
                 tiles.append(tile)
             for index, tile in enumerate(tiles):
@@ -54,6 +65,9 @@ class PreviewGrid(QWidget):
         count = min(len(preview.noisy), self.MAX_COLUMNS)
         self._ensure_columns(count)
         self.epoch = preview.epoch
+        self.preview = preview
+        if self.dialog is not None and self.dialog.isVisible():
+            self.dialog.set_preview(preview)
         for index in range(count):
             psnr = preview.psnr[index] if index < len(preview.psnr) else math.nan
             caption = f"{psnr:.2f} dB" if math.isfinite(psnr) else ""
@@ -62,8 +76,19 @@ class PreviewGrid(QWidget):
             self.tiles[2][index].set_image(preview.clean[index])
         mean = sum(preview.psnr) / len(preview.psnr) if preview.psnr else math.nan
         mean_text = f", mean {mean:.2f} dB" if math.isfinite(mean) else ""
-        self.title.setText(f"Before / after, epoch {preview.epoch}{mean_text}")
+        self.title.setText(f"Before / after, epoch {preview.epoch}{mean_text} — click a crop to enlarge it")
         self.row_labels[1].setText(f"denoised\n{mean:.2f} dB" if math.isfinite(mean) else "denoised")
+
+    def enlarge(self, index: int) -> CropDialog | None:
+        """Open (or update) the enlarged view of crop ``index``."""
+        if self.preview is None:
+            return None
+        if self.dialog is None:
+            self.dialog = CropDialog(self)
+        self.dialog.set_preview(self.preview, index)
+        self.dialog.show()
+        self.dialog.raise_()
+        return self.dialog
 
     def captions(self) -> list[str]:
         """Captions of the denoised row (for tests)."""

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
+    QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -25,17 +26,28 @@ from PySide6.QtWidgets import (
 )
 
 from denoise_gui.devices import device_choices
+from denoise_gui.form_rules import why_not
 from denoise_gui.log_spin import LogSpinBox, LogValueEdit
+from denoise_gui.number_spin import NumberSpinBox
 from nnkit.denoise.config import ConfigError, RunConfig
 
-GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("Model", ("arch", "width", "init")),
-    ("Optimiser", ("optimizer", "lr", "momentum", "nesterov", "beta1", "beta2", "eps", "weight_decay")),
-    ("Training", ("epochs", "batch_size", "epoch_size", "crop_size", "loss", "target", "augment", "seed")),
-    ("Noise", ("noise", "noise_level")),
-    ("Data", ("data", "data_path", "dead_leaves_mix")),
-    ("Compute", ("engine", "device", "dtype", "cuda_graph")),
+# Two columns of groups, so that the whole form fits a 1280×720 window without scrolling. Names that
+# RunConfig does not have are skipped; fields no group names land in "Other" with a widget by type.
+COLUMNS: tuple[tuple[tuple[str, tuple[str, ...]], ...], ...] = (
+    (
+        ("Model", ("arch", "width", "init")),
+        ("Optimiser", ("optimizer", "lr", "lr_schedule", "warmup_epochs", "momentum", "nesterov", "beta1", "beta2",
+                       "eps", "weight_decay")),
+        ("Compute", ("engine", "device", "dtype", "cuda_graph", "inspect_every", "lockstep")),
+    ),
+    (
+        ("Training", ("epochs", "batch_size", "epoch_size", "crop_size", "loss", "augment", "seed")),
+        ("Noise", ("noise", "noise_level", "sigma_min", "sigma_max")),
+        ("Target", ("target", "mask_fraction", "mask_fill", "clean_path")),
+        ("Data", ("data", "data_path", "dead_leaves_mix")),
+    ),
 )
+GROUPS = tuple(group for column in COLUMNS for group in column)
 LABELS = {
     "arch": "Architecture", "width": "Width", "init": "Initialisation", "optimizer": "Optimiser",
     "lr": "Learning rate", "momentum": "Momentum", "nesterov": "Nesterov", "beta1": "Beta 1",
@@ -43,22 +55,24 @@ LABELS = {
     "batch_size": "Batch size", "epoch_size": "Crops per epoch", "crop_size": "Crop size",
     "loss": "Loss", "target": "Target", "augment": "Augment", "seed": "Seed", "noise": "Noise model",
     "noise_level": "Noise level", "data": "Data source", "data_path": "Folder", "engine": "Engine",
-    "device": "Device", "dtype": "Precision", "cuda_graph": "CUDA graph",
+    "device": "Device", "dtype": "Precision", "cuda_graph": "CUDA graph", "mask_fraction": "Masked fraction",
+    "mask_fill": "Mask fill", "clean_path": "Clean images", "inspect_every": "Layer stats every",
+    "lockstep": "Lockstep twin",
 }
 LABELS["dead_leaves_mix"] = "Dead leaves share"
 NOISE_LEVEL_LABELS = {"gaussian": "Sigma (0-255)", "poisson": "Photons at white", "impulse": "% pixels hit"}
 DATA_PATH_LABELS = {"folder": "Image folder", "course": "Folder of .pkl"}
-SGD_ONLY = ("momentum", "nesterov")
-ADAM_ONLY = ("beta1", "beta2", "eps")
 INT_RANGES = {"seed": (0, 2**31 - 1), "width": (0, 1024), "crop_size": (0, 1024)}
-FLOAT_SPECS = {  # name: (minimum, maximum, decimals, step); ranges are loose: RunConfig validates
-    "momentum": (0.0, 1.0, 4, 0.01),
-    "beta1": (0.0, 1.0, 4, 0.01),
-    "beta2": (0.0, 1.0, 5, 0.001),
-    "weight_decay": (0.0, 1.0, 6, 1e-4),
-    "noise_level": (0.0, 100000.0, 1, 1.0),
-    "dead_leaves_mix": (0.0, 1.0, 2, 0.05),
+FLOAT_SPECS = {  # name: (minimum, maximum, step); ranges are loose: RunConfig validates
+    "momentum": (0.0, 1.0, 0.01),
+    "beta1": (0.0, 1.0, 0.01),
+    "beta2": (0.0, 1.0, 0.001),
+    "weight_decay": (0.0, 1.0, 1e-4),
+    "noise_level": (0.0, 100000.0, 1.0),
+    "mask_fraction": (0.0, 1.0, 0.01),
+    "dead_leaves_mix": (0.0, 1.0, 0.05),
 }
+EDITOR_MIN_WIDTH = 88
 ERROR_STYLE = "border: 1px solid #d62728;"
 COURSE_FILES = ("train_data.pkl", "val_data.pkl")
 
@@ -84,20 +98,37 @@ class RunForm(QWidget):
     def __init__(self, config: RunConfig | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.editors: dict[str, QWidget] = {}
+        self.path_edits: dict[str, QLineEdit] = {}
         self._rows: dict[str, tuple[QFormLayout, QWidget]] = {}
         self._labels: dict[str, QLabel] = {}
         self._loading = False
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
+        known = [f.name for f in fields(RunConfig)]
         covered = {name for _, names in GROUPS for name in names}
-        extra = tuple(f.name for f in fields(RunConfig) if f.name not in covered)
-        for title, names in (*GROUPS, ("Other", extra)):
-            if names:
-                layout.addWidget(self._group(title, names))
+        extra = tuple(name for name in known if name not in covered)
+        grid = QGridLayout()
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.setHorizontalSpacing(6)
+        grid.setVerticalSpacing(4)
+        for column, groups in enumerate(COLUMNS):
+            box = QVBoxLayout()
+            box.setSpacing(4)
+            for title, names in (*groups, *((("Other", extra),) if column == len(COLUMNS) - 1 else ())):
+                present = tuple(name for name in names if name in known)
+                if present:
+                    box.addWidget(self._group(title, present))
+            box.addStretch(1)
+            grid.addLayout(box, 0, column)
+        self.data_path_edit = self.path_edits["data_path"]
+        widest = max(label.sizeHint().width() for label in self._labels.values())
+        for label in self._labels.values():  # every group's fields start at the same x
+            label.setMinimumWidth(widest)
         self.error_label = QLabel(self)
         self.error_label.setWordWrap(True)
         self.error_label.setStyleSheet("color: #d62728;")
         self.error_label.setObjectName("formError")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(grid)
         layout.addWidget(self.error_label)
         layout.addStretch(1)
         self.set_config(config or RunConfig())
@@ -107,6 +138,9 @@ class RunForm(QWidget):
         box = QGroupBox(title, self)
         form = QFormLayout(box)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.setContentsMargins(6, 2, 6, 4)
+        form.setVerticalSpacing(3)
+        form.setHorizontalSpacing(6)
         for name in names:
             editor = self._editor(name)
             editor.setToolTip(RunConfig.field_help(name))
@@ -137,8 +171,8 @@ class RunForm(QWidget):
         elif name == "eps":
             editor = LogSpinBox(1e-12, 1.0, self)
             editor.valueChanged.connect(self._changed)
-        elif name == "data_path":
-            editor = self._folder_editor()
+        elif name.endswith("_path"):
+            editor = self._path_editor(name)
         elif isinstance(default, bool):
             editor = QCheckBox(self)
             editor.toggled.connect(self._changed)
@@ -149,43 +183,49 @@ class RunForm(QWidget):
             editor.setKeyboardTracking(False)
             editor.valueChanged.connect(self._changed)
         elif isinstance(default, float):
-            editor = QDoubleSpinBox(self)
-            low_f, high_f, decimals, step = FLOAT_SPECS.get(name, (0.0, 1e6, 6, 0.1))
-            editor.setDecimals(decimals)
+            editor = NumberSpinBox(self)
+            low_f, high_f, step = FLOAT_SPECS.get(name, (0.0, 1e6, 0.1))
             editor.setRange(low_f, high_f)
             editor.setSingleStep(step)
-            editor.setKeyboardTracking(False)
             editor.valueChanged.connect(self._changed)
         else:
             editor = QLineEdit(self)
             editor.textChanged.connect(self._changed)
         editor.setObjectName(f"field_{name}")
+        editor.setMinimumWidth(EDITOR_MIN_WIDTH)  # below the widgets' own hints: two columns fit beside the plots
+        if isinstance(editor, QComboBox):
+            editor.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            editor.setMinimumContentsLength(6)
         return editor
 
-    def _folder_editor(self) -> QWidget:
+    def _path_editor(self, name: str) -> QWidget:
         box = QWidget(self)
         row = QHBoxLayout(box)
         row.setContentsMargins(0, 0, 0, 0)
-        self.data_path_edit = QLineEdit(box)
-        self.data_path_edit.setPlaceholderText("choose a folder…")
-        self.data_path_edit.textChanged.connect(self._changed)
-        browse = QPushButton("Browse…", box)
-        browse.clicked.connect(self._browse)
-        row.addWidget(self.data_path_edit, 1)
+        edit = QLineEdit(box)
+        edit.setPlaceholderText("choose a folder…")
+        edit.textChanged.connect(self._changed)
+        browse = QPushButton("…", box)
+        browse.setFixedWidth(28)
+        browse.setToolTip("Choose a folder")
+        browse.clicked.connect(lambda _checked=False, n=name: self._browse(n))
+        row.addWidget(edit, 1)
         row.addWidget(browse)
-        box.setFocusProxy(self.data_path_edit)
+        box.setFocusProxy(edit)
+        self.path_edits[name] = edit
         return box
 
-    def _browse(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Training data folder", self.data_path_edit.text())
+    def _browse(self, name: str) -> None:
+        edit = self.path_edits[name]
+        folder = QFileDialog.getExistingDirectory(self, self.label_of(name), edit.text())
         if folder:
-            self.data_path_edit.setText(folder)
+            edit.setText(folder)
 
     # -- values ------------------------------------------------------------------------------
     def _read(self, name: str) -> Any:
         editor = self.editors[name]
-        if name == "data_path":
-            return self.data_path_edit.text()
+        if name in self.path_edits:
+            return self.path_edits[name].text()
         if isinstance(editor, QComboBox):
             return editor.currentText()
         if isinstance(editor, LogValueEdit):
@@ -202,8 +242,8 @@ class RunForm(QWidget):
 
     def _write(self, name: str, value: Any) -> None:
         editor = self.editors[name]
-        if name == "data_path":
-            self.data_path_edit.setText(str(value))
+        if name in self.path_edits:
+            self.path_edits[name].setText(str(value))
         elif isinstance(editor, QComboBox):
             if editor.findText(str(value)) < 0:
                 editor.addItem(str(value))
@@ -283,22 +323,23 @@ class RunForm(QWidget):
         self.sigChanged.emit(config)
 
     def _update_visibility(self, values: dict[str, Any]) -> None:
-        sgd = values["optimizer"] == "sgd"
-        for name in SGD_ONLY:
-            self._set_row_visible(name, sgd)
-        for name in ADAM_ONLY:
-            self._set_row_visible(name, not sgd)
-        self._set_row_visible("data_path", values["data"] not in ("builtin", "deadleaves"))
-        self._set_row_visible("dead_leaves_mix", values["data"] in ("builtin", "folder"))
+        """Fields that do not apply are disabled (never hidden: the form keeps its shape), saying why."""
+        for name, editor in self.editors.items():
+            reason = why_not(name, values)
+            help_text = RunConfig.field_help(name)
+            editor.setEnabled(not reason)
+            tip = f"{help_text}\n\nDisabled: {reason}" if reason else help_text
+            editor.setToolTip(tip)
+            self._labels[name].setToolTip(tip)
+            self._labels[name].setEnabled(not reason)
         self._labels["noise_level"].setText(NOISE_LEVEL_LABELS.get(values["noise"], "Noise level"))
         self._labels["data_path"].setText(DATA_PATH_LABELS.get(values["data"], "Folder"))
 
-    def _set_row_visible(self, name: str, visible: bool) -> None:
-        if name in self._rows:
-            form, editor = self._rows[name]
-            form.setRowVisible(editor, visible)
+    def applies(self, name: str) -> bool:
+        """Whether the field applies (its editor enabled) for the values shown, on this machine."""
+        return not why_not(name, self.values())
 
     def row_visible(self, name: str) -> bool:
-        """Whether the field's row is shown (depends on optimiser and data source)."""
+        """Whether the field's row is shown (always: fields that do not apply are disabled instead)."""
         form, editor = self._rows[name]
         return bool(form.isRowVisible(editor))

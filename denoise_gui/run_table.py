@@ -17,8 +17,8 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTab
 from denoise_gui.runs import RunRecord
 from nnkit.denoise import progress
 
-COLUMNS = ("Show", "Run", "When", "Model", "Differs from defaults", "Best PSNR", "Time", "Status")
-SHOW, RUN, WHEN, MODEL, CHANGES, BEST, TIME, STATUS = range(len(COLUMNS))
+COLUMNS = ("Show", "Run", "When", "Differs from defaults", "Best", "Time", "Status")
+SHOW, RUN, WHEN, CHANGES, BEST, TIME, STATUS = range(len(COLUMNS))
 RUN_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 DAY_S = 86_400.0
 
@@ -74,6 +74,12 @@ class RunTable(QTableWidget):
         for column in range(len(COLUMNS)):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(CHANGES, QHeaderView.ResizeMode.Stretch)
+        for column, tip in ((BEST, "Best validation PSNR of the run"),
+                            (CHANGES, "The run's settings that differ from the defaults")):
+            header_item = self.horizontalHeaderItem(column)
+            if header_item is not None:
+                header_item.setToolTip(tip)
+        self.setMinimumWidth(220)  # scrolls sideways rather than squeezing the plots
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.customContextMenuRequested.connect(self._context_menu)
         self.itemChanged.connect(self._item_changed)
@@ -115,7 +121,6 @@ class RunTable(QTableWidget):
             when = _NumberItem(format_when(run.started_wall), run.started_wall)
             when.setToolTip(time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(run.started_wall)))
             self.setItem(row, WHEN, when)
-            self.setItem(row, MODEL, QTableWidgetItem(f"{run.config.arch} {run.config.width}"))
             changes = QTableWidgetItem(run.describe_changes())
             changes.setToolTip(run.describe_changes())
             self.setItem(row, CHANGES, changes)

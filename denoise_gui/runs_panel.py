@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from PySide6.QtCore import QPoint, Signal
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QMenu, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QMenu, QPushButton, QVBoxLayout, QWidget
 
 from denoise_gui.run_table import DAY_S, RunTable
 from nnkit.denoise.config import ARCHS
@@ -31,11 +31,15 @@ class RunsPanel(QWidget):
         super().__init__(parent)
         self.table = RunTable(self)
         self.date_combo = QComboBox(self)
+        self.date_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.date_combo.setMinimumContentsLength(8)
         self.date_combo.setObjectName("runsDateFilter")
         for text, _ in DATE_FILTERS:
             self.date_combo.addItem(text)
         self.date_combo.setToolTip("Show the runs started within this time")
         self.arch_combo = QComboBox(self)
+        self.arch_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.arch_combo.setMinimumContentsLength(8)
         self.arch_combo.setObjectName("runsArchFilter")
         self.arch_combo.addItem("All models", "")
         for arch in ARCHS:
@@ -43,7 +47,7 @@ class RunsPanel(QWidget):
         self.arch_combo.setToolTip("Show the runs of one architecture")
         self.date_combo.currentIndexChanged.connect(self._filter_changed)
         self.arch_combo.currentIndexChanged.connect(self._filter_changed)
-        self.export_button = QPushButton("Export CSV…", self)
+        self.export_button = QPushButton("CSV…", self)
         self.export_button.setToolTip("Save the selected run's metrics (every step and epoch) as a CSV file")
         self.reveal_button = QPushButton("Reveal", self)
         self.reveal_button.setToolTip("Open the selected run's folder (config, metrics, checkpoints)")
@@ -54,7 +58,6 @@ class RunsPanel(QWidget):
             button.clicked.connect(lambda _checked=False, n=name: self._emit_for_selection(n))
         bar = QHBoxLayout()
         bar.setContentsMargins(0, 0, 0, 0)
-        bar.addWidget(QLabel("Runs:", self))
         bar.addWidget(self.date_combo)
         bar.addWidget(self.arch_combo)
         bar.addStretch(1)

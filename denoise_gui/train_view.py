@@ -78,7 +78,8 @@ class TrainView(QWidget):
         scroll.setWidget(self.form)
         scroll.setWidgetResizable(True)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setMinimumWidth(340)
+        # the whole form in view: its two columns side by side, no horizontal scrolling
+        scroll.setMinimumWidth(self.form.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width() + 4)
 
         self.start_button = QPushButton("Start", self)
         self.start_button.setToolTip("Start a run with this configuration (Ctrl+R)")
@@ -120,11 +121,11 @@ class TrainView(QWidget):
         bottom = QSplitter(Qt.Orientation.Horizontal, self)
         bottom.addWidget(self.runs_panel)
         bottom.addWidget(self.grid)
-        bottom.setSizes([520, 480])
+        bottom.setSizes([440, 380])
         right_split = QSplitter(Qt.Orientation.Vertical, self)
         right_split.addWidget(self.curves)
         right_split.addWidget(bottom)
-        right_split.setSizes([330, 300])
+        right_split.setSizes([300, 330])
         right = QWidget(self)
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(0, 0, 0, 0)
@@ -144,7 +145,7 @@ class TrainView(QWidget):
         split.addWidget(left)
         split.addWidget(right)
         split.setStretchFactor(1, 1)
-        split.setSizes([360, 920])
+        split.setSizes([scroll.minimumWidth(), 1280 - scroll.minimumWidth()])
         self.splitter = split
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)

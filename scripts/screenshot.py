@@ -86,12 +86,13 @@ def main(argv: list[str] | None = None) -> int:
         window.tabs.setCurrentIndex(DENOISE)
         window.open_paths([str(photo)])
         wait_for(window.denoise_view.sigBatchFinished, 600)
+        compare = window.denoise_view.compare
+        compare.set_mode("split")  # one image, the original left of the line and the result right of it
         image = window.denoise_view.items[str(photo)].original
-        if image is not None:  # zoom into the middle so the noise and its removal are visible
-            height, width = image.shape[:2]
-            window.denoise_view.compare.left_view.setRange(
-                xRange=(width * 0.3, width * 0.6), yRange=(height * 0.3, height * 0.6), padding=0
-            )
+        if image is not None:  # zoom in on the middle so the noise and its removal are visible
+            settle()
+            compare.actual_size()
+            compare.zoom_by(1.6)
         settle()
         window.grab().save(str(args.out / "screenshot-denoise.png"))
         print(f"wrote {args.out / 'screenshot-denoise.png'}")

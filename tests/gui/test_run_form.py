@@ -25,7 +25,7 @@ def test_defaults_round_trip(form: RunForm) -> None:
 
 def test_every_field_has_an_editor_with_help(form: RunForm) -> None:
     for name, editor in form.editors.items():
-        assert editor.toolTip() == RunConfig.field_help(name)
+        assert editor.toolTip().startswith(RunConfig.field_help(name))
     assert set(form.editors) == set(RunConfig().to_dict())
 
 
@@ -53,10 +53,41 @@ def test_invalid_values_say_why_in_the_forms_words(form: RunForm, name: str, val
     assert "d62728" in form.editors[field].styleSheet()
 
 
-def test_optimiser_shows_its_own_hyperparameters(form: RunForm) -> None:
-    assert form.row_visible("beta1") and not form.row_visible("momentum")
+def test_fields_that_do_not_apply_are_disabled_saying_why_never_hidden(form: RunForm) -> None:
+    assert form.editors["beta1"].isEnabled() and not form.editors["momentum"].isEnabled()
+    assert "Only for SGD" in form.editors["momentum"].toolTip()
     form.set_value("optimizer", "sgd")
-    assert form.row_visible("momentum") and form.row_visible("nesterov") and not form.row_visible("beta2")
+    assert form.editors["momentum"].isEnabled() and form.editors["nesterov"].isEnabled()
+    assert not form.editors["beta2"].isEnabled() and "Only for Adam" in form.editors["beta2"].toolTip()
+    assert all(form.row_visible(name) for name in form.editors)
+    assert not form.applies("data_path") and "the data is builtin" in form.editors["data_path"].toolTip()
+
+
+def test_cuda_graph_is_disabled_on_a_machine_without_cuda(form: RunForm, monkeypatch: pytest.MonkeyPatch) -> None:
+    import torch
+
+    from denoise_gui import form_rules
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    form_rules.has_cuda.cache_clear()
+    try:
+        form.set_value("seed", 3)  # any change re-checks the rules
+        editor = form.editors["cuda_graph"]
+        assert not editor.isEnabled() and "No CUDA GPU on this machine" in editor.toolTip()
+        assert form.config().seed == 3  # the form stays valid
+    finally:
+        form_rules.has_cuda.cache_clear()
+
+
+def test_numbers_are_written_plainly(form: RunForm) -> None:
+    texts = {name: form.editors[name].text() for name in ("beta1", "beta2", "weight_decay", "noise_level")}
+    assert texts == {"beta1": "0.9", "beta2": "0.999", "weight_decay": "0", "noise_level": "25"}
+
+
+def test_labels_line_up_across_groups(form: RunForm) -> None:
+    lefts = {form.editors[name].mapTo(form, form.editors[name].rect().topLeft()).x()
+             for name in ("arch", "optimizer", "engine")}
+    assert len(lefts) == 1  # one column: Model, Optimiser and Compute fields start at the same x
 
 
 def test_noise_level_label_follows_the_noise_model(form: RunForm) -> None:
@@ -92,10 +123,11 @@ def test_data_folders_must_exist(form: RunForm, tmp_path: Any) -> None:
 
 
 def test_dead_leaves_data_needs_no_folder_and_the_mix_is_a_data_setting(form: RunForm) -> None:
-    assert form.row_visible("dead_leaves_mix") and not form.row_visible("data_path")
+    assert form.applies("dead_leaves_mix") and not form.applies("data_path")
     form.set_value("dead_leaves_mix", 0.25)
     assert form.is_valid() and form.config().dead_leaves_mix == 0.25
     form.set_value("dead_leaves_mix", 0.0)
     form.set_value("data", "deadleaves")
     assert form.is_valid() and form.config().data == "deadleaves"
-    assert not form.row_visible("data_path") and not form.row_visible("dead_leaves_mix")
+    assert not form.applies("data_path") and not form.applies("dead_leaves_mix")
+    assert not form.editors["dead_leaves_mix"].isEnabled() and "deadleaves" in form.editors["dead_leaves_mix"].toolTip()
