@@ -1,4 +1,4 @@
-"""MainWindow: Train and Denoise views, menus and shortcuts, drops, status bar, settings, clean close."""
+"""MainWindow: Train, Denoise and Inspect views, menus and shortcuts, drops, status bar, settings, clean close."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from denoise_gui.denoise_worker import DenoiseFn
 from denoise_gui.devices import describe_device
 from denoise_gui.drop_overlay import DropOverlay
 from denoise_gui.help_dialogs import GUIDE, HelpDialog, about_html
+from denoise_gui.inspect_view import InspectView, gradcheck_source
 from denoise_gui.paths import runs_library_dir
 from denoise_gui.settings import AppSettings
 from denoise_gui.status_bar import StatusBar
@@ -25,7 +26,7 @@ from denoise_gui.train_view import TrainView
 from denoise_gui.train_worker import TrainerFactory
 from nnkit.denoise.config import RunConfig
 
-TRAIN, DENOISE = 0, 1
+TRAIN, DENOISE, INSPECT = 0, 1, 2
 USE_DEFAULT = "default"
 APP_TITLE = "denoise-gui"
 
@@ -88,6 +89,8 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget(self)
         self.tabs.addTab(self.train_view, "&Train")
         self.tabs.addTab(self.denoise_view, "&Denoise")
+        self.inspect_view = InspectView(lambda: gradcheck_source(self.train_view), self)
+        self.tabs.addTab(self.inspect_view, "&Inspect")
         self.tabs.setDocumentMode(True)
         self.setCentralWidget(self.tabs)
         self.status = StatusBar(self)
@@ -104,6 +107,7 @@ class MainWindow(QMainWindow):
         self.train_view.sigRunFinished.connect(self._run_finished)
         self.train_view.use_button.clicked.connect(self.use_run_for_denoising)
         self.train_view.sigDenoiseWith.connect(self.denoise_with)
+        self.train_view.sigJobStarted.connect(self.inspect_view.attach)
         self.train_view.sigDevice.connect(lambda device: self.status.set_device(describe_device(device)))
         self.tabs.currentChanged.connect(self._view_changed)
         self._form_changed(self.train_view.form.try_config()[0])
@@ -114,7 +118,7 @@ class MainWindow(QMainWindow):
             self.resize(1280, 720)
         if state is not None:
             self.restoreState(state)
-        self.tabs.setCurrentIndex(min(max(self.settings.current_view(), 0), 1))
+        self.tabs.setCurrentIndex(min(max(self.settings.current_view(), 0), self.tabs.count() - 1))
 
     # -- actions and shortcuts ---------------------------------------------------------------
     def _action(self, text: str, shortcuts: list[Any], slot: Callable[..., Any], tip: str = "") -> QAction:
@@ -150,6 +154,7 @@ class MainWindow(QMainWindow):
         self.escape_action = self._action("Stop / cancel", ["Esc"], self.escape)
         self.train_tab_action = self._action("&Train view", ["Ctrl+1"], lambda: self.tabs.setCurrentIndex(TRAIN))
         self.denoise_tab_action = self._action("&Denoise view", ["Ctrl+2"], lambda: self.tabs.setCurrentIndex(DENOISE))
+        self.inspect_tab_action = self._action("&Inspect view", ["Ctrl+3"], lambda: self.tabs.setCurrentIndex(INSPECT))
         self.log_action = self._action("&Log-scale loss", ["Ctrl+G"], self.train_view.curves.log_check.toggle)
         compare = self.denoise_view.compare
         self.zoom_in_action = self._action("Zoom &in", [QKeySequence.StandardKey.ZoomIn, "Ctrl+="],
@@ -173,7 +178,7 @@ class MainWindow(QMainWindow):
         for action in (self.start_action, self.pause_action, self.stop_action):
             run_menu.addAction(action)
         view_menu = menu.addMenu("&View")
-        for action in (self.train_tab_action, self.denoise_tab_action, self.log_action):
+        for action in (self.train_tab_action, self.denoise_tab_action, self.inspect_tab_action, self.log_action):
             view_menu.addAction(action)
         help_menu = menu.addMenu("&Help")
         help_menu.addAction(self.guide_action)
@@ -358,4 +363,5 @@ class MainWindow(QMainWindow):
         self.settings.sync()
         self.train_view.shutdown(3000)
         self.denoise_view.shutdown(3000)
+        self.inspect_view.wait_for_workers(3000)
         event.accept()

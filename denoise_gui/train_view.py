@@ -51,6 +51,7 @@ class TrainView(QWidget):
     sigConfigStarted = Signal(object)  # RunConfig of a run just started (to remember it)
     sigDevice = Signal(str)  # the device the running trainer actually uses
     sigDenoiseWith = Signal(str)  # a run's checkpoint chosen for the Denoise view
+    sigJobStarted = Signal(object)  # the TrainJob of a run just started (the Inspect view follows it)
 
     def __init__(
         self,
@@ -348,6 +349,7 @@ class TrainView(QWidget):
         self.progress.start(config.epochs)
         self.show_message(f"{run.label} starting: {run.describe_changes()}")
         self.sigConfigStarted.emit(config)
+        self.sigJobStarted.emit(job)
         self.job.start()
         self._update_buttons()
         self.sigRunningChanged.emit(True)

@@ -3,7 +3,8 @@
 The worker builds the Trainer on its own thread and owns the model until the run ends; the GUI
 thread only calls the trainer's thread-safe requests (pause, resume, stop, save). Events travel
 through an Outbox; the TrainJob, on the GUI thread, turns them into sigStarted, sigStep (the steps
-since the last delivery, coalesced: at most ~20 updates a second), sigEpoch, sigPreview, sigSaved
+since the last delivery, coalesced: at most ~20 updates a second), sigEpoch, sigPreview, sigSaved,
+sigLayerStats (every inspect_every steps), sigLockstep (coalesced like the steps)
 and sigFinished.
 """
 
@@ -21,7 +22,7 @@ from denoise_gui.outbox import Outbox
 from denoise_gui.thread_priority import lower_current_thread_priority
 from denoise_gui.worker_job import WorkerJob
 from nnkit.denoise.config import RunConfig
-from nnkit.denoise.events import Epoch, Event, Finished, Preview, Started, Step
+from nnkit.denoise.events import Epoch, Event, Finished, LayerStats, Lockstep, Preview, Started, Step
 
 DELIVERY_MS = 50  # the GUI takes the worker's events at most 20 times a second
 
@@ -128,7 +129,14 @@ class TrainWorker(QObject):
         QThread.currentThread().quit()  # direct: the GUI thread may be blocked in wait()
 
     def _on_event(self, event: Event) -> None:
-        kind = {Started: "started", Step: "step", Epoch: "epoch", Preview: "preview"}.get(type(event))
+        kind = {
+            Started: "started",
+            Step: "step",
+            Epoch: "epoch",
+            Preview: "preview",
+            LayerStats: "layers",
+            Lockstep: "lockstep",
+        }.get(type(event))
         if kind is not None:  # Finished is posted by run(), after the trainer returned
             self.outbox.put(kind, event)
         self._save_requested()
@@ -154,6 +162,8 @@ class TrainJob(WorkerJob):
     sigEpoch = Signal(object)  # Epoch
     sigPreview = Signal(object)  # Preview
     sigSaved = Signal(str, str)  # path, error message ('' when saved)
+    sigLayerStats = Signal(object)  # LayerStats (plain numbers and histograms, for the Inspect view)
+    sigLockstep = Signal(object)  # tuple[Lockstep, ...]: the lockstep drifts since the last delivery
     sigFinished = Signal(object)  # Finished (once, last)
 
     def __init__(self, worker: TrainWorker, parent: QObject | None = None) -> None:
@@ -165,9 +175,16 @@ class TrainJob(WorkerJob):
     def deliver(self) -> None:
         """Emit the events posted since the last call (GUI thread); steps coalesced into one signal."""
         steps: list[Step] = []
+        drifts: list[Lockstep] = []
         for kind, payload in self.worker.outbox.take_all():
             if kind == "step":
                 steps.append(payload[0])
+                continue
+            if kind == "lockstep":
+                drifts.append(payload[0])
+                continue
+            if kind == "layers":
+                self.sigLayerStats.emit(payload[0])
                 continue
             if steps:
                 self.sigStep.emit(tuple(steps))
@@ -184,6 +201,8 @@ class TrainJob(WorkerJob):
                 self.sigFinished.emit(payload[0])
         if steps:
             self.sigStep.emit(tuple(steps))
+        if drifts:
+            self.sigLockstep.emit(tuple(drifts))
 
     def pause(self) -> None:
         """Pause between steps."""

@@ -1,7 +1,8 @@
 """Make docs/screenshot.png (Train view after two short real runs) and docs/screenshot-denoise.png
-(a noisy photo denoised in the Denoise view), on the offscreen platform.
+(a noisy photo denoised in the Denoise view), then the Inspect view's docs/screenshot-inspect*.png
+(scripts/screenshot_inspect.py), on the offscreen platform.
 
-    python scripts/screenshot.py [--epochs 4] [--out docs]
+    python scripts/screenshot.py [--epochs 4] [--out docs] [--only inspect]
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import numpy as np
 from PySide6.QtCore import QEventLoop, QSettings, QTimer
+from screenshot_inspect import inspect_screenshots  # beside this script
 
 from denoise_gui.app import make_app
 from denoise_gui.main_window import DENOISE, TRAIN, MainWindow, shipped_checkpoint
@@ -55,9 +57,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--epochs", type=int, default=6)
     parser.add_argument("--epoch-size", type=int, default=512)
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parents[1] / "docs")
+    parser.add_argument("--only", choices=("all", "inspect"), default="all", help="'inspect': the Inspect view's only")
     args = parser.parse_args(argv)
     app = make_app(sys.argv[:1])  # kept alive until the end
     args.out.mkdir(parents=True, exist_ok=True)
+    if args.only == "inspect":
+        inspect_screenshots(args.out)
+        return 0
     with tempfile.TemporaryDirectory() as tmp:
         settings = AppSettings(QSettings(str(Path(tmp) / "settings.ini"), QSettings.Format.IniFormat))
         shipped = shipped_checkpoint()
@@ -97,6 +103,7 @@ def main(argv: list[str] | None = None) -> int:
         window.grab().save(str(args.out / "screenshot-denoise.png"))
         print(f"wrote {args.out / 'screenshot-denoise.png'}")
         window.close()
+    inspect_screenshots(args.out)
     app.processEvents()
     return 0
 

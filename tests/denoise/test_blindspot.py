@@ -268,7 +268,12 @@ def test_cli_trains_on_one_noisy_photo_then_denoises_it(tmp_path: Path, capsys: 
     assert [e["epoch"] for e in epochs] == [0, 1, 2]
     assert all(e["val_psnr"] is None and e["val_loss"] > 0 for e in epochs)
     best = str(out / BEST_NAME)
-    assert denoise_main([str(photos / "mine.png"), "-o", str(tmp_path / "den"), "--checkpoint", best]) == 0
+    assert (
+        denoise_main(
+            [str(photos / "mine.png"), "-o", str(tmp_path / "den"), "--checkpoint", best, "--orientations", "8"]
+        )
+        == 0
+    )
     result = read_image(tmp_path / "den" / "mine_denoised.png")
     assert result.shape == (72, 56, 3)
     assert train_main([*argv[:-2], "--target", "noisy", "--out", str(tmp_path / "y")]) == 2

@@ -100,8 +100,25 @@ def test_histograms_count_every_value_and_span_min_to_max() -> None:
     conv_out = model[0].forward(x)
     assert sum(first.counts) == conv_out.numel() and len(first.counts) == 10
     assert first.lo == conv_out.min().item() and first.hi == conv_out.max().item()
+    edges = torch.linspace(first.lo, first.hi, 11, dtype=torch.float64)
+    expected = torch.histogram(conv_out.flatten().cpu(), bins=edges).hist
+    assert first.counts == [int(c) for c in expected]
     assert sum(report.gradients["5"].counts) == out.numel()
     assert report.input_shapes["0"] == (2, 3, 8, 8) and report.kinds["4"] == "TransposeConv2d"
+
+
+def test_large_tensors_are_histogrammed_from_an_even_sample() -> None:
+    from nnkit.layer_stats import HISTOGRAM_SAMPLE
+
+    layer = Sequential(ReLU())
+    x = torch.linspace(-1, 1, 3 * HISTOGRAM_SAMPLE + 1).reshape(1, 1, -1, 1)
+    with LayerProbe(layer, bins=4) as probe:
+        layer.forward(x)
+    histogram = probe.report().activations["0"]
+    assert (histogram.lo, histogram.hi) == (0.0, 1.0)
+    assert HISTOGRAM_SAMPLE // 2 <= sum(histogram.counts) <= HISTOGRAM_SAMPLE
+    assert histogram.counts[0] > 2 * histogram.counts[1]  # half the values are ReLU zeros, in the first bin
+    assert abs(histogram.counts[1] - histogram.counts[2]) <= 1  # the other half spread evenly
 
 
 def test_probe_leaves_no_trace_and_an_uninspected_step_runs_the_plain_methods() -> None:

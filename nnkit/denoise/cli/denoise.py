@@ -33,6 +33,13 @@ def build_denoise_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--overlap", type=int, default=32, help="overlap of neighbouring tiles (default: 32)")
     parser.add_argument("--device", default="auto", help="'auto', 'cpu', 'cuda' or 'cuda:N' (default: auto)")
+    parser.add_argument(
+        "--orientations",
+        type=int,
+        choices=(1, 2, 4, 8),
+        default=1,
+        help="average the outputs over this many flips and turns of each tile (slower; default: 1, off)",
+    )
     parser.add_argument("--recursive", "-r", action="store_true", help="look into sub-folders of folders too")
     parser.add_argument("--overwrite", action="store_true", help="replace existing outputs (never an input)")
     parser.add_argument("--quiet", "-q", action="store_true", help="print only warnings and errors")
@@ -156,7 +163,7 @@ def _denoise_main(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
     denoiser = _load_denoiser(args.checkpoint, args.device)
     if denoiser is None:
         return EXIT_FAILED
-    denoiser.tile, denoiser.overlap = args.tile, args.overlap
+    denoiser.tile, denoiser.overlap, denoiser.orientations = args.tile, args.overlap, args.orientations
     if not args.quiet:
         print(f"model: {denoiser.describe()}", file=sys.stderr)
     written, failed = _denoise_jobs(denoiser, jobs, args, warn)

@@ -15,12 +15,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-import torch
-
 from nnkit import Module
 from nnkit.denoise.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, _run_parser
 from nnkit.denoise.config import ARCHS
-from nnkit.gradcheck import GradcheckRow, check_model, deliberately_wrong
+from nnkit.denoise.inspection import gradcheck_denoiser, model_for_gradcheck
+from nnkit.gradcheck import GradcheckRow, deliberately_wrong
 
 GREEN, RED, RESET = "\033[32m", "\033[31m", "\033[0m"
 
@@ -50,14 +49,7 @@ def _model(args: argparse.Namespace) -> Module:
         from nnkit.denoise.checkpoint import load_checkpoint, model_from_checkpoint
 
         return model_from_checkpoint(load_checkpoint(args.checkpoint)).train()
-    from nnkit.denoise.models import build_architecture
-    from nnkit.init import initialise
-
-    # He weights everywhere, the U-Net's output layer too (the trainer starts it at zero, which
-    # would make every gradient before it zero and the check empty)
-    model = build_architecture(args.arch, args.width)
-    initialise(model, "he", torch.Generator().manual_seed(args.seed))
-    return model
+    return model_for_gradcheck(args.arch, args.width, args.seed)
 
 
 def format_table(rows: Sequence[GradcheckRow], *, color: bool) -> str:
@@ -87,7 +79,6 @@ def gradcheck_main(argv: Sequence[str] | None = None, out: TextIO | None = None)
         parser.print_usage(sys.stderr)
         print(f"denoise-gradcheck: error: {'; '.join(bad)}", file=sys.stderr)
         return EXIT_USAGE
-    import nnkit.denoise.twin  # noqa: F401  (registers the twin of PadToMultiple)
     from nnkit.denoise.checkpoint import CheckpointError
 
     try:
@@ -105,10 +96,7 @@ def gradcheck_main(argv: Sequence[str] | None = None, out: TextIO | None = None)
             )
             return EXIT_USAGE
         deliberately_wrong(layers[args.break_layer])
-    gen = torch.Generator().manual_seed(args.seed)
-    shape = (args.batch_size, 3, args.size, args.size)
-    x, target = torch.rand(shape, generator=gen), torch.rand(shape, generator=gen)
-    rows = check_model(model, x, target, samples=args.samples, seed=args.seed)
+    rows = gradcheck_denoiser(model, batch=args.batch_size, size=args.size, seed=args.seed, samples=args.samples)
     color = not args.no_color and out.isatty()
     print(format_table(rows, color=color), file=out)
     wrong = [r.name for r in rows if not r.ok]

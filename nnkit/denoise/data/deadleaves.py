@@ -7,9 +7,9 @@ and rotated rectangles of random colour (skewed towards dark tones, some saturat
 grey); about half the shapes carry a texture (stripes of random frequency and direction) or a
 shading gradient, the others are flat; about 60% of the images are blurred a little (defocus).
 
-Vectorised with torch, no loop over shapes: every shape's bounding box (clipped to the image)
-is enumerated as (shape, pixel) pairs, the pairs inside the shape are kept, and the front-most
-shape of each pixel is found with one ``scatter_reduce(amin)``. Pixels no shape covers take a
+Vectorised with torch, no loop over shapes: shapes are grouped by the size of their bounding
+box (a dozen groups), each group is tested against its boxes' pixels by broadcasting, and the
+front-most shape of each pixel is found with ``scatter_reduce(amin)``. Pixels no shape covers take a
 per-image background colour. Everything is drawn from the given generator, so a seed gives
 the same images.
 
@@ -111,37 +111,57 @@ def _dead_leaves(count: int, size: int, generator: torch.Generator) -> Tensor:
     return _blur(images, sigma).clamp_(0.0, 1.0)
 
 
+def _box_sides(size: int) -> list[int]:
+    """Square box sides the shapes are sorted into: 1, 2, 3, 5, 8, ... (×1.5) up to ``size``."""
+    sides, side = [1], 2
+    while side < size:
+        sides.append(side)
+        side = math.ceil(side * 1.5)
+    return [*sides, size]
+
+
 def _front_shapes(shapes: dict[str, Tensor], count: int, n: int, size: int) -> Tensor:
-    """Index (0 = front) of the front-most shape at each pixel, count×size×size; n where none covers it."""
+    """Index (0 = front) of the front-most shape at each pixel, count×size×size; n where none covers it.
+
+    Each shape's bounding box (tight, clipped to the image) goes into the smallest square of
+    ``_box_sides`` that holds it; per square side, all its shapes are tested against all the
+    square's pixels at once (broadcasting, no per-pixel gather), and a ``scatter_reduce(amin)``
+    keeps the front-most shape of each pixel. Pixels outside a shape or its box go to a sink slot.
+    """
     a, b = shapes["r"], shapes["r"] * shapes["aspect"]
     cx, cy, ellipse = shapes["cx"], shapes["cy"], shapes["ellipse"]
     cos, sin = torch.cos(shapes["theta"]), torch.sin(shapes["theta"])
-    # axis-aligned half extents of each rotated shape: its tight bounding box, clipped to the image
     half_x = torch.where(ellipse, torch.hypot(a * cos, b * sin), a * cos.abs() + b * sin.abs())
     half_y = torch.where(ellipse, torch.hypot(a * sin, b * cos), a * sin.abs() + b * cos.abs())
     x0, y0 = (cx - half_x).floor().clamp(0, size), (cy - half_y).floor().clamp(0, size)
-    width = ((cx + half_x).floor() + 1).clamp(0, size) - x0
-    height = ((cy + half_y).floor() + 1).clamp(0, size) - y0
-    counts = (width.clamp(min=0) * height.clamp(min=0)).long().flatten()
-
-    # every (shape, pixel of its box) pair; the pair's numbers come from one gather of the shape's
-    shape = torch.repeat_interleave(torch.arange(count * n), counts)
-    start = (torch.cumsum(counts, 0) - counts).view(count, n).float()
-    columns = [cx, cy, cos, sin, 1.0 / a, 1.0 / b, ellipse.float(), x0, y0, width, start]
-    p = torch.stack(columns, dim=-1).view(count * n, -1).index_select(0, shape)
-    k = torch.arange(shape.numel(), dtype=torch.float32) - p[:, 10]  # position in the box, row-major
-    row = torch.floor(k / p[:, 9])
-    px, py = p[:, 7] + (k - row * p[:, 9]), p[:, 8] + row
-    dx, dy = px + 0.5 - p[:, 0], py + 0.5 - p[:, 1]
-    along = (dx * p[:, 2] + dy * p[:, 3]) * p[:, 4]  # in units of the shape's half axes
-    across = (dy * p[:, 2] - dx * p[:, 3]) * p[:, 5]
-    in_ellipse = along * along + across * across <= 1.0
-    inside = torch.where(p[:, 6] > 0, in_ellipse, (along.abs() <= 1.0) & (across.abs() <= 1.0))
-    image = torch.div(shape, n, rounding_mode="floor")
-    pixel = (image * size + py.long()) * size + px.long()
-    front = torch.full((count * size * size,), n, dtype=torch.long)
-    front.scatter_reduce_(0, pixel[inside], (shape - image * n)[inside], reduce="amin")
-    return front.view(count, size, size)
+    width = (((cx + half_x).floor() + 1).clamp(0, size) - x0).clamp(min=0)
+    height = (((cy + half_y).floor() + 1).clamp(0, size) - y0).clamp(min=0)
+    columns = [cx, cy, cos, sin, 1.0 / a, 1.0 / b, ellipse.float(), x0, y0, width, height]
+    params = torch.stack([c.flatten() for c in columns], dim=1)
+    side = torch.maximum(width, height).flatten()
+    depth = torch.arange(n).repeat(count)
+    image = torch.arange(count).repeat_interleave(n)
+    sink = count * size * size
+    front = torch.full((sink + 1,), n, dtype=torch.long)
+    sides = _box_sides(size)
+    for smaller, box in zip([0, *sides[:-1]], sides, strict=True):
+        chosen = ((side > smaller) & (side <= box)).nonzero().squeeze(1)
+        if chosen.numel() == 0:
+            continue
+        p = params[chosen].T[..., None, None]  # one column per row of p, shaped for broadcasting
+        offsets = torch.arange(box, dtype=torch.float32)
+        ox, oy = offsets.view(1, 1, box), offsets.view(1, box, 1)
+        px, py = p[7] + ox, p[8] + oy
+        dx, dy = px + 0.5 - p[0], py + 0.5 - p[1]
+        along = (dx * p[2] + dy * p[3]) * p[4]  # in units of the shape's half axes
+        across = (dy * p[2] - dx * p[3]) * p[5]
+        in_ellipse = along * along + across * across <= 1.0
+        inside = torch.where(p[6] > 0, in_ellipse, (along.abs() <= 1.0) & (across.abs() <= 1.0))
+        inside &= (ox < p[9]) & (oy < p[10])
+        pixel = (image[chosen].view(-1, 1, 1) * size + py.long()) * size + px.long()
+        pixel = torch.where(inside, pixel, sink)
+        front.scatter_reduce_(0, pixel.flatten(), depth[chosen].view(-1, 1, 1).expand_as(pixel).flatten(), "amin")
+    return front[:sink].view(count, size, size)
 
 
 def _paint(
