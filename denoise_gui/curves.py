@@ -42,10 +42,11 @@ class _RunItems:
     floor: pg.InfiniteLine
     marker: pg.ScatterPlotItem
     label: str
+    psnr_key: tuple[int, str] = (-1, "")  # (epochs drawn, x-axis): the PSNR curve is redrawn only when it changes
 
 
-def _finite(values: list[float]) -> np.ndarray:
-    array = np.asarray(values, dtype=float)
+def _finite(values: list[float] | np.ndarray) -> np.ndarray:
+    array = np.array(values, dtype=float)
     array[~np.isfinite(array)] = np.nan
     return array
 
@@ -58,6 +59,7 @@ class CurvesPanel(QWidget):
         self.x_axis = "steps"
         self.auto = True
         self._top: float | None = None
+        self._has_data: dict[pg.PlotWidget, bool] = {}
         self.runs: dict[int, RunRecord] = {}
         self.items: dict[int, _RunItems] = {}
         self.loss_plot = pg.PlotWidget(self, title="Training loss",
@@ -251,13 +253,14 @@ class CurvesPanel(QWidget):
                     np.asarray(run.losses, float), len(run.losses))
                 smooth, _ = plot_range.clip_to(np.asarray(run.smoothed, float), top, log) if top else (
                     np.asarray(run.smoothed, float), 0)
-                items.raw.setData(x, _finite(list(raw)), connect="finite")
-                items.smooth.setData(x, _finite(list(smooth)), connect="finite")
+                items.raw.setData(x, _finite(raw), connect="finite")
+                items.smooth.setData(x, _finite(smooth), connect="finite")
                 if top is not None and start < len(run.losses) and np.isfinite(x[start]):
                     items.marker.setData([x[start]], [math.log10(top) if log else top])
                 else:
                     items.marker.setData([], [])
-            if run.epochs:
+            if run.epochs and items.psnr_key != (len(run.epochs), self.x_axis):
+                items.psnr_key = (len(run.epochs), self.x_axis)
                 items.psnr.setData(self._x(run, epochs=True), _finite(run.psnrs), connect="finite")
             if np.isfinite(run.noisy_psnr):
                 items.floor.setValue(run.noisy_psnr)
@@ -270,13 +273,13 @@ class CurvesPanel(QWidget):
         limits = plot_range.value_range([np.asarray(r.losses, float) for r in shown], log=log)
         box.disableAutoRange()
         if limits is not None:
-            box.setYRange(*limits, padding=0)
+            _set_range(box, y=limits)
         xs = np.concatenate([self._x(r, epochs=False) for r in shown] or [np.zeros(0)])
         xs = xs[np.isfinite(xs)]
         if xs.size:
             low, high = float(xs.min()), float(xs.max())
             pad = (high - low) * 0.02 or 1.0
-            box.setXRange(low - pad, high + pad, padding=0)
+            _set_range(box, x=(low - pad, high + pad))
         psnr_box = self.psnr_plot.getViewBox()
         psnr_box.enableAutoRange(y=True)
         xs = np.concatenate([self._x(r, epochs=True) for r in shown] or [np.zeros(0)])
@@ -284,7 +287,7 @@ class CurvesPanel(QWidget):
         if xs.size:
             low, high = float(xs.min()), float(xs.max())
             pad = max((high - low) * 0.05, 0.5 if self.x_axis == "steps" else (high - low) * 0.05 or 1.0)
-            psnr_box.setXRange(low - pad, high + pad, padding=0)
+            _set_range(psnr_box, x=(low - pad, high + pad))
         else:
             psnr_box.enableAutoRange(x=True)
 
@@ -299,9 +302,11 @@ class CurvesPanel(QWidget):
         has_psnr = any(r.epochs for r in shown)
         for plot, has in ((self.loss_plot, has_loss), (self.psnr_plot, has_psnr)):
             empty = self.empty_texts[plot]
-            empty.setVisible(not has)
-            for axis in ("left", "bottom"):
-                plot.getAxis(axis).setStyle(showValues=has)
+            if self._has_data.get(plot) != has:  # the state changed (restyling axes costs a relayout: only then)
+                self._has_data[plot] = has
+                empty.setVisible(not has)
+                for axis in ("left", "bottom"):
+                    plot.getAxis(axis).setStyle(showValues=has)
             if not has:
                 box = plot.getViewBox()
                 (x0, x1), (y0, y1) = box.viewRange()
@@ -397,6 +402,15 @@ class CurvesPanel(QWidget):
         """Remove every run."""
         for run in list(self.runs.values()):
             self.remove_run(run)
+
+
+def _set_range(box: pg.ViewBox, x: tuple[float, float] | None = None, y: tuple[float, float] | None = None) -> None:
+    """Set a view's range only when it moves (each change costs the plot a relayout and a repaint)."""
+    (x0, x1), (y0, y1) = box.viewRange()
+    if x is not None and not np.allclose((x0, x1), x, rtol=1e-6, atol=1e-12):
+        box.setXRange(*x, padding=0)
+    if y is not None and not np.allclose((y0, y1), y, rtol=1e-6, atol=1e-12):
+        box.setYRange(*y, padding=0)
 
 
 def _x_text(value: float, axis: str) -> str:

@@ -164,10 +164,10 @@ class MainWindow(QMainWindow):
         self.fit_action = self._action("&Fit photo", ["Ctrl+0"], compare.fit, "Show the whole photo")
         self.actual_action = self._action("&Actual pixels (1:1)", ["Ctrl+Alt+0"], compare.actual_size,
                                           "One photo pixel per screen pixel")
-        self.split_action = self._action("S&plit view", ["Ctrl+Shift+2"], lambda: compare.set_mode("split"),
+        self.split_action = self._action("S&plit view", ["Alt+2"], lambda: compare.set_mode("split"),
                                          "Original and result in one image, split by a line you drag")
-        self.side_action = self._action("Si&de by side", ["Ctrl+Shift+1"], lambda: compare.set_mode("side"))
-        self.difference_action = self._action("Di&fference", ["Ctrl+Shift+3"], lambda: compare.set_mode("difference"),
+        self.side_action = self._action("Si&de by side", ["Alt+1"], lambda: compare.set_mode("side"))
+        self.difference_action = self._action("Di&fference", ["Alt+3"], lambda: compare.set_mode("difference"),
                                               "What denoising changed")
         menu = self.menuBar()
         file_menu = menu.addMenu("&File")

@@ -10,7 +10,8 @@ A library is a folder (``<AppData>/runs`` by default) of run folders named ``run
   ``denoise-train``'s file; a torn last line after a crash is skipped on reading);
 * ``checkpoint.safetensors`` and ``checkpoint.best.safetensors``, written by the trainer.
 
-Plain Python: no Qt here (the GUI reads and writes through this class on its own thread).
+Plain Python: no Qt here. run.json rewrites can go to a writer thread (``save_soon``), so that an fsync
+on a busy disk never holds up the GUI thread; ``flush`` waits for them.
 """
 
 from __future__ import annotations
@@ -23,8 +24,10 @@ import math
 import os
 import re
 import shutil
+import threading
 import time
 from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +72,9 @@ class RunLibrary:
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
         self.problems: list[str] = []  # run folders that could not be read, in words
+        self._writer: ThreadPoolExecutor | None = None  # one thread: run.json writes stay in order
+        self._pending: list[Future[Path]] = []
+        self._lock = threading.Lock()
 
     # -- creating and saving -------------------------------------------------------------------
     def next_number(self) -> int:
@@ -88,7 +94,7 @@ class RunLibrary:
             except FileExistsError:  # another window took it meanwhile
                 number += 1
         run.number, run.folder = number, str(folder)
-        self.save(run)
+        self.save_soon(run)
         return run
 
     def checkpoint_path(self, run: RunRecord) -> Path:
@@ -97,6 +103,30 @@ class RunLibrary:
 
     def save(self, run: RunRecord) -> None:
         """Rewrite the run's run.json atomically."""
+        write_atomically(Path(run.folder) / RUN_FILE, self._record(run))
+
+    def save_soon(self, run: RunRecord) -> None:
+        """Rewrite run.json atomically on a writer thread (the fsync can take a busy disk tens of ms)."""
+        data = self._record(run)  # the snapshot is taken now, on the caller's thread
+        with self._lock:
+            if self._writer is None:
+                self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="run-library")
+            self._pending = [f for f in self._pending if not f.done()]
+            self._pending.append(self._writer.submit(write_atomically, Path(run.folder) / RUN_FILE, data))
+
+    def flush(self) -> list[str]:
+        """Wait for the writes queued by ``save_soon``; returns the errors, in words."""
+        with self._lock:
+            pending, self._pending = self._pending, []
+        errors = []
+        for future in pending:
+            try:
+                future.result()
+            except OSError as exc:
+                errors.append(str(exc))
+        return errors
+
+    def _record(self, run: RunRecord) -> bytes:
         record = {
             "format_version": FORMAT_VERSION,
             "name": run.label,
@@ -112,8 +142,7 @@ class RunLibrary:
             "checkpoint": Path(run.checkpoint).name if run.checkpoint else None,
             "hidden": not run.visible,
         }
-        data = json.dumps(record, indent=1).encode()
-        write_atomically(Path(run.folder) / RUN_FILE, data)
+        return json.dumps(record, indent=1).encode()
 
     def append_metrics(self, run: RunRecord, records: Iterable[dict[str, Any]]) -> None:
         """Append step/epoch records (non-finite numbers as null) to the run's metrics.jsonl."""

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTab
 from denoise_gui.runs import RunRecord
 from nnkit.denoise import progress
 
-COLUMNS = ("Show", "Run", "When", "Differs from defaults", "Best", "Time", "Status")
+COLUMNS = ("Show", "Run", "When", "Changes", "Best", "Time", "Status")
 SHOW, RUN, WHEN, CHANGES, BEST, TIME, STATUS = range(len(COLUMNS))
 RUN_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 DAY_S = 86_400.0

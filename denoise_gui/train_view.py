@@ -186,13 +186,16 @@ class TrainView(QWidget):
         self.curves.set_run_visible(run, run.visible)
 
     def _store(self, run: RunRecord) -> None:
-        """Rewrite the run's run.json (atomically); a failure is said, the run goes on."""
-        if not run.folder:
-            return
-        try:
-            self.library.save(run)
-        except OSError as exc:
-            self.show_message(f"Could not update {run.label} in the runs library: {exc}", "error")
+        """Rewrite the run's run.json (atomically, on the library's writer thread); failures are said later."""
+        if run.folder:
+            self.library.save_soon(run)
+
+    def flush_library(self) -> bool:
+        """Wait for the runs library's writes; False (and why) if one failed."""
+        errors = self.library.flush()
+        if errors:
+            self.show_message("Could not update the runs library: " + "; ".join(errors), "error")
+        return not errors
 
     def _append_metrics(self, run: RunRecord, records: list[dict[str, Any]]) -> None:
         if not run.folder:
@@ -267,6 +270,7 @@ class TrainView(QWidget):
         where = f"\n\n{run.folder}" if run.folder else ""
         if not self.dialogs.confirm("Delete run", f"Delete {run.label} with its checkpoints and metrics?{where}"):
             return False
+        self.flush_library()  # no write of its run.json still on the way
         try:
             if run.folder:
                 self.library.delete(run)
@@ -444,7 +448,9 @@ class TrainView(QWidget):
         job = self.job
         if job is not None:
             job.stop()
-        return all(j.wait(timeout_ms) for j in [*([job] if job else []), *self._ending])
+        stopped = all(j.wait(timeout_ms) for j in [*([job] if job else []), *self._ending])
+        self.flush_library()
+        return stopped
 
     def _prune_ended(self) -> None:
         self._ending = [j for j in self._ending if not j.qthread.isFinished()]

@@ -40,15 +40,16 @@ def settle(ms: int = 300) -> None:
     loop.exec()
 
 
-def noisy_photo(folder: Path, sigma: float = 25.0) -> Path:
-    """A built-in validation photo with Gaussian noise, saved as PNG."""
+def noisy_photo(folder: Path, sigma: float = 25.0) -> tuple[Path, Path]:
+    """A built-in validation photo with Gaussian noise, and the clean photo, saved as PNGs."""
     from nnkit.denoise.data import builtin_photos
     from nnkit.denoise.imageio import write_image
 
     name, clean = builtin_photos("val")[0]
     rng = np.random.default_rng(0)
     noisy = np.clip(clean.astype(np.float64) + rng.normal(0, sigma, clean.shape), 0, 255).astype(np.uint8)
-    return write_image(folder / f"{Path(name).stem}_noisy.png", noisy)
+    stem = Path(name).stem
+    return write_image(folder / f"{stem}_noisy.png", noisy), write_image(folder / f"{stem}_clean.png", clean)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -88,11 +89,14 @@ def main(argv: list[str] | None = None) -> int:
 
         if window.checkpoint is None:
             window.use_run_for_denoising()
-        photo = noisy_photo(Path(tmp))
+        photo, clean = noisy_photo(Path(tmp))
         window.tabs.setCurrentIndex(DENOISE)
         window.open_paths([str(photo)])
         wait_for(window.denoise_view.sigBatchFinished, 600)
-        compare = window.denoise_view.compare
+        view = window.denoise_view
+        if view.set_reference(str(photo), str(clean)):  # PSNR and SSIM against the clean photo
+            wait_for(view.sigMeasured, 120)
+        compare = view.compare
         compare.set_mode("split")  # one image, the original left of the line and the result right of it
         image = window.denoise_view.items[str(photo)].original
         if image is not None:  # zoom in on the middle so the noise and its removal are visible

@@ -140,6 +140,7 @@ def test_reveal_export_csv_and_plots(qtbot: Any, window_factory: Callable[..., M
 def test_library_skips_torn_lines_and_broken_folders(tmp_path: Path) -> None:
     library = RunLibrary(tmp_path)
     run = library.create(RunRecord(1, RunConfig()))
+    assert library.flush() == []  # run.json is written on the library's writer thread
     (tmp_path / "run-0002").mkdir()  # a folder without run.json: reported, not fatal
     library.append_metrics(run, [{"event": "step", "step": 1, "epoch": 1, "loss": 0.5, "wall_s": 0.1}])
     with open(Path(run.folder) / "metrics.jsonl", "a") as handle:
@@ -150,4 +151,5 @@ def test_library_skips_torn_lines_and_broken_folders(tmp_path: Path) -> None:
     library.load_metrics(runs[0])
     assert runs[0].steps == [1] and runs[0].losses == [0.5]
     assert library.create(RunRecord(2, RunConfig())).label == "run 3"  # never reuses a folder
+    library.flush()
     assert not list(tmp_path.rglob("*.tmp"))
