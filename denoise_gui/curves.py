@@ -29,8 +29,8 @@ from denoise_gui.runs import SMOOTHING, RunRecord
 
 X_AXES = (("steps", "steps", "epoch"), ("images", "images seen", "images seen"), ("time", "wall time (s)",
           "wall time (s)"))
-EMPTY_LOSS = "No runs yet.\nPress Start (Ctrl+R): the training loss appears here, step by step."
-EMPTY_PSNR = "The validation PSNR of each epoch appears here\n(dashed line: the noisy input, the level to beat)."
+EMPTY_LOSS = "No runs shown yet.\nPress Start (Ctrl+R): the training\nloss appears here, step by step."
+EMPTY_PSNR = "The validation PSNR of each epoch\nappears here (dashed line: the\nnoisy input, the level to beat)."
 DIVERGED_COLOUR = "#d62728"
 
 

@@ -72,6 +72,7 @@ class DenoiseItem:
     shown: int = -1  # index of the result shown (-1: none)
     message: str = ""
     eta_s: float = float("nan")
+    sigma: float = float("nan")  # the engine's estimate of the photo's noise level (0-255)
     tiles: tuple[int, int] = (0, 0)
     reference: str = ""  # clean reference file, if the user pointed at one
     original_quality: Any = None  # the original against the reference

@@ -44,6 +44,7 @@ from denoise_gui.denoise_items import (
 from denoise_gui.denoise_worker import DenoiseFn, DenoiseJob, DenoiseWorker, Task
 from denoise_gui.image_compare import ImageCompare
 from denoise_gui.measure_worker import MeasureJob, MeasureWorker
+from denoise_gui.noise_controls import NoiseControls
 from denoise_gui.run_table import format_duration
 
 __all__ = ["DenoiseView", "default_output_path", "expand_paths"]
@@ -72,6 +73,7 @@ class DenoiseView(QWidget):
         self.read_fn = read
         self.model_factory: Callable[[], Any] | None = None
         self.model_name = ""
+        self.trained_sigma: float | None = None  # the Gaussian σ the model was trained at, when known
         self.items: dict[str, DenoiseItem] = {}
         self.queue: list[Task] = []
         self.job: DenoiseJob | None = None
@@ -132,11 +134,14 @@ class DenoiseView(QWidget):
         self.quality_label = QLabel("", self)
         self.quality_label.setObjectName("denoiseQuality")
         self.quality_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.noise = NoiseControls(self)
+        self.noise.sigStrengthChanged.connect(self._strength_changed)
         details = QHBoxLayout()
         details.addWidget(QLabel("Result:", self))
         details.addWidget(self.result_combo)
         details.addWidget(self.reference_button)
         details.addWidget(self.quality_label, 1)
+        details.addWidget(self.noise)
 
         self.list = QListWidget(self)
         self.list.setMinimumWidth(180)
@@ -179,22 +184,38 @@ class DenoiseView(QWidget):
         return [str(self.list.item(row).data(PATH_ROLE)) for row in range(self.list.count())]
 
     # -- model -------------------------------------------------------------------------------
-    def set_model(self, name: str, factory: Callable[[], Any] | None) -> None:
+    def set_model(self, name: str, factory: Callable[[], Any] | None, trained_sigma: float | None = None) -> None:
         """Use the model ``factory()`` builds (called on the worker thread); offers to redo the open photos."""
         changed = bool(self.model_name) and name != self.model_name
         self.model_factory = factory
         self.model_name = name
+        self.trained_sigma = trained_sigma
         self.model_label.setText(f"Model: {name}" if factory is not None else "Model: none loaded")
+        self._offer_rerun(f"The model is now {name}." if changed and factory is not None else "")
+        item = self.current_item()
+        self.noise.set_sigma(item.sigma if item is not None else float("nan"), trained_sigma)
+
+    def result_label(self) -> str:
+        """What the next result will be called: the model, and the strength when it is not 100%."""
+        percent = round(self.noise.strength() * 100)
+        return self.model_name + (f" · strength {percent}%" if percent < 100 else "")
+
+    def _strength_changed(self, _strength: float) -> None:
+        percent = round(self.noise.strength() * 100)
+        self._offer_rerun(f"The strength is now {percent}%." if self.model_factory is not None else "")
+
+    def _offer_rerun(self, reason: str) -> None:
         todo = self._photos_without_result()
-        if changed and factory is not None and todo:
-            self.rerun_label.setText(f"The model is now {name}. Denoise the {len(todo)} open photo(s) with it? "
+        if reason and todo:
+            self.rerun_label.setText(f"{reason} Denoise the {len(todo)} open photo(s) again? "
                                      "Their earlier results are kept.")
             self.rerun_bar.show()
         else:
             self.rerun_bar.hide()
 
     def _photos_without_result(self) -> list[str]:
-        return [p for p, i in self.items.items() if i.original is not None and i.result_by(self.model_name) is None]
+        label = self.result_label()
+        return [p for p, i in self.items.items() if i.original is not None and i.result_by(label) is None]
 
     def redenoise_all(self) -> int:
         """Denoise every open photo again with the current model (keeping earlier results); returns how many."""
@@ -226,7 +247,7 @@ class DenoiseView(QWidget):
                 widget_item.setToolTip(path)
                 self.list.addItem(widget_item)
             item = self.items[path]
-            if item.result_by(self.model_name) is not None or any(t[0] == path for t in self.queue):
+            if item.result_by(self.result_label()) is not None or any(t[0] == path for t in self.queue):
                 continue  # already done with this model, or waiting
             item.status, item.message = "queued", ""
             self.queue.append((path, item.original))
@@ -241,15 +262,17 @@ class DenoiseView(QWidget):
         if self.job is not None or not self.queue or self.model_factory is None:
             return
         tasks, self.queue = self.queue, []
-        worker = DenoiseWorker(tasks, self.model_factory, denoise=self.denoise_fn, read=self.read_fn)
+        worker = DenoiseWorker(tasks, self.model_factory, denoise=self.denoise_fn, read=self.read_fn,
+                               strength=self.noise.strength())
         self.job = job = DenoiseJob(worker, self)
-        self.job_model = self.model_name
+        self.job_model = self.result_label()
         job.sigItemStarted.connect(self._on_item_started)
         job.sigLoaded.connect(self._on_loaded)
         job.sigCanvas.connect(self._on_canvas)
         job.sigProgress.connect(self._on_progress)
         job.sigResult.connect(self._on_result)
         job.sigFailed.connect(self._on_failed)
+        job.sigSigma.connect(self._on_sigma)
         job.sigFinished.connect(self._on_finished)
         self.job.start()
         self._update_buttons()
@@ -303,6 +326,16 @@ class DenoiseView(QWidget):
         item.original = original
         if self.current_path() == path:
             self._show(item)
+
+    def _on_sigma(self, path: str, sigma: float, error: str) -> None:
+        item = self.items.get(path)
+        if item is None:
+            return
+        item.sigma = sigma
+        if error:
+            self.show_message(f"No noise estimate for {item.name}: {error}")
+        if self.current_path() == path:
+            self.noise.set_sigma(sigma, self.trained_sigma)
 
     def _on_canvas(self, path: str, canvas: np.ndarray) -> None:
         item = self.items[path]
@@ -496,6 +529,7 @@ class DenoiseView(QWidget):
         self.compare.set_images(item.original, result.image if result is not None else None,
                                 result.difference if result is not None else None, caption=caption, message=message)
         self._show_quality(item)
+        self.noise.set_sigma(item.sigma, self.trained_sigma)
         self._update_buttons()
 
     def _refresh_row(self, path: str) -> None:

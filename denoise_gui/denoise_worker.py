@@ -26,11 +26,22 @@ DELIVERY_MS = 40
 Task = tuple[str, "np.ndarray | None"]  # a path, and its image when already read
 
 
-def default_denoise(model: Any, image: np.ndarray, *, progress: Any, cancel: Any, on_tile: Any = None) -> np.ndarray:
-    """Tiled inference by nnkit.denoise.inference.denoise_array."""
+def default_denoise(model: Any, image: np.ndarray, *, progress: Any, cancel: Any, on_tile: Any = None,
+                    strength: float = 1.0) -> np.ndarray:
+    """Tiled inference by nnkit.denoise.inference.denoise_array (with a strength when the engine has one)."""
     from nnkit.denoise.inference import denoise_array
 
-    return denoise_array(model, image, progress=progress, cancel=cancel, on_tile=on_tile)
+    extra: dict[str, Any] = {"strength": strength} if strength != 1.0 else {}
+    return denoise_array(model, image, progress=progress, cancel=cancel, on_tile=on_tile, **extra)
+
+
+def estimate_noise(image: np.ndarray) -> float | None:
+    """The photo's noise σ (0-255) by nnkit.denoise.sigma_estimate, or None when the engine has no estimator."""
+    try:
+        from nnkit.denoise.sigma_estimate import estimate_sigma  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        return None
+    return float(estimate_sigma(image))
 
 
 def default_read(path: str) -> np.ndarray:
@@ -50,8 +61,10 @@ class DenoiseWorker(QObject):
         *,
         denoise: DenoiseFn | None = None,
         read: Callable[[str], np.ndarray] | None = None,
+        strength: float = 1.0,
     ) -> None:
         super().__init__()
+        self.strength = strength
         self.tasks: list[Task] = [(t, None) if isinstance(t, str) else t for t in tasks]
         self.paths = [path for path, _ in self.tasks]
         self.model_factory = model_factory
@@ -98,6 +111,7 @@ class DenoiseWorker(QObject):
                     self.outbox.put("failed", path, message if path in message else f"{path}: {message}")
                     continue
                 self.outbox.put("loaded", path, image)
+                self._estimate(path, image)
             try:
                 result, difference = self._denoise(path, model, image)
             except Exception as exc:
@@ -107,6 +121,15 @@ class DenoiseWorker(QObject):
                 self.outbox.put("failed", path, f"{path}: denoising failed ({type(exc).__name__}: {exc})")
                 continue
             self.outbox.put("result", path, image, result, difference)
+
+    def _estimate(self, path: str, image: np.ndarray) -> None:
+        try:
+            sigma = estimate_noise(image)
+        except Exception as exc:  # an estimate is a hint: its failure never stops the denoising
+            self.outbox.put("sigma", path, float("nan"), f"{type(exc).__name__}: {exc}")
+            return
+        if sigma is not None:
+            self.outbox.put("sigma", path, sigma, "")
 
     def _denoise(self, path: str, model: Any, image: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         from nnkit.denoise.compare import difference_image
@@ -125,7 +148,9 @@ class DenoiseWorker(QObject):
             self.outbox.put("progress", path, int(done), int(total), canvas.eta_s())
 
         self.outbox.put("canvas", path, canvas.canvas)
-        result = self.denoise(model, image, progress=progress, cancel=self._cancel.is_set, on_tile=canvas.paste)
+        extra = {"strength": self.strength} if self.strength != 1.0 else {}
+        result = self.denoise(model, image, progress=progress, cancel=self._cancel.is_set, on_tile=canvas.paste,
+                              **extra)
         return result, difference_image(image, result)
 
 
@@ -138,6 +163,7 @@ class DenoiseJob(WorkerJob):
     sigProgress = Signal(str, int, int, float)  # path, tiles done, tiles in all, ETA in s (the latest only)
     sigResult = Signal(str, object, object, object)  # path, original, denoised, difference (or None)
     sigFailed = Signal(str, str)  # path, message naming the file
+    sigSigma = Signal(str, float, str)  # path, estimated noise σ (0-255), error ('' when estimated)
     sigFinished = Signal(bool)  # cancelled (once, last)
 
     def __init__(self, worker: DenoiseWorker, parent: QObject | None = None) -> None:
@@ -161,6 +187,8 @@ class DenoiseJob(WorkerJob):
                 self.sigLoaded.emit(*payload)
             elif kind == "canvas":
                 self.sigCanvas.emit(*payload)
+            elif kind == "sigma":
+                self.sigSigma.emit(*payload)
             elif kind == "result":
                 self.sigResult.emit(*payload)
             elif kind == "failed":

@@ -136,7 +136,8 @@ class ImageCompare(QWidget):
             left.set_images(self.original, self.result)
             left.set_message(self.message)
         else:
-            left.caption_left = f"difference: {self.result_caption}" if self.difference is not None else ""
+            name = self.result_caption.removeprefix("denoised: ")
+            left.caption_left = f"difference ×4: {name} − original" if self.difference is not None else ""
             left.set_images(self.difference if self.difference is not None else self.original)
             note = self.message or ("" if self.difference is not None else "No difference yet: the photo has no result")
             left.set_message(note if self.original is not None or self.message else "")

@@ -35,8 +35,18 @@ def _positive(values: Sequence[float], log: bool) -> np.ndarray:
     return array
 
 
+class DecadeAxis(pg.AxisItem):
+    """A log axis that labels only the decades when it spans one or more (minor labels overlap)."""
+
+    def logTickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
+        strings: list[str] = super().logTickStrings(values, scale, spacing)
+        if self.range[1] - self.range[0] < 1:
+            return strings
+        return [text if abs(v - round(v)) < 1e-9 else "" for v, text in zip(values, strings, strict=True)]
+
+
 def _plot(parent: QWidget, title: str, bottom: str = "step") -> pg.PlotWidget:
-    plot = pg.PlotWidget(parent, title=title)
+    plot = pg.PlotWidget(parent, title=title, axisItems={"left": DecadeAxis("left")})
     plot.setLabel("bottom", bottom)
     plot.showGrid(x=True, y=True, alpha=0.2)
     plot.setMenuEnabled(False)

@@ -20,6 +20,7 @@ from denoise_gui.drop_overlay import DropOverlay
 from denoise_gui.help_dialogs import GUIDE, HelpDialog, about_html
 from denoise_gui.inspect_view import InspectView, gradcheck_source
 from denoise_gui.paths import runs_library_dir
+from denoise_gui.self_train import SelfTrainPanel
 from denoise_gui.settings import AppSettings
 from denoise_gui.status_bar import StatusBar
 from denoise_gui.train_view import TrainView
@@ -86,6 +87,9 @@ class MainWindow(QMainWindow):
         self.train_view = TrainView(runs_dir or runs_library_dir(), self.settings.last_config(),
                                     trainer_factory=trainer_factory, parent=self)
         self.denoise_view = DenoiseView(denoise=denoise, read=read, parent=self)
+        self.self_train = SelfTrainPanel(self.denoise_view.photo_paths, runs_dir or runs_library_dir(),
+                                         trainer_factory=trainer_factory, parent=self)
+        self.denoise_view.add_tool(self.self_train)
         self.tabs = QTabWidget(self)
         self.tabs.addTab(self.train_view, "&Train")
         self.tabs.addTab(self.denoise_view, "&Denoise")
@@ -108,6 +112,8 @@ class MainWindow(QMainWindow):
         self.train_view.use_button.clicked.connect(self.use_run_for_denoising)
         self.train_view.sigDenoiseWith.connect(self.denoise_with)
         self.train_view.sigJobStarted.connect(self.inspect_view.attach)
+        self.self_train.sigStatus.connect(self.denoise_view.show_message)
+        self.self_train.sigTrained.connect(self._self_trained)
         self.train_view.sigDevice.connect(lambda device: self.status.set_device(describe_device(device)))
         self.tabs.currentChanged.connect(self._view_changed)
         self._form_changed(self.train_view.form.try_config()[0])
@@ -266,10 +272,16 @@ class MainWindow(QMainWindow):
         origin = " — shipped" if is_shipped else ""
         name = f"{path.name} ({config.arch} {config.width}, epoch {checkpoint.epoch}{best_text}{origin})"
         self.denoise_view.model_label.setToolTip(f"{path}\ndenoises on {describe_device('auto')}")
-        self.denoise_view.set_model(name, lambda: inference_model(checkpoint, model_from_checkpoint))
+        trained = float(config.noise_level) if config.noise == "gaussian" else None
+        self.denoise_view.set_model(name, lambda: inference_model(checkpoint, model_from_checkpoint), trained)
         self._show_model(name, str(path))
         self.settings.set_last_checkpoint(str(path))
         return True
+
+    def _self_trained(self, path: str, _name: str) -> None:
+        """A "Train on these photos" run ended: use its model and denoise the open photos with it."""
+        if self.load_checkpoint(path):
+            self.denoise_view.redenoise_all()
 
     def load_checkpoint_dialog(self) -> None:
         """Choose a checkpoint file to denoise with."""
@@ -363,5 +375,6 @@ class MainWindow(QMainWindow):
         self.settings.sync()
         self.train_view.shutdown(3000)
         self.denoise_view.shutdown(3000)
+        self.self_train.shutdown(3000)
         self.inspect_view.wait_for_workers(3000)
         event.accept()

@@ -50,9 +50,9 @@ class Parameter(Tensor):
 
     def move_(self, device: torch.device | str | None = None, dtype: torch.dtype | None = None) -> Parameter:
         """Move data and grad in place of this object (optimisers keep their reference); returns self."""
-        grad = self.grad.to(device=device, dtype=dtype)
+        grad = self.grad.to(device=device, dtype=dtype) if self.grad is not None else None
         self.data = self.data.to(device=device, dtype=dtype)
-        self.grad = grad
+        self.grad = grad if grad is not None else torch.zeros_like(self.data)
         return self
 
     def zero_grad_(self) -> None:

@@ -27,6 +27,7 @@ MAX_BATCH = 4096
 MAX_EPOCHS = 1_000_000
 MAX_EPOCH_SIZE = 10_000_000
 MAX_BATCH_PIXELS = 1 << 26  # batch_size * crop_size**2: 64 crops of 1024², about 0.8 GB per float32 batch
+LR_SCHEDULES = ("constant", "cosine", "step")
 _DEVICE_RE = re.compile(r"^(auto|cpu|cuda|cuda:\d+)$")
 
 
@@ -49,8 +50,23 @@ class RunConfig:
     arch: str = field(default="unet", metadata=_meta("network: 'report' (the course network) or 'unet'", choices=ARCHS))
     width: int = field(default=32, metadata=_meta("channels of the first layer (report: every layer)"))
     init: str = field(default="he", metadata=_meta("weight initialisation", choices=INITS))
+    init_from: str = field(
+        default="", metadata=_meta("start from this checkpoint's weights (fine-tuning; same arch and width); '' = init")
+    )
     optimizer: str = field(default="adam", metadata=_meta("optimiser", choices=OPTIMIZERS))
     lr: float = field(default=1e-3, metadata=_meta("learning rate"))
+    lr_schedule: str = field(
+        default="constant",
+        metadata=_meta(
+            "learning rate per epoch: 'constant', 'cosine' (down to lr_min) or 'step'", choices=LR_SCHEDULES
+        ),
+    )
+    warmup_epochs: int = field(default=0, metadata=_meta("epochs of linear warm-up from lr/warmup_epochs to lr"))
+    lr_min: float = field(default=0.0, metadata=_meta("cosine schedule: the learning rate of the last epoch"))
+    lr_step_epochs: int = field(
+        default=30, metadata=_meta("step schedule: multiply the rate by lr_step_gamma every N epochs")
+    )
+    lr_step_gamma: float = field(default=0.1, metadata=_meta("step schedule: the factor applied every lr_step_epochs"))
     momentum: float = field(default=0.9, metadata=_meta("SGD momentum"))
     nesterov: bool = field(default=False, metadata=_meta("SGD Nesterov momentum"))
     beta1: float = field(default=0.9, metadata=_meta("Adam beta1"))
@@ -81,6 +97,13 @@ class RunConfig:
     clean_path: str = field(
         default="", metadata=_meta("target 'self': optional clean image or folder (same file names), only to score")
     )
+    noise_level_max: float = field(
+        default=0.0,
+        metadata=_meta(
+            "blind training: each training image draws its level uniformly in [noise_level, noise_level_max]; "
+            "0 = the one fixed noise_level"
+        ),
+    )
     data: str = field(default="builtin", metadata=_meta("data source", choices=DATA_SOURCES))
     data_path: str = field(default="", metadata=_meta("folder of images, or folder with train_data.pkl/val_data.pkl"))
     dead_leaves_mix: float = field(
@@ -93,6 +116,10 @@ class RunConfig:
     dtype: str = field(default="float32", metadata=_meta("float32, or float64 for exact comparisons", choices=DTYPES))
     cuda_graph: bool = field(default=True, metadata=_meta("capture the training step as a CUDA graph where it helps"))
     seed: int = field(default=0, metadata=_meta("random seed (weights, crops, noise)"))
+    score_photos: bool = field(
+        default=False,
+        metadata=_meta("when all epochs are done, score the whole validation photos (PSNR, SSIM; seconds a photo)"),
+    )
     inspect_every: int = field(default=0, metadata=_meta("per-layer statistics every N steps (0: off; nnkit engine)"))
     lockstep: bool = field(
         default=False, metadata=_meta("train the torch.nn twin beside nnkit on the same batches and report the drift")
@@ -141,6 +168,15 @@ class RunConfig:
             need(self.noise_level > 0, "noise_level", "poisson photon count must be positive")
         elif self.noise == "impulse":
             need(0 <= self.noise_level <= 100, "noise_level", "impulse percentage must be in [0, 100]")
+        if self.noise_level_max != 0:
+            above = self.noise_level_max > self.noise_level
+            need(above, "noise_level_max", "must be 0 (no range) or above noise_level")
+            top = {"gaussian": 255.0, "impulse": 100.0}.get(self.noise, math.inf)
+            need(self.noise_level_max <= top, "noise_level_max", f"must be at most {top:g} for {self.noise} noise")
+        need(self.warmup_epochs >= 0, "warmup_epochs", "must be zero or positive")
+        need(0 <= self.lr_min <= self.lr, "lr_min", "must be in [0, lr]")
+        need(self.lr_step_epochs >= 1, "lr_step_epochs", "must be at least 1")
+        need(0 < self.lr_step_gamma <= 1, "lr_step_gamma", "must be in (0, 1]")
         need(0 < self.mask_fraction <= 0.25, "mask_fraction", "must be in (0, 0.25]")
         if self.noise == "none":
             need(self.target == "self", "target", "must be 'self' with noise 'none' (input and target would be equal)")
@@ -161,6 +197,11 @@ class RunConfig:
             need(self.engine == "nnkit", name, "needs engine 'nnkit' (it looks inside the hand-written layers)")
         if self.nesterov and self.optimizer == "sgd":
             need(self.momentum > 0, "momentum", "must be positive for Nesterov momentum")
+
+    @property
+    def noise_range(self) -> tuple[float, float] | None:
+        """(low, high) of blind training's noise levels, or None for one fixed ``noise_level``."""
+        return (self.noise_level, self.noise_level_max) if self.noise_level_max else None
 
     # -- views ---------------------------------------------------------------------------
     def replace(self, **changes: Any) -> RunConfig:

@@ -10,14 +10,14 @@ the mean, peak 1.0).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
 from nnkit.denoise.inference import denoise_array
-from nnkit.denoise.metrics import psnr
+from nnkit.denoise.metrics import psnr, ssim
 from nnkit.denoise.noise import add_noise
 from nnkit.module import Module
 
@@ -40,14 +40,12 @@ def _to_tensor(array: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(np.array(array, dtype=np.uint8)).permute(2, 0, 1).to(torch.float64).div(255.0)
 
 
-def noisy_photos(
-    noise: str = DEFAULT_NOISE[0], level: float = DEFAULT_NOISE[1], *, split: str = "val", seed: int = EVAL_SEED
+def with_noise(
+    named: Sequence[tuple[str, np.ndarray]], noise: str, level: float, *, seed: int = EVAL_SEED
 ) -> list[EvalPhoto]:
-    """The built-in photos of ``split`` with fixed noise, quantised to uint8 like a saved photo."""
-    from nnkit.denoise.data import builtin_photos
-
+    """(name, clean uint8) photos with fixed noise (photo i seeded ``seed + i``), clipped and quantised to uint8."""
     photos = []
-    for index, (name, clean) in enumerate(builtin_photos(split)):
+    for index, (name, clean) in enumerate(named):
         generator = torch.Generator().manual_seed(seed + index)
         noisy = add_noise(_to_tensor(clean), noise, level, generator)
         noisy_u8 = noisy.clamp(0.0, 1.0).mul(255.0).round().to(torch.uint8).permute(1, 2, 0).numpy()
@@ -55,9 +53,39 @@ def noisy_photos(
     return photos
 
 
+def noisy_photos(
+    noise: str = DEFAULT_NOISE[0], level: float = DEFAULT_NOISE[1], *, split: str = "val", seed: int = EVAL_SEED
+) -> list[EvalPhoto]:
+    """The built-in photos of ``split`` with fixed noise, quantised to uint8 like a saved photo."""
+    from nnkit.denoise.data import builtin_photos
+
+    return with_noise(builtin_photos(split), noise, level, seed=seed)
+
+
 def photo_psnr(pred: np.ndarray, clean: np.ndarray) -> float:
     """PSNR in dB of a uint8 (H, W, 3) prediction against the clean uint8 photo (peak 1.0)."""
     return psnr(_to_tensor(pred)[None], _to_tensor(clean)[None])
+
+
+def photo_ssim(pred: np.ndarray, clean: np.ndarray) -> float:
+    """SSIM of a uint8 (H, W, 3) prediction against the clean uint8 photo (Gaussian window, peak 1.0)."""
+    return ssim(_to_tensor(pred)[None], _to_tensor(clean)[None])
+
+
+def score_model(
+    model: Module,
+    photos: Sequence[EvalPhoto],
+    *,
+    tile: int = 256,
+    overlap: int = 32,
+    cancel: Callable[[], bool] | None = None,
+) -> list[tuple[float, float]]:
+    """(PSNR, SSIM) of ``model`` (tiled inference) on each noisy photo; ``cancel()`` true: Cancelled between tiles."""
+    scores = []
+    for p in photos:
+        out = denoise_array(model, p.noisy, tile=tile, overlap=overlap, cancel=cancel)
+        scores.append((photo_psnr(out, p.clean), photo_ssim(out, p.clean)))
+    return scores
 
 
 def evaluate_arrays(denoise: ArrayDenoiser, photos: list[EvalPhoto]) -> dict[str, float]:

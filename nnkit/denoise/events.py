@@ -53,6 +53,8 @@ class Epoch:
     val_psnr: float  # NaN where there are no clean validation images (blind-spot runs on real photos)
     elapsed_s: float
     eta_s: float
+    val_ssim: float = float("nan")
+    lr: float = float("nan")  # the learning rate this epoch trained with (the schedule's value)
     val_loss: float = float("nan")  # blind-spot runs: the masked loss on held-out hidden pixels
 
 
@@ -69,6 +71,18 @@ class Preview:
     denoised: np.ndarray
     clean: np.ndarray
     psnr: list[float] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class PhotoScores:
+    """The whole validation photos scored at the end of a run (fixed noise, stored as 8-bit like a photo)."""
+
+    epoch: int
+    level: float  # the noise level of the photos (blind runs: the middle of the range)
+    psnr: float  # mean over photos, dB
+    ssim: float
+    noisy_psnr: float  # the noisy photos themselves
+    per_photo: list[tuple[float, float]] = field(default_factory=list)  # (PSNR, SSIM) of each photo
 
 
 @dataclass(frozen=True)
@@ -104,4 +118,4 @@ class Lockstep:
     weight_rel_diff: float  # max over tensors of max |w_nnkit - w_torch| / max |w_torch|, after the step
 
 
-Event = Started | Step | Epoch | Preview | LayerStats | Lockstep | Finished
+Event = Started | Step | Epoch | Preview | LayerStats | Lockstep | PhotoScores | Finished

@@ -197,6 +197,13 @@ def denoise_tensor(
     return out if total == 1 else out.div_(weight)
 
 
+def check_strength(strength: float) -> float:
+    """``strength`` as a float if it is a number in [0, 1], else ValueError naming it."""
+    if isinstance(strength, bool) or not isinstance(strength, (int, float)) or not 0.0 <= strength <= 1.0:
+        raise ValueError(f"strength must be a number in [0, 1] (1: the output, 0: the input), got {strength!r}")
+    return float(strength)
+
+
 def denoise_array(
     model: Module,
     image: np.ndarray,
@@ -206,14 +213,31 @@ def denoise_array(
     batch: int = 1,
     progress: ProgressFn | None = None,
     cancel: CancelFn | None = None,
+    strength: float = 1.0,
     on_tile: TileFn | None = None,
     orientations: int = 1,
 ) -> np.ndarray:
-    """Denoise a uint8 (H, W, 3) RGB image with ``model``; returns a new uint8 (H, W, 3) array."""
+    """Denoise a uint8 (H, W, 3) RGB image with ``model``; returns a new uint8 (H, W, 3) array.
+
+    ``strength`` in [0, 1] blends the model's output with the input (before rounding to 8 bits):
+    1 gives the output, 0 the input, 0.5 keeps half of the noise (and of what the model smoothed).
+    """
     image = _check_image(image)
+    strength = check_strength(strength)
     x = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1).float().div_(255.0)
-    y = denoise_tensor(model, x, tile=tile, overlap=overlap, batch=batch, progress=progress, cancel=cancel,
-                       on_tile=on_tile, orientations=orientations)
+    y = denoise_tensor(
+        model,
+        x,
+        tile=tile,
+        overlap=overlap,
+        batch=batch,
+        progress=progress,
+        cancel=cancel,
+        on_tile=on_tile,
+        orientations=orientations,
+    )
+    if strength != 1.0:
+        y = x.add_(y.sub_(x), alpha=strength)
     return y.clamp_(0.0, 1.0).mul_(255.0).round_().to(torch.uint8).permute(1, 2, 0).contiguous().numpy()
 
 
@@ -236,11 +260,13 @@ def denoise_file(
     *,
     overwrite: bool = False,
     out_path: str | os.PathLike[str] | None = None,
+    on_image: Callable[[np.ndarray], None] | None = None,
     **tiling: Any,
 ) -> Path:
     """Denoise an image file into ``out_dir/<stem>_denoised.png`` (or ``out_path``); never writes over the input.
 
-    An existing output raises FileExistsError unless ``overwrite``; ``tiling`` goes to ``denoise_array``.
+    An existing output raises FileExistsError unless ``overwrite``; ``on_image`` is called with
+    the image once read (e.g. to estimate its noise); ``tiling`` goes to ``denoise_array``.
     """
     from nnkit.denoise.imageio import read_image, write_image
 
@@ -250,7 +276,10 @@ def denoise_file(
         raise FileExistsError(f"will not overwrite the input image {str(source)!r} with its denoised version")
     if target.exists() and not overwrite:
         raise FileExistsError(f"output {str(target)!r} already exists (pass overwrite=True to replace it)")
-    result = denoise_array(model, read_image(source), **tiling)
+    image = read_image(source)
+    if on_image is not None:
+        on_image(image)
+    result = denoise_array(model, image, **tiling)
     return write_image(target, result, overwrite=overwrite)
 
 
@@ -283,8 +312,36 @@ class Denoiser:
         model.eval()
         return cls(model=model, checkpoint_path=ckpt_path, checkpoint=ckpt, batch=4 if dev.type == "cuda" else 1)
 
-    def denoise(self, image: np.ndarray, **kwargs: Any) -> np.ndarray:
-        """Denoise a uint8 (H, W, 3) array (see ``denoise_array`` for tile/overlap/progress/cancel)."""
+    @property
+    def noise_levels(self) -> tuple[float, float] | None:
+        """(low, high) noise levels the model was trained on (equal for one fixed level); None if unknown."""
+        cfg = getattr(self.checkpoint, "config", None)
+        if cfg is None:
+            return None
+        return cfg.noise_range or (cfg.noise_level, cfg.noise_level)
+
+    @staticmethod
+    def estimate_sigma(image: np.ndarray) -> float:
+        """The Gaussian noise σ of a uint8 (H, W, 3) photo, 0-255 units (nnkit.denoise.sigma_estimate)."""
+        from nnkit.denoise.sigma_estimate import estimate_sigma
+
+        return estimate_sigma(_check_image(image))
+
+    def denoise(
+        self, image: np.ndarray, sigma: float | None = None, strength: float = 1.0, **kwargs: Any
+    ) -> np.ndarray:
+        """Denoise a uint8 (H, W, 3) array; ``strength`` in [0, 1] blends with the input (1 = full).
+
+        ``sigma`` (0-255) is the photo's noise level when the caller knows it (None: unknown). The
+        models trained here are blind (one network for every level of their training range, no
+        noise-level input), so it does not change the output; it is checked, so that a caller's
+        bad value is reported rather than ignored. See ``denoise_array`` for tile/overlap/progress/cancel.
+        """
+        if sigma is not None and (
+            isinstance(sigma, bool) or not isinstance(sigma, (int, float)) or not 0.0 <= sigma <= 255.0
+        ):
+            raise ValueError(f"sigma must be a noise level in [0, 255] or None (estimate it), got {sigma!r}")
+        kwargs["strength"] = strength
         kwargs.setdefault("tile", self.tile)
         kwargs.setdefault("overlap", self.overlap)
         kwargs.setdefault("batch", self.batch)
@@ -305,7 +362,10 @@ class Denoiser:
         ckpt = self.checkpoint
         if ckpt is not None:
             cfg = ckpt.config
-            parts.append(f"{cfg.arch} width {cfg.width}, {cfg.noise} noise level {cfg.noise_level:g}")
+            levels = f"{cfg.noise_level:g}"
+            if cfg.noise_range:
+                levels += f"-{cfg.noise_level_max:g} (blind)"
+            parts.append(f"{cfg.arch} width {cfg.width}, {cfg.noise} noise level {levels}")
             parts.append(f"epoch {ckpt.epoch}, step {ckpt.step}")
             if math.isfinite(ckpt.best_psnr):
                 parts.append(f"best val PSNR {ckpt.best_psnr:.2f} dB")

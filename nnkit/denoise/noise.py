@@ -5,6 +5,9 @@
 - ``impulse``: level = % of values (each pixel and channel independently) replaced by a
   uniform random value in [0, 1] (random-valued impulse noise).
 - ``saltpepper``: level = % of values replaced by 0 or 1 (each with probability ½).
+
+``level`` is one number for the whole batch, or a tensor of one level per image (blind
+training over a range of levels: ``draw_levels``).
 """
 
 from __future__ import annotations
@@ -44,21 +47,52 @@ def recommended_loss(kind: str) -> str:
     return _RECOMMENDED_LOSS[kind]
 
 
-def add_noise(clean: torch.Tensor, kind: str, level: float, generator: torch.Generator) -> torch.Tensor:
-    """A new noisy tensor (same shape, dtype, device as ``clean``); draws only from ``generator``."""
-    check_noise(kind, level)
+def draw_levels(kind: str, low: float, high: float, count: int, generator: torch.Generator) -> torch.Tensor:
+    """``count`` noise levels drawn uniformly in [low, high] (float64, shape (count,)) from ``generator``."""
+    check_noise(kind, low)
+    check_noise(kind, high)
+    if high < low:
+        raise ValueError(f"noise level range [{low!r}, {high!r}] is empty: the upper end is below the lower")
+    return low + (high - low) * torch.rand(count, generator=generator, dtype=torch.float64)
+
+
+def spread_levels(low: float, high: float, count: int) -> list[float]:
+    """``count`` levels spread evenly over [low, high] at the centres of equal bins (validation sets)."""
+    return [low + (high - low) * (i + 0.5) / count for i in range(count)]
+
+
+def _per_image(level: torch.Tensor, clean: torch.Tensor) -> torch.Tensor:
+    """A (N,) tensor of levels as (N, 1, 1, 1) in the image's dtype and device, for broadcasting."""
+    if level.dim() != 1 or clean.dim() < 1 or level.shape[0] != clean.shape[0]:
+        raise ValueError(f"one noise level per image needed: {tuple(level.shape)} levels for {tuple(clean.shape)}")
+    return level.to(device=clean.device, dtype=clean.dtype).view(-1, *([1] * (clean.dim() - 1)))
+
+
+def add_noise(
+    clean: torch.Tensor, kind: str, level: float | torch.Tensor, generator: torch.Generator
+) -> torch.Tensor:
+    """A new noisy tensor (same shape, dtype, device as ``clean``); draws only from ``generator``.
+
+    ``level``: one level, or a (N,) tensor with a level for each image of the batch ``clean``.
+    """
+    if isinstance(level, torch.Tensor):
+        for value in (float(level.min()), float(level.max())) if level.numel() else ():
+            check_noise(kind, value)
+    else:
+        check_noise(kind, level)
     if not isinstance(clean, torch.Tensor) or not clean.is_floating_point():
         raise ValueError(f"clean image must be a floating-point tensor, got {getattr(clean, 'dtype', type(clean))}")
     shape, dtype, device = clean.shape, clean.dtype, clean.device
+    scale = _per_image(level, clean) if isinstance(level, torch.Tensor) else level
     if kind == "gaussian":
-        if level == 0:
+        if not isinstance(scale, torch.Tensor) and scale == 0:
             return clean.clone()
         noise = torch.randn(shape, generator=generator, dtype=dtype, device=device)
-        return clean + noise * (level / 255.0)
+        return clean + noise * (scale / 255.0)
     if kind == "poisson":
-        rate = clean.clamp(min=0.0) * level
-        return torch.poisson(rate, generator=generator) / level
-    hit = torch.rand(shape, generator=generator, dtype=dtype, device=device) < (level / 100.0)
+        rate = clean.clamp(min=0.0) * scale
+        return torch.poisson(rate, generator=generator) / scale
+    hit = torch.rand(shape, generator=generator, dtype=dtype, device=device) < (scale / 100.0)
     if kind == "impulse":
         values = torch.rand(shape, generator=generator, dtype=dtype, device=device)
     else:

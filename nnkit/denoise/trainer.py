@@ -4,7 +4,10 @@
 ``Started``; an initial ``Epoch(0)`` + ``Preview(0)`` (validation before any step, for the
 curves; skipped when resuming); then per epoch a ``Step`` per optimiser step (followed by a
 ``LayerStats`` every ``inspect_every`` steps, and a ``Lockstep`` after each step of a lockstep
-run) and an ``Epoch`` + ``Preview``; and last ``Finished`` (also returned). ``request_stop``, ``pause``
+run) and an ``Epoch`` + ``Preview``; when all epochs are done and ``score_photos`` asks for it,
+``PhotoScores`` (the final weights on the whole validation photos); and last
+``Finished`` (also returned). Each epoch trains at the rate ``schedule.learning_rate`` gives
+it. ``request_stop``, ``pause``
 and ``resume`` may be called from any thread; they are honoured between steps.
 
 Checkpoints: with a ``checkpoint_path`` the latest weights and optimiser state are written
@@ -44,11 +47,12 @@ from nnkit.denoise.data import PairData, load_data
 from nnkit.denoise.distributed import Group, PeerLostError, data_parallel
 from nnkit.denoise.divergence import BestWeights, below_noisy_message
 from nnkit.denoise.engine import Engine, make_engine, resolve_device
-from nnkit.denoise.events import Epoch, Event, Finished, Preview, Started, Step
+from nnkit.denoise.events import Epoch, Event, Finished, PhotoScores, Preview, Started, Step
 from nnkit.denoise.inspection import layer_stats_event
 from nnkit.denoise.lockstep import LockstepEngine
-from nnkit.denoise.metrics import psnr, psnr_per_image
+from nnkit.denoise.metrics import psnr, psnr_per_image, ssim
 from nnkit.denoise.models import build_model
+from nnkit.denoise.schedule import learning_rate
 from nnkit.denoise.tempfiles import remove_dead_temp_files
 
 log = logging.getLogger(__name__)
@@ -121,6 +125,8 @@ class Trainer:
         self._best_weights = BestWeights()
         if resume_from is not None:
             self._restore(resume_from)
+        elif config.init_from:
+            self._start_from(Path(config.init_from))
         self.engine: Engine | None = None
         self.data: PairData | None = None
         self._stop = threading.Event()
@@ -129,6 +135,7 @@ class Trainer:
         self._paused_s = 0.0
         self._session_start: float | None = None
         self._start_step = self.step
+        self._lr = config.lr  # the rate the engine trains with now (schedule.learning_rate sets it per epoch)
 
     def _restore(self, ckpt: Checkpoint) -> None:
         old, new = ckpt.config, self.config
@@ -150,6 +157,18 @@ class Trainer:
         self._same_batches = all(getattr(old, f) == getattr(new, f) for f in batches)
         same_optimizer = (old.optimizer, old.engine) == (new.optimizer, new.engine)
         self._resume_optimizer = ckpt.optimizer_state if same_optimizer else None
+
+    def _start_from(self, path: Path) -> None:
+        """Fine-tuning: the weights of the checkpoint at ``path`` (same arch and width), a fresh optimiser."""
+        from nnkit.denoise.checkpoint import load_checkpoint
+
+        ckpt = load_checkpoint(path)
+        old, new = ckpt.config, self.config
+        if (old.arch, old.width) != (new.arch, new.width):
+            raise CheckpointError(
+                path, f"init_from holds arch={old.arch!r} width={old.width}, the run has {new.arch!r} width {new.width}"
+            )
+        self.model.load_state_dict(ckpt.weights)
 
     # -- requests from other threads -----------------------------------------------------
     def request_stop(self) -> None:
@@ -324,6 +343,7 @@ class Trainer:
             # > 0 when resuming mid-epoch: skip the batches already trained on (same data and batches only)
             done_in_epoch = self.step - (epoch - 1) * steps_per_epoch if self._same_batches else 0
             losses: list[float] = []
+            self._apply_schedule(epoch)
             last = time.perf_counter()
             batches = data.epoch_batches(epoch, cfg.batch_size)
             if self.group is not None:
@@ -376,8 +396,52 @@ class Trainer:
             return self._finish(
                 "done", f"nothing to train: {self.epoch} epochs done already (epochs={cfg.epochs})", with_optimizer=True
             )
+        self._score_photos()
         best = f"PSNR {self.best_psnr:.2f} dB" if math.isfinite(self.best_psnr) else f"loss {self.best_val_loss:.5f}"
         return self._finish("done", f"trained {cfg.epochs} epochs, best validation {best}", with_optimizer=True)
+
+    def _apply_schedule(self, epoch: int) -> None:
+        """Set the schedule's learning rate for ``epoch`` (only when it changes: a CUDA graph is captured again)."""
+        assert self.engine is not None
+        lr = learning_rate(self.config, epoch)
+        if lr != self._lr:
+            self.engine.set_learning_rate(lr)
+        self._lr = lr
+
+    def _score_photos(self) -> None:
+        """Emit PhotoScores: the final weights on the whole validation photos (fixed noise, 8-bit).
+
+        A stop request (e.g. the app closing) cancels it between tiles: the run is done and saved anyway.
+        """
+        from nnkit.denoise.evaluate import photo_psnr, score_model, with_noise
+        from nnkit.denoise.inference import Cancelled
+
+        assert self.data is not None and self.engine is not None
+        photos = list(self.data.val_photos)
+        if not self.config.score_photos or not photos or (self.group is not None and not self.group.is_main):
+            return
+        cfg = self.config
+        span = cfg.noise_range
+        level = (span[0] + span[1]) / 2 if span is not None else cfg.noise_level
+        noisy = with_noise([(str(i), p) for i, p in enumerate(photos)], cfg.noise, level)
+        self.engine.sync_model()
+        try:
+            scores = score_model(self.model, noisy, cancel=self._stop.is_set)
+        except Cancelled:
+            return
+        except (RuntimeError, ValueError):  # e.g. out of memory: the run itself is still done and saved
+            log.exception("scoring the whole validation photos failed")
+            return
+        self._emit(
+            PhotoScores(
+                self.epoch,
+                level,
+                sum(s[0] for s in scores) / len(scores),
+                sum(s[1] for s in scores) / len(scores),
+                sum(photo_psnr(p.noisy, p.clean) for p in noisy) / len(noisy),
+                scores,
+            )
+        )
 
     def _stop_requested(self) -> bool:
         """A stop asked here, or (data-parallel) on any process: every rank stops after the same step."""
@@ -430,12 +494,14 @@ class Trainer:
         noisy, clean = self.data.val_noisy, self.data.val_clean
         denoised = self.engine.predict(noisy)
         val_psnr = psnr(denoised, clean) if clean is not None else float("nan")
+        val_ssim = ssim(denoised, clean) if clean is not None and min(clean.shape[-2:]) >= 11 else float("nan")
         val_loss = self.data.self_supervised_loss(self.engine.predict)
         if epoch > 0 and self._improved(val_psnr, val_loss, by_psnr=clean is not None):
             best = self._best_path()
             if best is not None:
                 self.save_checkpoint(best, with_optimizer=False)
-        self._emit(Epoch(epoch, train_loss, val_psnr, elapsed, eta, val_loss=val_loss))
+        lr = self._lr if epoch > 0 else float("nan")
+        self._emit(Epoch(epoch, train_loss, val_psnr, elapsed, eta, val_loss=val_loss, val_ssim=val_ssim, lr=lr))
         reference = clean if clean is not None else noisy  # no clean images: the noisy ones fill the row
         crops = [_centre_crop(t[self._preview_index], PREVIEW_SIDE) for t in (noisy, denoised, reference)]
         scores = psnr_per_image(crops[1], crops[2]) if clean is not None else [float("nan")] * len(crops[1])

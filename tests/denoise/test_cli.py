@@ -206,3 +206,32 @@ def test_denoise_errors(tmp_path: Path, tiny_ckpt: Path, monkeypatch, capsys: py
     fake.write_bytes(b"garbage")
     assert denoise_main([str(fake), "-o", out, "--checkpoint", str(tiny_ckpt)]) == 1
     assert "fake.png" in capsys.readouterr().err
+
+
+def test_denoise_prints_the_estimated_sigma_or_the_given_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from nnkit.denoise.evaluate import with_noise
+    from nnkit.denoise.inference import Denoiser
+
+    config = RunConfig(arch="report", width=4, device="cpu")  # random weights: the output differs from the input
+    tiny_ckpt = save_checkpoint(
+        tmp_path / "r.safetensors", weights=build_model(config).state_dict(), optimizer_state=None, config=config,
+        epoch=1, step=1, best_psnr=20.0,
+    )
+    flat = np.full((48, 64, 3), 120, dtype=np.uint8)
+    (noisy,) = with_noise([("flat", flat)], "gaussian", 20.0)
+    image = write_image(tmp_path / "n.png", noisy.noisy)
+    args = [str(image), "-o", str(tmp_path / "out"), "--checkpoint", str(tiny_ckpt)]
+    assert denoise_main(args) == 0
+    estimate = float(capsys.readouterr().err.split("noise σ ≈ ")[1].split(" (estimated)")[0])
+    assert estimate == pytest.approx(20.0, abs=1.5)
+    assert denoise_main([*args, "--sigma", "12.5", "--strength", "0.5", "--overwrite"]) == 0
+    assert "noise σ 12.5 (given)" in capsys.readouterr().err
+    written = read_image(tmp_path / "out" / "n_denoised.png")
+    den = Denoiser.from_checkpoint(tiny_ckpt, device="cpu")
+    assert np.array_equal(written, den.denoise(noisy.noisy, strength=0.5))
+    assert not np.array_equal(written, den.denoise(noisy.noisy))
+    for bad in (["--sigma", "-3"], ["--sigma", "nan"], ["--strength", "2"]):
+        assert denoise_main([*args, *bad, "--overwrite"]) == 2
+        assert "error: --" in capsys.readouterr().err

@@ -1,4 +1,4 @@
-"""PSNR: per image, then the mean; pred clipped; identical images capped at 100 dB."""
+"""PSNR: per image, then the mean; pred clipped; identical images capped at 100 dB. SSIM equal to skimage's."""
 
 from __future__ import annotations
 
@@ -6,8 +6,10 @@ import math
 
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from nnkit.denoise.metrics import MAX_PSNR, psnr, psnr_per_image
+from nnkit.denoise.metrics import MAX_PSNR, psnr, psnr_per_image, ssim, ssim_per_image
 
 
 def test_known_value() -> None:
@@ -45,3 +47,41 @@ def test_shape_errors() -> None:
         psnr(torch.zeros(1, 3, 4, 4), torch.zeros(1, 3, 4, 5))
     with pytest.raises(ValueError, match="expected"):
         psnr(torch.zeros(4, 4), torch.zeros(4, 4))
+
+
+# -- SSIM against scikit-image ----------------------------------------------------------------
+@settings(max_examples=15, deadline=None)
+@given(
+    n=st.integers(1, 2),
+    h=st.integers(11, 40),
+    w=st.integers(11, 40),
+    noise=st.floats(0.0, 0.5),
+    seed=st.integers(0, 2**16),
+)
+def test_ssim_matches_skimage(n: int, h: int, w: int, noise: float, seed: int) -> None:
+    from skimage.metrics import structural_similarity
+
+    g = torch.Generator().manual_seed(seed)
+    clean = torch.rand(n, 3, h, w, generator=g, dtype=torch.float64)
+    pred = (clean + noise * torch.randn(n, 3, h, w, generator=g, dtype=torch.float64)).clamp(0, 1)
+    expected = [
+        structural_similarity(
+            clean[i].permute(1, 2, 0).numpy(),
+            pred[i].permute(1, 2, 0).numpy(),
+            gaussian_weights=True,
+            sigma=1.5,
+            use_sample_covariance=False,
+            data_range=1.0,
+            channel_axis=-1,
+        )
+        for i in range(n)
+    ]
+    assert ssim_per_image(pred, clean) == pytest.approx(expected, abs=1e-9)
+    assert ssim(pred, clean) == pytest.approx(sum(expected) / n, abs=1e-9)
+
+
+def test_ssim_identical_is_one_and_small_images_refused() -> None:
+    x = torch.rand(1, 3, 16, 16)
+    assert ssim(x, x) == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="11×11"):
+        ssim(torch.rand(1, 3, 10, 30), torch.rand(1, 3, 10, 30))

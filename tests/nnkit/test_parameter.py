@@ -100,6 +100,9 @@ def test_grad_set_to_none_is_reallocated_by_zero_grad() -> None:
     conv.weight.grad = None  # type: ignore[assignment]  # PyTorch's set_to_none habit
     conv.zero_grad()
     assert torch.equal(conv.weight.grad, torch.zeros(3, 2, 3, 3))
+    conv.bias.grad = None  # type: ignore[assignment]
+    conv.to(dtype=torch.float64)
+    assert conv.bias.grad.dtype == torch.float64 and torch.count_nonzero(conv.bias.grad) == 0
 
 
 def test_copy_and_pickle_keep_the_type_and_values() -> None:

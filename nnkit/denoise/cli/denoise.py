@@ -29,6 +29,18 @@ def build_denoise_parser() -> argparse.ArgumentParser:
     parser.add_argument("-o", "--out", type=Path, default=Path("denoised"), help="output folder (default: ./denoised)")
     parser.add_argument("--checkpoint", type=Path, metavar="CKPT", help="checkpoint file (default: the shipped one)")
     parser.add_argument(
+        "--sigma",
+        type=float,
+        metavar="S",
+        help="the photos' Gaussian noise level, 0-255 (default: estimated from each photo and printed)",
+    )
+    parser.add_argument(
+        "--strength",
+        type=float,
+        default=1.0,
+        help="1 = the model's output, 0 = the input, between: a blend (default: 1)",
+    )
+    parser.add_argument(
         "--tile", type=int, default=256, help=f"tile side in pixels, 8 to {MAX_TILE} (default: 256)"
     )
     parser.add_argument("--overlap", type=int, default=32, help="overlap of neighbouring tiles (default: 32)")
@@ -145,6 +157,12 @@ def denoise_main(argv: Sequence[str] | None = None) -> int:
 
 def _denoise_main(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
+    bad = _bad_level_flags(args)
+    if bad:
+        parser.print_usage(sys.stderr)
+        print(f"denoise: error: {bad}", file=sys.stderr)
+        return EXIT_USAGE
+
     def warn(message: str) -> None:
         print(f"denoise: {message}" if message.startswith("error") else f"denoise: warning: {message}", file=sys.stderr)
 
@@ -171,6 +189,17 @@ def _denoise_main(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
     if not args.quiet:
         print(f"denoised {written} of {len(jobs)} image(s) into {args.out}", file=sys.stderr)
     return EXIT_OK if written > 0 and failures == 0 else EXIT_FAILED
+
+
+def _bad_level_flags(args: argparse.Namespace) -> str:
+    """What is wrong with --sigma / --strength, or '' when both are fine."""
+    import math
+
+    if args.sigma is not None and not (math.isfinite(args.sigma) and 0 <= args.sigma <= 255):
+        return f"--sigma must be a noise level in [0, 255], got {args.sigma:g}"
+    if not (math.isfinite(args.strength) and 0 <= args.strength <= 1):
+        return f"--strength must be in [0, 1], got {args.strength:g}"
+    return ""
 
 
 def _load_denoiser(checkpoint: Path | None, device: str) -> Any:
@@ -224,8 +253,24 @@ def _denoise_jobs(
         def progress(done: int, total: int, name: str = path.name, i: int = index) -> None:
             line.update(f"[{i}/{len(jobs)}] {name} {bar(done / total)} tile {done}/{total}")
 
+        sigma: list[str] = []
+
+        def note_sigma(image: Any, notes: list[str] = sigma) -> None:
+            if args.sigma is not None:
+                notes.append(f"noise σ {args.sigma:g} (given)")
+            else:
+                notes.append(f"noise σ ≈ {denoiser.estimate_sigma(image):.1f} (estimated)")
+
         try:
-            out = denoiser.denoise_file(path, args.out, out_path=target, overwrite=args.overwrite, progress=progress)
+            out = denoiser.denoise_file(
+                path,
+                args.out,
+                out_path=target,
+                overwrite=args.overwrite,
+                progress=progress,
+                on_image=note_sigma,
+                strength=args.strength,
+            )
         except ImageReadError as exc:
             line.clear()
             if explicit:
@@ -240,5 +285,6 @@ def _denoise_jobs(
             failed += 1
             continue
         written += 1
-        line.finish_line(f"[{index}/{len(jobs)}] {path} -> {out} ({time.perf_counter() - start:.1f} s)")
+        took = f"{time.perf_counter() - start:.1f} s"
+        line.finish_line(f"[{index}/{len(jobs)}] {path} -> {out} ({', '.join([*sigma, took])})")
     return written, failed

@@ -20,7 +20,7 @@ from nnkit.denoise.cli.common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXI
 from nnkit.denoise.cli.parallel import TerminateAsStop, launch, nproc_conflict, run_follower
 from nnkit.denoise.config import ConfigError, RunConfig
 from nnkit.denoise.distributed import check_config, join, leave, world_size_from_env
-from nnkit.denoise.events import Epoch, Event, Finished, LayerStats, Lockstep, Started, Step
+from nnkit.denoise.events import Epoch, Event, Finished, LayerStats, Lockstep, PhotoScores, Started, Step
 from nnkit.denoise.progress import ProgressLine, bar, format_duration
 from nnkit.denoise.run_folder import (
     BEST_NAME,
@@ -147,12 +147,19 @@ class _TrainReporter:
             loss = f"train loss {event.train_loss:.5f}, " if math.isfinite(event.train_loss) else ""
             scores = [f"val loss {event.val_loss:.5f}"] if math.isfinite(event.val_loss) else []
             scores += [f"val PSNR {event.val_psnr:.2f} dB"] if math.isfinite(event.val_psnr) or not scores else []
+            scores += [f"SSIM {event.val_ssim:.4f}"] if math.isfinite(event.val_ssim) else []
             self.line.finish_line(
                 f"epoch {event.epoch}{total}: {loss}{', '.join(scores)}, "
                 f"elapsed {format_duration(event.elapsed_s)}, ETA {format_duration(event.eta_s)}"
             )
+        elif isinstance(event, PhotoScores):
+            self._record("photos", event)
+            self.line.finish_line(
+                f"whole validation photos (noise level {event.level:g}): PSNR {event.psnr:.2f} dB, "
+                f"SSIM {event.ssim:.4f} (noisy {event.noisy_psnr:.2f} dB)"
+            )
 
-    def _record(self, kind: str, event: Step | Epoch | Lockstep) -> None:
+    def _record(self, kind: str, event: Step | Epoch | Lockstep | PhotoScores) -> None:
         self._write({"event": kind, **dataclasses.asdict(event)})
 
     def _write(self, record: dict[str, Any]) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 import torch
@@ -43,6 +43,7 @@ class PairData:
     val_noisy: torch.Tensor
     val_clean: torch.Tensor | None  # None: no clean references (blind-spot training on real noisy photos)
     description: str
+    val_photos: Sequence[np.ndarray] = ()  # whole clean validation images (uint8 H×W×3), where the source has them
 
     def batches_per_epoch(self, batch_size: int) -> int:
         """Steps in one epoch: the incomplete last batch is dropped."""

@@ -89,4 +89,4 @@ def load_folder(config: RunConfig) -> SyntheticPairs:
     size = min(VAL_CROP, *(min(v.shape[:2]) for v in val))
     val_clean = _val_crops(val, size, VAL_CROPS)
     description = f"folder {str(folder)!r}: {split}; {val_clean.shape[0]} validation crops {size}×{size}"
-    return SyntheticPairs(train, config, val_clean, description)
+    return SyntheticPairs(train, config, val_clean, description, val_photos=val)

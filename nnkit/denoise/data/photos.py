@@ -76,9 +76,10 @@ def load_builtin(config: RunConfig) -> SyntheticPairs:
         name, shape = too_small[0]
         raise DataError(f"crop_size {config.crop_size} is larger than built-in photo {name} {shape[1]}x{shape[0]}")
     photos = [a for _, a in corpus_photos("train")]
-    val_clean = _val_crops([a for _, a in corpus_photos("val")], VAL_CROP, BUILTIN_VAL_CROPS)
+    val_images = [a for _, a in corpus_photos("val")]
+    val_clean = _val_crops(val_images, VAL_CROP, BUILTIN_VAL_CROPS)
     description = (
         f"built-in photos: {len(photos)} for training, {val_clean.shape[0]} validation crops "
         f"{VAL_CROP}×{VAL_CROP} from {len(VAL_PHOTOS)} held-out photos ({', '.join(VAL_PHOTOS)})"
     )
-    return SyntheticPairs(photos, config, val_clean, description)
+    return SyntheticPairs(photos, config, val_clean, description, val_photos=val_images)

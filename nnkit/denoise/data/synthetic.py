@@ -12,11 +12,24 @@ from nnkit.denoise.config import RunConfig
 from nnkit.denoise.data.augment import _colour, _geometry, _orient
 from nnkit.denoise.data.base import VAL_SEED, DataError, PairData, _generator, _to_float
 from nnkit.denoise.data.deadleaves import mixed_crops
-from nnkit.denoise.noise import add_noise
+from nnkit.denoise.noise import add_noise, draw_levels, spread_levels
 
 VAL_CROP = 96  # side of the validation crops
 VAL_CROPS = 24  # validation crops wanted from a folder (the builtin source takes 32, see photos.py)
 MAX_VAL_CROPS = 48
+VAL_LEVELS = 6  # blind training: validation crops cycle through this many levels spread over the range
+
+
+def val_levels(config: RunConfig, count: int) -> float | torch.Tensor:
+    """The noise level of each of ``count`` validation crops: the fixed level, or levels cycling over the range.
+
+    Cycling (crop i gets level i mod VAL_LEVELS) gives every validation photo, whose crops
+    are consecutive, the whole range of levels.
+    """
+    if config.noise_range is None:
+        return config.noise_level
+    spread = spread_levels(*config.noise_range, VAL_LEVELS)
+    return torch.tensor([spread[i % VAL_LEVELS] for i in range(count)], dtype=torch.float64)
 
 
 class SyntheticPairs(PairData):
@@ -28,6 +41,7 @@ class SyntheticPairs(PairData):
         config: RunConfig,
         val_clean: torch.Tensor,
         description: str,
+        val_photos: Sequence[np.ndarray] = (),
     ) -> None:
         c = config.crop_size
         for photo in photos:
@@ -43,7 +57,9 @@ class SyntheticPairs(PairData):
         )
         self.val_clean = val_clean
         g = _generator(VAL_SEED, 2)
-        self.val_noisy = add_noise(val_clean, config.noise, config.noise_level, g).clamp_(0.0, 1.0)
+        levels = val_levels(config, int(val_clean.shape[0]))
+        self.val_noisy = add_noise(val_clean, config.noise, levels, g).clamp_(0.0, 1.0)
+        self.val_photos = list(val_photos)  # whole validation images (uint8), scored at the end of a run
         self.description = description
 
     def clean_crops(self, count: int, generator: torch.Generator) -> torch.Tensor:
@@ -73,10 +89,13 @@ class SyntheticPairs(PairData):
         """One (input, target) batch drawn from ``generator``."""
         cfg = self.config
         clean = self.clean_crops(batch_size, generator)
-        noisy_input = add_noise(clean, cfg.noise, cfg.noise_level, generator).clamp_(0.0, 1.0)
+        level: float | torch.Tensor = cfg.noise_level
+        if cfg.noise_range is not None:  # blind: one level per image, the same for its input and target
+            level = draw_levels(cfg.noise, *cfg.noise_range, batch_size, generator)
+        noisy_input = add_noise(clean, cfg.noise, level, generator).clamp_(0.0, 1.0)
         if cfg.target == "clean":
             return noisy_input, clean
-        return noisy_input, add_noise(clean, cfg.noise, cfg.noise_level, generator)
+        return noisy_input, add_noise(clean, cfg.noise, level, generator)
 
     def epoch_batches(self, epoch: int, batch_size: int) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         steps = self.batches_per_epoch(batch_size)

@@ -65,3 +65,13 @@ def test_parallel_throughput_bench_runs_and_writes_json(tmp_path: Path, capsys) 
     (row,) = json.loads(out.read_text())["rows"]
     assert row["nproc"] == 1 and row["images_per_s"] > 0 and row["steps_measured"] == 4
     assert "| 1 |" in capsys.readouterr().out
+
+
+def test_photo_time_bench_runs(tmp_path: Path) -> None:
+    from nnkit.denoise.bench.photo_time import main as photo_main
+
+    out = tmp_path / "photo.json"
+    assert photo_main(["--repeats", "1", "--threads", "1", "--out", str(out)]) == 0
+    result = json.loads(out.read_text())
+    assert result["photo"] == "640x427" and len(result["rows"]) == 3
+    assert all(row["min_s"] > 0 for row in result["rows"].values())
