@@ -62,7 +62,18 @@ def _only_nnkit(values: dict[str, Any]) -> str:
     return "" if values.get("engine") == "nnkit" else "Only with the nnkit engine"
 
 
+def _only_cosine(values: dict[str, Any]) -> str:
+    return "" if values.get("lr_schedule") == "cosine" else "Only for the cosine schedule"
+
+
+def _only_step(values: dict[str, Any]) -> str:
+    return "" if values.get("lr_schedule") == "step" else "Only for the step schedule"
+
+
 RULES: dict[str, Rule] = {
+    "lr_min": _only_cosine,
+    "lr_step_epochs": _only_step,
+    "lr_step_gamma": _only_step,
     "momentum": _only_sgd,
     "nesterov": _only_sgd,
     "beta1": _only_adam,

@@ -35,16 +35,16 @@ from nnkit.denoise.config import ConfigError, RunConfig
 # RunConfig does not have are skipped; fields no group names land in "Other" with a widget by type.
 COLUMNS: tuple[tuple[tuple[str, tuple[str, ...]], ...], ...] = (
     (
-        ("Model", ("arch", "width", "init")),
-        ("Optimiser", ("optimizer", "lr", "lr_schedule", "warmup_epochs", "momentum", "nesterov", "beta1", "beta2",
-                       "eps", "weight_decay")),
+        ("Model", ("arch", "width", "init", "init_from")),
+        ("Optimiser", ("optimizer", "lr", "momentum", "nesterov", "beta1", "beta2", "eps", "weight_decay")),
+        ("Noise", ("noise", "noise_level", "noise_level_max")),
         ("Compute", ("engine", "device", "dtype", "cuda_graph", "inspect_every", "lockstep")),
     ),
     (
         ("Training", ("epochs", "batch_size", "epoch_size", "crop_size", "loss", "augment", "seed")),
-        ("Noise", ("noise", "noise_level", "sigma_min", "sigma_max")),
+        ("Schedule", ("lr_schedule", "warmup_epochs", "lr_min", "lr_step_epochs", "lr_step_gamma")),
         ("Target", ("target", "mask_fraction", "mask_fill", "clean_path")),
-        ("Data", ("data", "data_path", "dead_leaves_mix")),
+        ("Data", ("data", "data_path", "dead_leaves_mix", "score_photos")),
     ),
 )
 GROUPS = tuple(group for column in COLUMNS for group in column)
@@ -57,7 +57,10 @@ LABELS = {
     "noise_level": "Noise level", "data": "Data source", "data_path": "Folder", "engine": "Engine",
     "device": "Device", "dtype": "Precision", "cuda_graph": "CUDA graph", "mask_fraction": "Masked fraction",
     "mask_fill": "Mask fill", "clean_path": "Clean images", "inspect_every": "Layer stats every",
-    "lockstep": "Lockstep twin",
+    "lockstep": "Lockstep twin", "init_from": "Start from", "lr_schedule": "Schedule",
+    "warmup_epochs": "Warm-up epochs", "lr_min": "Final rate", "lr_step_epochs": "Step every",
+    "lr_step_gamma": "Step factor",
+    "noise_level_max": "Level max", "score_photos": "Score photos",
 }
 LABELS["dead_leaves_mix"] = "Dead leaves share"
 NOISE_LEVEL_LABELS = {"gaussian": "Sigma (0-255)", "poisson": "Photons at white", "impulse": "% pixels hit"}
@@ -111,7 +114,7 @@ class RunForm(QWidget):
         grid.setVerticalSpacing(4)
         for column, groups in enumerate(COLUMNS):
             box = QVBoxLayout()
-            box.setSpacing(4)
+            box.setSpacing(2)
             for title, names in (*groups, *((("Other", extra),) if column == len(COLUMNS) - 1 else ())):
                 present = tuple(name for name in names if name in known)
                 if present:
@@ -138,8 +141,8 @@ class RunForm(QWidget):
         box = QGroupBox(title, self)
         form = QFormLayout(box)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        form.setContentsMargins(6, 2, 6, 4)
-        form.setVerticalSpacing(3)
+        form.setContentsMargins(6, 0, 6, 2)
+        form.setVerticalSpacing(1)
         form.setHorizontalSpacing(6)
         for name in names:
             editor = self._editor(name)

@@ -179,8 +179,25 @@ class Module:
         return OrderedDict((name, p.data) for name, p in self.named_parameters())
 
     def load_state_dict(self, state: Mapping[str, Tensor], strict: bool = True) -> None:
-        """Copy tensors into the parameters; missing, extra or mis-shaped entries raise KeyError/ValueError."""
+        """Copy tensors into the parameters; missing, extra or mis-shaped entries raise KeyError/ValueError.
+
+        Every entry is checked before any is copied (a failure leaves the parameters as they were):
+        a value that is not a torch.Tensor, or not floating point, raises TypeError naming its key;
+        NaN or Inf values raise ValueError.
+        """
+        name = type(self).__name__
+        if not isinstance(state, Mapping):
+            raise TypeError(f"{name}.load_state_dict expects a mapping of names to tensors, got {type(state).__name__}")
         own = dict(self.named_parameters())
+        for k, v in state.items():
+            if k not in own:
+                continue
+            if not isinstance(v, torch.Tensor):
+                raise TypeError(f"{name}.load_state_dict: {k!r} must be a torch.Tensor, got {type(v).__name__}")
+            if not v.is_floating_point():
+                raise TypeError(f"{name}.load_state_dict: {k!r} has dtype {v.dtype}, parameters need floating point")
+            if not bool(torch.isfinite(v).all()):
+                raise ValueError(f"{name}.load_state_dict: {k!r} holds NaN or Inf values")
         missing = [k for k in own if k not in state]
         extra = [k for k in state if k not in own]
         if strict and (missing or extra):

@@ -23,28 +23,28 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import torch
 from safetensors import safe_open
 from safetensors.torch import save as st_save
 from torch import Tensor
 
 import nnkit
 from nnkit import Module
-from nnkit.denoise.config import ConfigError, RunConfig
+from nnkit.denoise.checkpoint_checks import (
+    CheckpointError,
+    check_tensors,
+    check_weight_shapes,
+    meta_config,
+    meta_count,
+    meta_number,
+    meta_optim,
+    probe_model,
+)
+from nnkit.denoise.config import RunConfig
 from nnkit.denoise.tempfiles import temp_file_beside
 
 KIND = "denoise-gui checkpoint"
 FORMAT_VERSION = 1
 SUFFIX = ".safetensors"
-
-
-class CheckpointError(ValueError):
-    """A file is not a usable checkpoint; the message names the file and the problem."""
-
-    def __init__(self, path: str | Path, problem: str) -> None:
-        super().__init__(f"{path}: {problem}")
-        self.path = str(path)
-        self.problem = problem
 
 
 @dataclass
@@ -57,6 +57,7 @@ class Checkpoint:
     epoch: int
     step: int
     best_psnr: float
+    elapsed_s: float = 0.0  # training time of the run up to this checkpoint
     nnkit_version: str = nnkit.__version__
     format_version: int = FORMAT_VERSION
     path: str = ""
@@ -106,6 +107,7 @@ def save_checkpoint(
     epoch: int,
     step: int,
     best_psnr: float,
+    elapsed_s: float = 0.0,
 ) -> Path:
     """Write a checkpoint atomically to ``path`` (".safetensors" added if missing); returns the path."""
     path = Path(path)
@@ -122,6 +124,7 @@ def save_checkpoint(
         "epoch": str(int(epoch)),
         "step": str(int(step)),
         "best_psnr": json.dumps(_json_float(best_psnr)),
+        "elapsed_s": json.dumps(_json_float(float(elapsed_s))),
         "optim": json.dumps(optim_meta, allow_nan=False),
     }
     data = st_save(tensors, metadata=metadata)
@@ -143,8 +146,15 @@ def save_checkpoint(
 def _read(path: Path) -> tuple[dict[str, str], dict[str, Tensor]]:
     if not path.exists():
         raise CheckpointError(path, "no such file")
+    if path.is_dir():
+        raise CheckpointError(path, "is a folder, not a checkpoint file")
     if not path.is_file():
-        raise CheckpointError(path, "not a file")
+        raise CheckpointError(path, "not a regular file (a pipe, device or socket)")
+    try:
+        with path.open("rb"):
+            pass
+    except OSError as exc:  # unreadable: say so, rather than call the file corrupt
+        raise CheckpointError(path, f"cannot be read: {exc.strerror or exc}") from None
     try:
         with safe_open(str(path), framework="pt", device="cpu") as f:
             metadata = dict(f.metadata() or {})
@@ -155,70 +165,45 @@ def _read(path: Path) -> tuple[dict[str, str], dict[str, Tensor]]:
     return metadata, tensors
 
 
-def _meta_json(path: Path, metadata: Mapping[str, str], key: str) -> Any:
-    if key not in metadata:
-        raise CheckpointError(path, f"metadata lacks {key!r}")
-    try:
-        return json.loads(metadata[key])
-    except ValueError as exc:
-        raise CheckpointError(path, f"metadata {key!r} is not valid JSON: {exc}") from None
-
-
 def check_weights(path: str | Path, config: RunConfig, weights: Mapping[str, Tensor]) -> None:
-    """Raise CheckpointError unless ``weights`` are exactly those of ``config``'s architecture."""
-    from nnkit.denoise.models import build_architecture
-
-    expected = {k: tuple(v.shape) for k, v in build_architecture(config.arch, config.width).state_dict().items()}
-    got = {k: tuple(v.shape) for k, v in weights.items()}
-    missing = [k for k in expected if k not in got]
-    extra = [k for k in got if k not in expected]
-    wrong = [f"{k} {got[k]} (expected {expected[k]})" for k in expected if k in got and got[k] != expected[k]]
-    if missing or extra or wrong:
-        parts = []
-        if missing:
-            parts.append(f"missing {', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''}")
-        if extra:
-            parts.append(f"unexpected {', '.join(extra[:5])}{' ...' if len(extra) > 5 else ''}")
-        if wrong:
-            parts.append(f"wrong shapes {'; '.join(wrong[:5])}")
-        raise CheckpointError(
-            path, f"weights do not fit arch={config.arch!r} width={config.width}: " + "; ".join(parts)
-        )
-    bad = [k for k, v in weights.items() if v.is_floating_point() and not bool(torch.isfinite(v).all())]
-    if bad:
-        raise CheckpointError(path, f"weights hold NaN or Inf values: {', '.join(bad[:5])}")
+    """Raise CheckpointError unless ``weights`` are finite floats of exactly ``config``'s architecture."""
+    check_weight_shapes(path, config, weights)
+    check_tensors(Path(path), weights, {})
 
 
-def load_checkpoint(path: str | Path) -> Checkpoint:
-    """Read and check a checkpoint; any problem raises CheckpointError naming the file."""
-    path = Path(path)
-    metadata, tensors = _read(path)
-    if metadata.get("kind") != KIND:
-        raise CheckpointError(path, f"not a denoise-gui checkpoint (metadata 'kind' is {metadata.get('kind')!r})")
+def _format_version(path: Path, metadata: Mapping[str, str]) -> int:
+    text = metadata.get("format_version", "")
     try:
-        version = int(metadata.get("format_version", ""))
+        version = int(text)
     except ValueError:
-        raise CheckpointError(path, f"bad format_version {metadata.get('format_version')!r}") from None
+        raise CheckpointError(path, f"metadata 'format_version' is not an integer: {text[:40]!r}") from None
     if version > FORMAT_VERSION:
         raise CheckpointError(
             path, f"format version {version} is newer than this program reads ({FORMAT_VERSION}): update denoise-gui"
         )
     if version < 1:
-        raise CheckpointError(path, f"bad format_version {version}")
-    config_dict = _meta_json(path, metadata, "config")
-    if not isinstance(config_dict, dict):
-        raise CheckpointError(path, "metadata 'config' is not a JSON object")
-    try:
-        config = RunConfig.from_dict(config_dict)
-    except (ConfigError, TypeError) as exc:
-        raise CheckpointError(path, f"bad run configuration: {exc}") from None
-    try:
-        epoch, step = int(metadata["epoch"]), int(metadata["step"])
-    except (KeyError, ValueError):
-        raise CheckpointError(path, "metadata 'epoch'/'step' missing or not integers") from None
-    best = _meta_json(path, metadata, "best_psnr")
-    best_psnr = float("nan") if best is None else float(best)
-    optim_meta = _meta_json(path, metadata, "optim") if "optim" in metadata else None
+        raise CheckpointError(path, f"metadata 'format_version' must be at least 1, got {version}")
+    return version
+
+
+def load_checkpoint(path: str | Path, *, probe: bool = True) -> Checkpoint:
+    """Read and check a checkpoint; any problem raises CheckpointError naming the file and the field.
+
+    Every metadata field is validated; the weights must be finite floats whose names and shapes
+    fit the configuration's architecture (compared before any model is built); with ``probe``
+    a forward pass on a small test image must give finite, varying values in a plausible range.
+    """
+    path = Path(path)
+    metadata, tensors = _read(path)
+    if metadata.get("kind") != KIND:
+        raise CheckpointError(path, f"not a denoise-gui checkpoint (metadata 'kind' is {metadata.get('kind')!r})")
+    version = _format_version(path, metadata)
+    config = meta_config(path, metadata)
+    epoch, step = meta_count(path, metadata, "epoch"), meta_count(path, metadata, "step")
+    best_psnr = meta_number(path, metadata, "best_psnr", required=True, minimum=None)
+    elapsed = meta_number(path, metadata, "elapsed_s", required=False, minimum=0.0)
+    optim_meta = meta_optim(path, metadata)
+    nnkit_version = metadata.get("nnkit_version", "unknown")
 
     weights = {k[len("model."):]: v for k, v in tensors.items() if k.startswith("model.")}
     optim_tensors = {k: v for k, v in tensors.items() if k.startswith("optim.state.")}
@@ -227,28 +212,36 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
         raise CheckpointError(path, f"unexpected tensors {', '.join(others[:5])}")
     if any(len(k.split(".", 3)) != 4 or not k.split(".")[2].isdigit() for k in optim_tensors):
         raise CheckpointError(path, "malformed optimiser tensor names")
-    check_weights(path, config, weights)
-    return Checkpoint(
+    check_weight_shapes(path, config, weights)
+    check_tensors(path, weights, optim_tensors)
+    ckpt = Checkpoint(
         config=config,
         weights=weights,
         optimizer_state=_unflatten_optimizer(optim_tensors, optim_meta),
         epoch=epoch,
         step=step,
         best_psnr=best_psnr,
-        nnkit_version=metadata.get("nnkit_version", "unknown"),
+        elapsed_s=0.0 if math.isnan(elapsed) else elapsed,
+        nnkit_version=nnkit_version,
         format_version=version,
         path=str(path),
     )
+    if probe:
+        model_from_checkpoint(ckpt)
+    return ckpt
 
 
 def model_from_checkpoint(ckpt: Checkpoint) -> Module:
-    """The nnkit model of the checkpoint's architecture holding its weights (CPU, checkpoint dtype)."""
+    """The nnkit model of the checkpoint's architecture holding its weights (CPU, checkpoint dtype), probed."""
     from nnkit.denoise.models import build_architecture, torch_dtype
 
+    where = ckpt.path or "checkpoint"
+    check_weight_shapes(where, ckpt.config, ckpt.weights)  # before building: never allocate what the file lacks
     model = build_architecture(ckpt.config.arch, ckpt.config.width)
     model.to(dtype=torch_dtype(ckpt.config.dtype))
     try:
         model.load_state_dict(ckpt.weights)
-    except (KeyError, ValueError) as exc:
-        raise CheckpointError(ckpt.path or "checkpoint", f"weights do not fit the model: {exc}") from None
+    except (KeyError, ValueError, TypeError) as exc:
+        raise CheckpointError(where, f"weights do not fit the model: {exc}") from None
+    probe_model(where, model)
     return model.eval()

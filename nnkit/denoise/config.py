@@ -23,6 +23,10 @@ DATA_SOURCES = ("builtin", "folder", "course", "deadleaves")
 LOSSES = ("mse", "l1")
 ENGINES = ("nnkit", "torch")
 DTYPES = ("float32", "float64")
+MAX_BATCH = 4096
+MAX_EPOCHS = 1_000_000
+MAX_EPOCH_SIZE = 10_000_000
+MAX_BATCH_PIXELS = 1 << 26  # batch_size * crop_size**2: 64 crops of 1024², about 0.8 GB per float32 batch
 LR_SCHEDULES = ("constant", "cosine", "step")
 _DEVICE_RE = re.compile(r"^(auto|cpu|cuda|cuda:\d+)$")
 
@@ -151,11 +155,13 @@ class RunConfig:
         need(0 <= self.beta2 < 1, "beta2", "must be in [0, 1)")
         need(self.eps > 0, "eps", "must be positive")
         need(self.weight_decay >= 0, "weight_decay", "must be zero or positive")
-        need(self.batch_size >= 1, "batch_size", "must be at least 1")
-        need(self.epochs >= 1, "epochs", "must be at least 1")
-        need(self.epoch_size >= 1, "epoch_size", "must be at least 1")
+        need(1 <= self.batch_size <= MAX_BATCH, "batch_size", f"must be between 1 and {MAX_BATCH}")
+        need(1 <= self.epochs <= MAX_EPOCHS, "epochs", f"must be between 1 and {MAX_EPOCHS:,}")
+        need(1 <= self.epoch_size <= MAX_EPOCH_SIZE, "epoch_size", f"must be between 1 and {MAX_EPOCH_SIZE:,}")
         need(4 <= self.crop_size <= 1024, "crop_size", "must be between 4 and 1024")
-        need(self.seed >= 0, "seed", "must be zero or positive")
+        pixels = self.batch_size * self.crop_size**2  # a batch's memory grows with it: bound it
+        need(pixels <= MAX_BATCH_PIXELS, "batch_size", f"times crop_size² must be at most {MAX_BATCH_PIXELS:,} pixels")
+        need(0 <= self.seed < 2**63, "seed", "must be between 0 and 2**63 - 1")
         if self.noise == "gaussian":
             need(0 <= self.noise_level <= 255, "noise_level", "gaussian sigma must be in [0, 255]")
         elif self.noise == "poisson":
@@ -206,9 +212,12 @@ class RunConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RunConfig:
-        """Build from a dict (checkpoint metadata, settings); unknown keys raise ConfigError."""
+        """Build from a dict (checkpoint metadata, settings); unknown keys or a non-dict raise ConfigError."""
+        if not isinstance(data, dict):
+            raise ConfigError("config", f"must be a mapping of settings, got {type(data).__name__}")
         known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
+        # named as written when it is a name, else quoted (an empty or non-text key still reads as one)
+        unknown = sorted(k if isinstance(k, str) and k.isidentifier() else repr(k) for k in data if k not in known)
         if unknown:
             raise ConfigError(unknown[0], f"unknown setting (known: {', '.join(sorted(known))})")
         return cls(**data)

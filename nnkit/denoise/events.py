@@ -29,6 +29,9 @@ class Started:
     train_size: int
     val_size: int
     noisy_psnr: float  # validation PSNR of the noisy inputs themselves (the floor to beat)
+    resumed_from: str = ""  # the checkpoint a resumed run continues ("" for a fresh run)
+    resumed_epoch: int = 0  # epochs the resumed checkpoint had done
+    start_val_psnr: float = float("nan")  # validation PSNR of the starting weights (measured when resuming)
 
 
 @dataclass(frozen=True)

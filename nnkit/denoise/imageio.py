@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import warnings
 from pathlib import Path
 
@@ -52,8 +53,23 @@ class ImageReadError(ValueError):
         self.reason = reason
 
 
+def _check_regular(path: Path) -> None:
+    """Refuse what is not a regular file before opening it (opening a FIFO blocks until a writer comes)."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise ImageReadError(path, "no such file") from None
+    except OSError as exc:
+        raise ImageReadError(path, exc.strerror or str(exc)) from None
+    if stat.S_ISDIR(mode):
+        raise ImageReadError(path, "is a folder, not a file")
+    if not stat.S_ISREG(mode):
+        raise ImageReadError(path, "not a regular file (a pipe, device or socket)")
+
+
 def _open_checked(path: Path) -> Image.Image:
     """Open ``path`` lazily and check its format and size before decoding pixels."""
+    _check_regular(path)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
         try:

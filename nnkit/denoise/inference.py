@@ -123,13 +123,17 @@ def _check_image(image: np.ndarray) -> np.ndarray:
     return image
 
 
+MAX_BATCH = 64  # tiles a forward pass
+MAX_TILE = 4096  # pixels a side: one 4096² tile of the width-32 U-Net needs about 64 GB
+
+
 def _check_tiling(tile: int, overlap: int, batch: int) -> None:
-    if isinstance(tile, bool) or not isinstance(tile, int) or tile < 8:
-        raise ValueError(f"tile must be an integer of at least 8 pixels, got {tile!r}")
+    if isinstance(tile, bool) or not isinstance(tile, int) or not 8 <= tile <= MAX_TILE:
+        raise ValueError(f"tile must be an integer between 8 and {MAX_TILE} pixels, got {tile!r}")
     if isinstance(overlap, bool) or not isinstance(overlap, int) or not 0 <= overlap <= tile // 2:
         raise ValueError(f"overlap must be an integer in [0, tile/2 = {tile // 2}], got {overlap!r}")
-    if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
-        raise ValueError(f"batch must be a positive integer, got {batch!r}")
+    if isinstance(batch, bool) or not isinstance(batch, int) or not 1 <= batch <= MAX_BATCH:
+        raise ValueError(f"batch must be an integer between 1 and {MAX_BATCH} tiles, got {batch!r}")
 
 
 def denoise_tensor(
@@ -298,7 +302,7 @@ class Denoiser:
         from nnkit.denoise.checkpoint import load_checkpoint, model_from_checkpoint
 
         ckpt_path = Path(path) if path is not None else Path(SHIPPED_CHECKPOINT)
-        if not ckpt_path.is_file():
+        if not ckpt_path.exists():  # anything else there (a folder, a pipe, no permission): load_checkpoint says
             what = "the shipped checkpoint" if path is None else "checkpoint"
             raise FileNotFoundError(f"{what} {str(ckpt_path)!r} does not exist")
         ckpt = load_checkpoint(ckpt_path)

@@ -34,7 +34,7 @@ from nnkit.denoise.config import RunConfig
 from nnkit.denoise.events import Epoch, Event, Finished, Started, Step
 
 POLL_S = 0.1
-RUN_FOLDER = "processes"  # the command-line run's own files, inside the caller's run folder
+RUN_FOLDER = "processes"  # suffix of the command-line run's own folder, beside the caller's checkpoint
 
 
 def config_flags(config: RunConfig) -> list[str]:
@@ -69,7 +69,9 @@ class ParallelTrainer:
         self.checkpoint_path = Path(checkpoint_path)
         self.resume_from = resume_from
         self.nproc = nproc
-        self.out = self.checkpoint_path.parent / RUN_FOLDER
+        # one folder a run (run-003.processes/): a run folder holds one run, never the files of an earlier one
+        stem = self.checkpoint_path.name.removesuffix(".safetensors")
+        self.out = self.checkpoint_path.with_name(f"{stem}.{RUN_FOLDER}")
         self._process: subprocess.Popen[str] | None = None
         self._stop = threading.Event()
         self._lock = threading.Lock()

@@ -1,5 +1,9 @@
 """Temporary files for atomic writes (write beside the target, fsync, rename) with ordinary permissions.
 
+A temporary file is named ``.<target name>.<pid>.<random>.tmp``: hidden, recognisable
+(``is_temp_file``) and traceable to the process that wrote it, so that the leftovers of a
+killed process can be told from a write in progress and removed (``remove_dead_temp_files``).
+
 ``tempfile.mkstemp`` creates its files readable by their owner alone (0600); renamed into
 place, a saved image or checkpoint would keep that mode. ``temp_file_beside`` gives the
 temporary file the mode a plain ``open(path, "w")`` would have (0666 less the umask).
@@ -7,7 +11,9 @@ temporary file the mode a plain ``open(path, "w")`` would have (0666 less the um
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -19,6 +25,9 @@ def _process_umask() -> int:
 
 
 _UMASK = _process_umask()
+TEMP_SUFFIX = ".tmp"
+# .<name>.<pid>.<8 random characters of mkstemp>.tmp (the pid is absent in files of older versions)
+_TEMP_NAME = re.compile(r"^\.(?P<target>.+?)\.(?:(?P<pid>\d+)\.)?[A-Za-z0-9_]{8}\.tmp$")
 
 
 def new_file_mode() -> int:
@@ -28,7 +37,39 @@ def new_file_mode() -> int:
 
 def temp_file_beside(path: Path) -> tuple[int, Path]:
     """An open, hidden temporary file in ``path``'s folder (same file system: the rename is atomic)."""
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=TEMP_SUFFIX, dir=path.parent)
     if hasattr(os, "fchmod"):  # not on Windows, where mkstemp's mode is not restrictive anyway
         os.fchmod(fd, new_file_mode())
     return fd, Path(name)
+
+
+def is_temp_file(path: Path) -> bool:
+    """Whether ``path``'s name is that of a ``temp_file_beside`` temporary file."""
+    return _TEMP_NAME.match(path.name) is not None
+
+
+def _writer_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_dead_temp_files(folder: Path) -> list[Path]:
+    """Remove temporary files in ``folder`` whose writing process is gone; returns those removed."""
+    removed: list[Path] = []
+    if not folder.is_dir():
+        return removed
+    for path in sorted(folder.iterdir()):
+        match = _TEMP_NAME.match(path.name)
+        if match is None or match["pid"] is None or not path.is_file():
+            continue
+        pid = int(match["pid"])
+        if pid != os.getpid() and not _writer_alive(pid):
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+                removed.append(path)
+    return removed

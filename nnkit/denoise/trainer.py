@@ -10,15 +10,21 @@ run) and an ``Epoch`` + ``Preview``; when all epochs are done and ``score_photos
 it. ``request_stop``, ``pause``
 and ``resume`` may be called from any thread; they are honoured between steps.
 
-Divergence: a NaN or Inf loss (or non-finite weights at the end of an epoch) ends the run
-with reason "diverged". The model is then restored to the *last good weights*: the weights
-that gave the last finite training loss, i.e. those before the last update that was
-applied on a finite loss (two snapshot buffers, one parameter copy per step, which is
-cheap next to the convolutions). The optimiser state after divergence is not kept: the
-checkpoint written then holds the last good weights and no optimiser state.
+Checkpoints: with a ``checkpoint_path`` the latest weights and optimiser state are written
+(atomically) at the end of every epoch and when the run ends, so a killed run resumes from
+its last epoch; nothing is rewritten when no step was taken since the last write, so a
+resume that fails at once leaves its checkpoint as it was.
 
-Errors inside ``run()`` are logged with their traceback and end the run with reason
-"error" (after saving a checkpoint when possible) instead of escaping to the caller's thread.
+Divergence (see ``nnkit.denoise.divergence``): a NaN or Inf loss, non-finite weights or
+validation output, or a validation PSNR more than 1 dB below the noisy input's from the
+second epoch on, ends the run with reason "diverged" and a message saying which. The model
+is then restored to the *best validated weights* (the starting weights included, so never
+worse than those), and the checkpoint written then holds them, with the epoch and step they
+were validated at, and no optimiser state.
+
+Errors inside ``run()`` end the run with reason "error" (after saving a checkpoint when a
+step was taken) instead of escaping to the caller's thread; unexpected ones are logged with
+their traceback, errors of the user's input (ValueError, OSError) with their message only.
 """
 
 from __future__ import annotations
@@ -39,6 +45,7 @@ from nnkit.denoise.checkpoint import Checkpoint, CheckpointError, save_checkpoin
 from nnkit.denoise.config import RunConfig
 from nnkit.denoise.data import PairData, load_data
 from nnkit.denoise.distributed import Group, PeerLostError, data_parallel
+from nnkit.denoise.divergence import BestWeights, below_noisy_message
 from nnkit.denoise.engine import Engine, make_engine, resolve_device
 from nnkit.denoise.events import Epoch, Event, Finished, PhotoScores, Preview, Started, Step
 from nnkit.denoise.inspection import layer_stats_event
@@ -46,6 +53,7 @@ from nnkit.denoise.lockstep import LockstepEngine
 from nnkit.denoise.metrics import psnr, psnr_per_image, ssim
 from nnkit.denoise.models import build_model
 from nnkit.denoise.schedule import learning_rate
+from nnkit.denoise.tempfiles import remove_dead_temp_files
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +66,23 @@ def to_uint8(images: Tensor) -> np.ndarray:
     """float (N, 3, H, W) in [0, 1] -> uint8 (N, H, W, 3), clipped and rounded."""
     array = images.detach().to("cpu", torch.float32).clamp(0.0, 1.0).mul(255.0).round().to(torch.uint8)
     return array.permute(0, 2, 3, 1).contiguous().numpy()
+
+
+def _quality(score: float, by_psnr: bool) -> float:
+    """A validation score as "higher is better": the PSNR, or minus a blind-spot validation loss."""
+    return score if by_psnr else -score
+
+
+def _with_suffix(path: Path) -> Path:
+    """``path`` as ``save_checkpoint`` writes it (".safetensors" added if missing)."""
+    return path if path.suffix == ".safetensors" else path.with_name(path.name + ".safetensors")
+
+
+def _same_file(a: str | Path, b: str | Path) -> bool:
+    try:
+        return Path(a).resolve() == Path(b).resolve()
+    except OSError:
+        return False
 
 
 def _centre_crop(images: Tensor, side: int) -> Tensor:
@@ -84,7 +109,7 @@ class Trainer:
         self.config = config
         self.on_event = on_event
         self.group = group  # data-parallel: this process's rank (nnkit.denoise.distributed), None alone
-        self.checkpoint_path = Path(checkpoint_path) if checkpoint_path is not None else None
+        self.checkpoint_path = _with_suffix(Path(checkpoint_path)) if checkpoint_path is not None else None
         self.device = resolve_device(config.device)  # ConfigError now rather than half-way
         self.model: Module = model if model is not None else build_model(config)
         self._given_data = data
@@ -94,6 +119,10 @@ class Trainer:
         self.best_val_loss = float("nan")  # blind-spot runs without clean references pick their best by this
         self._resume_optimizer: dict | None = None
         self._same_batches = True  # resuming with the batches of the checkpoint's run: skip those done
+        self._resumed: Checkpoint | None = None
+        self._elapsed_before = 0.0  # training time of the run before this session (resumed runs)
+        self._saved_step: int | None = None  # step of the checkpoint on disk at checkpoint_path
+        self._best_weights = BestWeights()
         if resume_from is not None:
             self._restore(resume_from)
         elif config.init_from:
@@ -104,6 +133,8 @@ class Trainer:
         self._running = threading.Event()
         self._running.set()
         self._paused_s = 0.0
+        self._session_start: float | None = None
+        self._start_step = self.step
         self._lr = config.lr  # the rate the engine trains with now (schedule.learning_rate sets it per epoch)
 
     def _restore(self, ckpt: Checkpoint) -> None:
@@ -118,6 +149,10 @@ class Trainer:
         except (KeyError, ValueError) as exc:
             raise CheckpointError(ckpt.path or "checkpoint", f"weights do not fit the model: {exc}") from None
         self.epoch, self.step, self.best_psnr = ckpt.epoch, ckpt.step, ckpt.best_psnr
+        self._resumed = ckpt
+        self._elapsed_before = ckpt.elapsed_s
+        if self.checkpoint_path is not None and ckpt.path and _same_file(ckpt.path, self.checkpoint_path):
+            self._saved_step = ckpt.step  # continuing that very file: it holds this step already
         batches = ("data", "data_path", "epoch_size", "batch_size", "crop_size", "seed")
         self._same_batches = all(getattr(old, f) == getattr(new, f) for f in batches)
         same_optimizer = (old.optimizer, old.engine) == (new.optimizer, new.engine)
@@ -165,7 +200,7 @@ class Trainer:
         return waited
 
     # -- checkpoints ------------------------------------------------------------------------
-    def save_checkpoint(self, path: str | Path, *, with_optimizer: bool = True) -> Path:
+    def save_checkpoint(self, path: str | Path, *, with_optimizer: bool = True, elapsed_s: float = 0.0) -> Path:
         """Write the current weights (and optimiser state) to ``path``; call from the training thread."""
         if self.engine is not None:
             self.engine.sync_model()
@@ -182,7 +217,14 @@ class Trainer:
             epoch=self.epoch,
             step=self.step,
             best_psnr=self.best_psnr,
+            elapsed_s=elapsed_s or self._elapsed_before,
         )
+
+    def _save_latest(self, *, with_optimizer: bool = True, elapsed_s: float = 0.0) -> Path:
+        assert self.checkpoint_path is not None
+        path = self.save_checkpoint(self.checkpoint_path, with_optimizer=with_optimizer, elapsed_s=elapsed_s)
+        self._saved_step = self.step
+        return path
 
     def _best_path(self) -> Path | None:
         if self.checkpoint_path is None:
@@ -206,7 +248,11 @@ class Trainer:
         except PeerLostError as exc:  # another process of a data-parallel run died: say so, no traceback
             finished = self._finish("error", str(exc), with_optimizer=True)
         except Exception as exc:
-            log.exception("training failed")
+            if isinstance(exc, (ValueError, OSError)):  # bad input (data, checkpoint, disk): the message says it
+                log.warning("training failed: %s", exc)
+                log.debug("training failed", exc_info=True)
+            else:
+                log.exception("training failed")
             finished = self._finish("error", f"training failed: {type(exc).__name__}: {exc}", with_optimizer=True)
         try:
             self._emit(finished)
@@ -214,13 +260,16 @@ class Trainer:
             log.exception("the on_event callback failed on Finished")
         return finished
 
-    def _finish(self, reason: str, message: str, *, with_optimizer: bool) -> Finished:
+    def _finish(self, reason: str, message: str, *, with_optimizer: bool, force_save: bool = False) -> Finished:
         saved: str | None = None
         if self.engine is not None:
             self.engine.sync_model()
-        if self.checkpoint_path is not None and self.engine is not None:
+        progressed = self.step != self._saved_step and (reason != "error" or self.step > self._start_step)
+        if self.checkpoint_path is not None and self._saved_step is not None and not progressed and not force_save:
+            saved = str(self.checkpoint_path)  # it holds this very state already: left as it is
+        elif self.checkpoint_path is not None and self.engine is not None and (progressed or force_save):
             try:
-                saved = str(self.save_checkpoint(self.checkpoint_path, with_optimizer=with_optimizer))
+                saved = str(self._save_latest(with_optimizer=with_optimizer, elapsed_s=self._elapsed()))
             except Exception as exc:
                 log.exception("saving the checkpoint failed")
                 message += f" (saving the checkpoint {self.checkpoint_path} failed: {exc})"
@@ -235,17 +284,38 @@ class Trainer:
             checkpoint=saved,
         )
 
+    def _elapsed(self) -> float:
+        """Training time of the whole run so far (earlier sessions of a resumed run included), pauses left out."""
+        if self._session_start is None:
+            return self._elapsed_before
+        return self._elapsed_before + time.perf_counter() - self._session_start - self._paused_s
+
     def _run(self) -> Finished:
         cfg = self.config
+        if self.checkpoint_path is not None:
+            remove_dead_temp_files(self.checkpoint_path.parent)  # leftovers of killed runs' writes
         self.data = data = self._given_data if self._given_data is not None else load_data(cfg)
         self.engine = engine = make_engine(cfg, self.model)
         if self.group is not None:
             data_parallel(engine, self.group)
         if self._resume_optimizer is not None:
-            engine.load_optimizer_state(self._resume_optimizer)
+            try:
+                engine.load_optimizer_state(self._resume_optimizer)
+            except (KeyError, ValueError, TypeError, IndexError, AttributeError) as exc:
+                where = self._resumed.path if self._resumed is not None and self._resumed.path else "checkpoint"
+                raise CheckpointError(where, f"its optimiser state does not fit the run: {exc}") from None
             engine.set_learning_rate(cfg.lr)  # the run's (possibly lowered) rate, not the saved one
         steps_per_epoch = data.batches_per_epoch(cfg.batch_size)
         noisy_psnr = data.noisy_psnr()
+        params = engine.parameter_tensors()
+        by_psnr = data.val_clean is not None  # else blind-spot validation: a loss, the lower the better
+        start_score = float("nan")
+        if self._resumed is not None:  # the starting weights' score: the progress line, and the floor to keep
+            if data.val_clean is not None:
+                start_score = psnr(engine.predict(data.val_noisy), data.val_clean)
+            else:
+                start_score = data.self_supervised_loss(engine.predict)
+            self._best_weights.offer(params, _quality(start_score, by_psnr), self.epoch, self.step)
         self._emit(
             Started(
                 config=cfg,
@@ -255,16 +325,19 @@ class Trainer:
                 train_size=data.train_size,
                 val_size=int(data.val_noisy.shape[0]),
                 noisy_psnr=noisy_psnr,
+                resumed_from=self._resumed.path if self._resumed is not None else "",
+                resumed_epoch=self._resumed.epoch if self._resumed is not None else 0,
+                start_val_psnr=start_score if by_psnr else float("nan"),
             )
         )
-        start = time.perf_counter()
-        if self.epoch == 0 and self.step == 0:
-            self._validate(0, float("nan"), 0.0, float("nan"))
+        self._session_start = time.perf_counter()
+        if self._resumed is None and self.epoch == 0 and self.step == 0:
+            start_score = self._validate(0, float("nan"), 0.0, float("nan"))
+            self._best_weights.offer(params, _quality(start_score, by_psnr), 0, 0)
 
-        params = engine.parameter_tensors()
-        buffers = ([t.clone() for t in params], [t.clone() for t in params])
-        snap, good = 0, -1  # buffers[snap] gets the weights before each step; buffers[good] the last good ones
         step_time = None
+        session_steps = 0
+        previous_score = start_score
         first_epoch = self.epoch + 1
         for epoch in range(first_epoch, cfg.epochs + 1):
             # > 0 when resuming mid-epoch: skip the batches already trained on (same data and batches only)
@@ -282,21 +355,21 @@ class Trainer:
                 waited = self._wait_if_paused()
                 if self._stop_requested():
                     return self._finish("stopped", self._stopped_message(), with_optimizer=True)
-                torch._foreach_copy_(buffers[snap], params)
                 inspect = cfg.inspect_every > 0 and (self.step + 1) % cfg.inspect_every == 0
                 if inspect:  # the only extra work of a run with inspect_every=0 is this test
-                    loss, report = engine.inspect_step(x, y, before=buffers[snap])
+                    loss, report = engine.inspect_step(x, y, before=[t.clone() for t in params])
                 else:
                     loss = engine.train_step(x, y)
                 now = time.perf_counter()
                 dt, last = now - last - waited, now  # the whole step: making the batch, training, events
                 if not math.isfinite(loss):
-                    self._restore_weights(params, buffers[good if good >= 0 else snap])
-                    return self._diverged(f"loss became {loss} at step {self.step + 1} (epoch {epoch})")
-                snap, good = 1 - snap, snap
+                    return self._diverged(f"the training loss became {loss} at step {self.step + 1} (epoch {epoch})")
                 self.step += 1
                 losses.append(loss)
-                step_time = dt if step_time is None else 0.9 * step_time + 0.1 * dt
+                session_steps += 1
+                # the first step of a session pays one-time costs (first forward of the process, allocations):
+                # the smoothed rate starts again from the second step, so that it does not linger in the average
+                step_time = dt if step_time is None or session_steps == 2 else 0.9 * step_time + 0.1 * dt
                 images = x.shape[0] * (self.group.world_size if self.group is not None else 1)
                 self._emit(Step(self.step, epoch, loss, images / max(step_time, 1e-9)))
                 if inspect:
@@ -304,17 +377,21 @@ class Trainer:
                 if isinstance(engine, LockstepEngine):
                     self._emit(engine.event(self.step))
             if not all(bool(torch.isfinite(t).all()) for t in params):
-                self._restore_weights(params, buffers[good])
                 return self._diverged(f"the weights became NaN or Inf at step {self.step} (epoch {epoch})")
             self.epoch = epoch
-            elapsed = time.perf_counter() - start - self._paused_s
-            done_epochs = epoch - first_epoch + 1
-            eta = elapsed / done_epochs * (cfg.epochs - epoch)
+            session = time.perf_counter() - self._session_start - self._paused_s
+            eta = session / (epoch - first_epoch + 1) * (cfg.epochs - epoch)
             train_loss = sum(losses) / len(losses) if losses else float("nan")
-            if not math.isfinite(self._validate(epoch, train_loss, elapsed, eta)):
-                if good >= 0:
-                    self._restore_weights(params, buffers[good])
+            score = self._validate(epoch, train_loss, self._elapsed(), eta)
+            if not math.isfinite(score):
                 return self._diverged(f"the validation output became NaN or Inf after epoch {epoch}")
+            self._best_weights.offer(params, _quality(score, by_psnr), epoch, self.step)
+            too_low = below_noisy_message(epoch, score, previous_score, start_score, noisy_psnr) if by_psnr else None
+            previous_score = score
+            if too_low is not None:
+                return self._diverged(too_low)
+            if self.checkpoint_path is not None and epoch < cfg.epochs:
+                self._save_latest(elapsed_s=self._elapsed())  # a killed run resumes from here
         if first_epoch > cfg.epochs:
             return self._finish(
                 "done", f"nothing to train: {self.epoch} epochs done already (epochs={cfg.epochs})", with_optimizer=True
@@ -375,15 +452,23 @@ class Trainer:
     def _stopped_message(self) -> str:
         return f"stopped at step {self.step} after {self.epoch} of {self.config.epochs} epochs"
 
-    def _restore_weights(self, params: list[Tensor], snapshot: list[Tensor]) -> None:
-        torch._foreach_copy_(params, snapshot)
-        assert self.engine is not None
-        self.engine.sync_model()
-
     def _diverged(self, what: str) -> Finished:
+        """End a diverged run with the best validated weights (the starting ones at worst)."""
+        assert self.engine is not None
         hint = f"lower the learning rate ({self.config.lr:g})"
         log.warning("training diverged: %s", what)
-        return self._finish("diverged", f"{what}: {hint}; the model keeps the last good weights", with_optimizer=False)
+        best = self._best_weights
+        if best.kept:
+            best.restore_into(self.engine.parameter_tensors())
+            self.engine.sync_model()
+            self.epoch, self.step = best.epoch, best.step
+            value = f"{best.psnr:.2f} dB" if self.data is None or self.data.val_clean is not None else (
+                f"validation loss {-best.psnr:.5f}"
+            )
+            kept = f"the model keeps the best validated weights (epoch {best.epoch}, {value})"
+        else:
+            kept = "no validated weights to go back to"
+        return self._finish("diverged", f"{what}: {hint}; {kept}", with_optimizer=False, force_save=best.kept)
 
     @property
     def _preview_index(self) -> Tensor:

@@ -16,6 +16,22 @@ def pair(value: int | tuple[int, int], name: str) -> tuple[int, int]:
     raise TypeError(f"{name} must be an int or a pair of ints, got {value!r}")
 
 
+def count(value: object, name: str, layer: str) -> int:
+    """A positive int argument (channel counts), or a TypeError/ValueError naming the argument."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{layer}: {name} must be an int, got {value!r} ({type(value).__name__})")
+    if value < 1:
+        raise ValueError(f"{layer}: {name} must be at least 1, got {value}")
+    return value
+
+
+def flag(value: object, name: str, layer: str) -> bool:
+    """A bool argument, or a TypeError naming it (a truthy string is no answer)."""
+    if not isinstance(value, bool):
+        raise TypeError(f"{layer}: {name} must be True or False, got {value!r}")
+    return value
+
+
 def expect_image(layer: str, x: Tensor, channels: int | None = None) -> None:
     """Raise ShapeError unless x is a 4-D (N, C, H, W) tensor with `channels` channels."""
     if not isinstance(x, Tensor):

@@ -20,7 +20,7 @@ from nnkit.kernels import (
     upsample_conv_backward,
     upsample_conv_forward,
 )
-from nnkit.layers._checks import expect_grad, expect_image, pair
+from nnkit.layers._checks import count, expect_grad, expect_image, flag, pair
 from nnkit.module import Module, Parameter, ShapeError
 
 
@@ -42,8 +42,9 @@ class Conv2d(Module):
         dtype: torch.dtype | None = None,
     ) -> None:
         super().__init__()
-        self.in_channels = in_channels
-        self.out_channels = out_channels
+        self.in_channels = count(in_channels, "in_channels", type(self).__name__)
+        self.out_channels = count(out_channels, "out_channels", type(self).__name__)
+        flag(bias, "bias", type(self).__name__)
         self.kernel_size = pair(kernel_size, "kernel_size")
         self.stride = pair(stride, "stride")
         self.padding = pair(padding, "padding")

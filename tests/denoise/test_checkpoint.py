@@ -124,7 +124,7 @@ def expect_error(path: Path, match: str) -> None:
 
 def test_missing_and_directory(tmp_path: Path) -> None:
     expect_error(tmp_path / "nope.safetensors", "no such file")
-    expect_error(tmp_path, "not a file")
+    expect_error(tmp_path, "is a folder")
 
 
 def test_not_safetensors(tmp_path: Path) -> None:

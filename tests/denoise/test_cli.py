@@ -158,9 +158,12 @@ def test_denoise_never_overwrites(tmp_path: Path, tiny_ckpt: Path, capsys: pytes
     before = {p: p.read_bytes() for p in (a, a_out_as_input)}
     args = [str(folder), "-o", str(folder), "--checkpoint", str(tiny_ckpt), "--overwrite"]
     assert denoise_main(args) == 1  # a.png's output would be the input a_denoised.png
-    assert "is one of the inputs" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "is one of the inputs" in err
     assert {p: p.read_bytes() for p in before} == before
-    assert (folder / "a_denoised_denoised.png").is_file()
+    # the output folder is the input folder: its earlier outputs are not denoised again
+    assert "an output of denoise in the output folder" in err
+    assert not (folder / "a_denoised_denoised.png").exists()
 
     out = tmp_path / "out"
     assert denoise_main([str(a), "-o", str(out), "--checkpoint", str(tiny_ckpt)]) == 0

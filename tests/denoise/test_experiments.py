@@ -25,6 +25,11 @@ def test_quick_mode_writes_four_tables(tmp_path: Path, capsys: pytest.CaptureFix
     table_rows = [line for line in text.splitlines() if line.startswith("| ") and not line.startswith("| init")]
     assert len(table_rows) >= 3 + 12 + 2 + 2
     assert "—" in text  # the report's numbers are unknown: shown as a dash, never invented
+    # tiny runs stay below their noisy input: no verdict on which training is better
+    verdicts = [line for line in text.splitlines() if line.startswith(("Report:", "N2C"))]
+    assert len(verdicts) == 4
+    for line in (verdicts[0], verdicts[1], verdicts[3]):  # init, optim, target
+        assert "cannot tell (no run beats the noisy input" in line and "reproduced" not in line, line
 
 
 def test_report_numbers_are_not_invented() -> None:
@@ -40,3 +45,17 @@ def test_loss_drift_and_bad_arguments(capsys: pytest.CaptureFixture[str]) -> Non
     assert main(["--device", "tpu", "--quick"]) == 2
     assert main(["--bogus"]) == 2
     assert math.isnan(RunResult(config=None).val_psnr)  # type: ignore[arg-type]
+
+
+def test_a_verdict_needs_runs_that_beat_their_noisy_input() -> None:
+    """Before: --quick printed "reproduced" from runs whose PSNR was below the noisy input."""
+    from nnkit.denoise.experiments import _ordering
+
+    def result(psnr: float) -> RunResult:
+        return RunResult(config=None, reason="done", val_psnr=psnr, noisy_psnr=20.3)  # type: ignore[arg-type]
+
+    assert _ordering(True, [result(14.0), result(12.0)]).startswith("cannot tell (no run beats the noisy input's 20.30")
+    assert _ordering(False, [result(14.0)]).startswith("cannot tell")
+    assert _ordering(True, [result(23.0), result(12.0)]) == "reproduced"
+    assert _ordering(False, [result(23.0)]) == "NOT reproduced"
+    assert _ordering(None, [result(23.0)]) == "cannot tell (a run failed)"

@@ -132,29 +132,29 @@ def test_stop_while_paused_ends_the_run() -> None:
     assert not thread.is_alive()
 
 
-def test_divergence_keeps_the_last_good_weights(tmp_path: Path) -> None:
+def test_divergence_keeps_the_best_validated_weights(tmp_path: Path) -> None:
     config = CFG.replace(arch="unet", optimizer="sgd", lr=1e3, momentum=0.9, epochs=3, epoch_size=64)
-    after_step: dict[int, list[torch.Tensor]] = {}
+    validated: dict[int, list[torch.Tensor]] = {}
+    psnrs: dict[int, float] = {}
     trainer: Trainer
 
     def on_event(event: Event) -> None:
-        if isinstance(event, Started):
-            after_step[0] = [p.data.clone() for p in trainer.model.parameters()]
-        if isinstance(event, Step):
-            after_step[event.step] = [p.data.clone() for p in trainer.model.parameters()]
+        if isinstance(event, Epoch):
+            validated[event.epoch] = [p.data.clone() for p in trainer.model.parameters()]
+            psnrs[event.epoch] = event.val_psnr
 
     trainer = Trainer(config, on_event, checkpoint_path=tmp_path / "div")
     finished = trainer.run()
     assert finished.reason == "diverged", finished
-    assert "lower the learning rate (1000)" in finished.message and "at step" in finished.message
-    bad_step = max(after_step) + 1  # the step whose loss was not finite
-    assert f"step {bad_step}" in finished.message
-    good = after_step[max(0, bad_step - 2)]  # the weights that gave the last finite loss
-    for p, g in zip(trainer.model.parameters(), good, strict=True):
-        assert torch.isfinite(p.data).all()
+    assert "lower the learning rate (1000)" in finished.message and "loss became" in finished.message
+    best = max(psnrs, key=lambda e: psnrs[e])  # the starting weights (epoch 0) count too
+    assert f"best validated weights (epoch {best}" in finished.message
+    for p, g in zip(trainer.model.parameters(), validated[best], strict=True):
         assert torch.equal(p.data, g)
     ckpt = load_checkpoint(tmp_path / "div.safetensors")
-    assert ckpt.optimizer_state is None and ckpt.step == finished.step
+    assert ckpt.optimizer_state is None and (ckpt.epoch, ckpt.step) == (finished.epoch, finished.step)
+    for name, value in trainer.model.state_dict().items():
+        assert torch.equal(ckpt.weights[name], value)
 
 
 def test_errors_become_finished_error(caplog: pytest.LogCaptureFixture) -> None:

@@ -215,8 +215,14 @@ def _mode(graph: bool, torch_graph: bool, tf32: bool) -> str:
     return label + (" tf32" if tf32 else "")
 
 
-def table(points: Sequence[Point]) -> str:
-    """A markdown table of the points."""
+QUICK_NOTE = (
+    "--quick is a smoke run (2 timed steps after 1 warm-up): its times are dominated by first-call "
+    "overhead, so no nnkit/torch ratio is shown; run without --quick to compare speeds"
+)
+
+
+def table(points: Sequence[Point], *, ratios: bool = True) -> str:
+    """A markdown table of the points (the ratio column "—" when ``ratios`` is False)."""
     lines = [
         "| device | arch | width | batch | nnkit ms/step (IQR) | torch ms/step (IQR) | nnkit img/s | torch img/s "
         "| nnkit/torch |",
@@ -227,7 +233,7 @@ def table(points: Sequence[Point]) -> str:
         lines.append(
             f"| {dev} | {p.arch} | {p.width} | {p.batch} | {p.nnkit_ms:.2f} ({p.nnkit_q1:.2f}–{p.nnkit_q3:.2f}) "
             f"| {p.torch_ms:.2f} ({p.torch_q1:.2f}–{p.torch_q3:.2f}) | {p.batch / p.nnkit_ms * 1e3:.0f} "
-            f"| {p.batch / p.torch_ms * 1e3:.0f} | {p.ratio:.2f} |"
+            f"| {p.batch / p.torch_ms * 1e3:.0f} | {f'{p.ratio:.2f}' if ratios else '—'} |"
         )
     return "\n".join(lines)
 
@@ -334,18 +340,22 @@ def main(argv: Sequence[str] | None = None) -> int:
                     print(f"{device} both graphed {arch} w{width} b{batch}: torch's capture failed: {error}")
                     continue
                 points.append(p)
+                ratio = "" if args.quick else f", ratio {p.ratio:.2f}"
                 print(
                     f"{p.device}{_mode(graph, torch_graph, tf32)} {arch} w{width} b{batch}: nnkit {p.nnkit_ms:.2f} ms, "
-                    f"torch {p.torch_ms:.2f} ms, ratio {p.ratio:.2f} (first-step loss diff {p.first_loss_diff:.1e})",
+                    f"torch {p.torch_ms:.2f} ms{ratio} (first-step loss diff {p.first_loss_diff:.1e})",
                     flush=True,
                 )
     info = machine()
     info["clock"] = args.clock
     print()
     print(f"Machine: {info}")
-    print(table(points))
+    print(table(points, ratios=not args.quick))
+    if args.quick:
+        print(QUICK_NOTE)
     if args.out:
-        args.out.write_text(json.dumps({"machine": info, "points": [p.row() for p in points]}, indent=2))
+        record = {"machine": info, "quick": bool(args.quick), "points": [p.row() for p in points]}
+        args.out.write_text(json.dumps(record, indent=2))
         print(f"wrote {args.out}")
     return 0
 

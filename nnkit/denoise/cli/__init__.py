@@ -1,8 +1,9 @@
 """Console scripts, one a file: ``denoise-train`` (train.py) and ``denoise`` (denoise.py).
 
 Both functions take ``argv`` (``sys.argv[1:]`` when None) and return the exit status:
-0 done; 1 the work failed (or nothing could be done); 2 bad arguments or settings;
-130 interrupted with Ctrl-C (the run is saved first).
+0 done; 1 the work failed, the run diverged, or nothing could be done; 2 bad arguments or
+settings; 130 interrupted with Ctrl-C (the run is saved first). Errors are printed as one
+message naming the file, flag or field at fault, never as a traceback.
 
 ``denoise-train`` builds its flags from ``RunConfig``'s fields, so every setting of a run
 is a flag (``--batch-size 32``, ``--augment/--no-augment``) with the field's help and choices.

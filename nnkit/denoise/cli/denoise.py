@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import re
+import stat
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from nnkit.denoise.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, _run_parser
+from nnkit.denoise.cli.common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, _run_parser
 from nnkit.denoise.config import ConfigError
 from nnkit.denoise.progress import ProgressLine, bar
+
+MAX_TILE = 1024  # a 1024² tile of the width-32 U-Net takes about 4 GB; larger ones would swap or fail
+_OUTPUT_NAME = re.compile(r"_denoised(-\d+)?$")  # the stems denoise gives its outputs
 
 
 def build_denoise_parser() -> argparse.ArgumentParser:
@@ -35,7 +40,9 @@ def build_denoise_parser() -> argparse.ArgumentParser:
         default=1.0,
         help="1 = the model's output, 0 = the input, between: a blend (default: 1)",
     )
-    parser.add_argument("--tile", type=int, default=256, help="tile side in pixels (default: 256)")
+    parser.add_argument(
+        "--tile", type=int, default=256, help=f"tile side in pixels, 8 to {MAX_TILE} (default: 256)"
+    )
     parser.add_argument("--overlap", type=int, default=32, help="overlap of neighbouring tiles (default: 32)")
     parser.add_argument("--device", default="auto", help="'auto', 'cpu', 'cuda' or 'cuda:N' (default: auto)")
     parser.add_argument(
@@ -51,29 +58,67 @@ def build_denoise_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _folder_images(folder: Path, recursive: bool, warn: Callable[[str], None]) -> Iterator[Path]:
-    """Image files of a folder by suffix; other files are skipped with a warning naming them."""
+def special_file_kind(path: Path) -> str | None:
+    """'a pipe (FIFO)', 'a device', 'a socket' for special files (reading them may block for ever), else None."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return None
+    if stat.S_ISFIFO(mode):
+        return "a pipe (FIFO)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return None
+
+
+def _is_own_output(path: Path, out: Path) -> bool:
+    """A file of the output folder named like denoise's outputs (<stem>_denoised[-N].png)."""
+    try:
+        in_out = path.parent.resolve() == out.resolve()
+    except OSError:
+        return False
+    return in_out and path.suffix.lower() == ".png" and _OUTPUT_NAME.search(path.stem) is not None
+
+
+def _folder_images(folder: Path, recursive: bool, out: Path, warn: Callable[[str], None]) -> Iterator[Path]:
+    """Image files of a folder by suffix; other files, special files and earlier outputs are skipped, named."""
     from nnkit.denoise.imageio import IMAGE_SUFFIXES
 
     entries = sorted(folder.rglob("*") if recursive else folder.iterdir())
     for path in entries:
         if any(part.startswith(".") for part in path.relative_to(folder).parts) or path.is_dir():
             continue
-        if path.suffix.lower() in IMAGE_SUFFIXES:
+        try:
+            path.stat()
+        except OSError as exc:  # a dangling link, a link loop, no permission
+            warn(f"skipping {path}: cannot be read ({exc.strerror or type(exc).__name__})")
+            continue
+        kind = special_file_kind(path)
+        if kind is not None:
+            warn(f"skipping {path}: {kind}, not a regular file")
+        elif _is_own_output(path, out):
+            warn(f"skipping {path}: an output of denoise in the output folder (not denoised again)")
+        elif path.suffix.lower() in IMAGE_SUFFIXES:
             yield path
         else:
             warn(f"skipping {path}: not an image file (suffix {path.suffix or 'none'!r})")
 
 
 def _collect(
-    inputs: Sequence[Path], recursive: bool, warn: Callable[[str], None]
+    inputs: Sequence[Path], recursive: bool, out: Path, warn: Callable[[str], None]
 ) -> tuple[list[tuple[Path, bool]], int]:
-    """(path, named explicitly) jobs for the inputs, and the count of inputs that do not exist."""
+    """(path, named explicitly) jobs for the inputs, and the count of inputs that cannot be used."""
     jobs: dict[Path, tuple[Path, bool]] = {}  # by resolved path: an image named twice is denoised once
     missing = 0
     for item in inputs:
-        if item.is_dir():
-            found = list(_folder_images(item, recursive, warn))
+        kind = special_file_kind(item)
+        if kind is not None:
+            warn(f"error: {item}: {kind}, not an image file")
+            missing += 1
+        elif item.is_dir():
+            found = list(_folder_images(item, recursive, out, warn))
             if not found:
                 warn(f"no image files in folder {item}")
             for path in found:
@@ -92,13 +137,25 @@ def denoise_main(argv: Sequence[str] | None = None) -> int:
     args = _run_parser(parser, argv)
     if isinstance(args, int):
         return args
-    if args.tile < 8 or not 0 <= args.overlap <= args.tile // 2:
+    if not 8 <= args.tile <= MAX_TILE or not 0 <= args.overlap <= args.tile // 2:
         parser.print_usage(sys.stderr)
         print(
-            f"denoise: error: --tile must be at least 8 and --overlap in [0, tile/2], got {args.tile}, {args.overlap}",
+            f"denoise: error: --tile must be between 8 and {MAX_TILE} and --overlap in [0, tile/2], "
+            f"got {args.tile}, {args.overlap}",
             file=sys.stderr,
         )
         return EXIT_USAGE
+    if args.out.exists() and not args.out.is_dir():
+        print(f"denoise: error: -o {args.out}: exists and is not a folder", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        return _denoise_main(args, parser)
+    except KeyboardInterrupt:  # outputs are written atomically: none is left half-written
+        print("\ndenoise: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _denoise_main(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
     bad = _bad_level_flags(args)
     if bad:
@@ -117,7 +174,7 @@ def denoise_main(argv: Sequence[str] | None = None) -> int:
         parser.print_usage(sys.stderr)
         print(f"denoise: error: --device: {str(exc).removeprefix('device: ')}", file=sys.stderr)
         return EXIT_USAGE
-    jobs, failures = _collect(args.inputs, args.recursive, warn)
+    jobs, failures = _collect(args.inputs, args.recursive, args.out, warn)
     if not jobs:
         print("denoise: error: nothing to denoise (no image files among the inputs)", file=sys.stderr)
         return EXIT_FAILED
@@ -154,9 +211,14 @@ def _load_denoiser(checkpoint: Path | None, device: str) -> Any:
     except FileNotFoundError as exc:
         hint = " (train one with denoise-train and pass --checkpoint)" if checkpoint is None else ""
         print(f"denoise: error: {exc}{hint}", file=sys.stderr)
-    except (CheckpointError, ValueError, RuntimeError) as exc:
+    except (CheckpointError, ValueError, RuntimeError, OSError) as exc:
         print(f"denoise: error: {exc}", file=sys.stderr)
     return None
+
+
+def _inside(path: Path, folders: Sequence[Path]) -> bool:
+    resolved = path.resolve()
+    return any(resolved.is_relative_to(folder) for folder in folders)
 
 
 def _denoise_jobs(
@@ -167,6 +229,7 @@ def _denoise_jobs(
     from nnkit.denoise.inference import output_path
 
     inputs = {p.resolve() for p, _ in jobs}
+    input_dirs = [item.resolve() for item in args.inputs if item.is_dir()]  # files there are inputs, outputs too
     taken: set[Path] = set()
     written = failed = 0
     line = ProgressLine(sys.stderr, enabled=not args.quiet)
@@ -176,7 +239,7 @@ def _denoise_jobs(
         while target.resolve() in taken:
             counter += 1
             target = target.with_name(f"{path.stem}_denoised-{counter}.png")
-        if target.resolve() in inputs:
+        if target.resolve() in inputs or (target.exists() and _inside(target, input_dirs)):
             warn(f"error: {path}: its output {target} is one of the inputs; choose another -o folder")
             failed += 1
             continue

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import io
 import json
 import math
 import signal
@@ -21,12 +22,18 @@ from nnkit.denoise.config import ConfigError, RunConfig
 from nnkit.denoise.distributed import check_config, join, leave, world_size_from_env
 from nnkit.denoise.events import Epoch, Event, Finished, LayerStats, Lockstep, PhotoScores, Started, Step
 from nnkit.denoise.progress import ProgressLine, bar, format_duration
+from nnkit.denoise.run_folder import (
+    BEST_NAME,
+    CHECKPOINT_NAME,
+    CONFIG_NAME,
+    METRICS_NAME,
+    RunFolderError,
+    RunLock,
+    check_out_folder,
+    remove_leftover_temp_files,
+)
 from nnkit.layer_stats import as_record
 
-CHECKPOINT_NAME = "checkpoint.safetensors"
-BEST_NAME = "checkpoint.best.safetensors"
-METRICS_NAME = "metrics.jsonl"
-CONFIG_NAME = "config.json"
 METRICS_FLUSH_S = 1.0
 MAX_NPROC = 64  # local processes for --nproc
 RESUME_OVERRIDABLE = frozenset({"epochs", "lr", "device", "cuda_graph", "inspect_every"})
@@ -86,8 +93,9 @@ def build_train_parser() -> argparse.ArgumentParser:
 class _TrainReporter:
     """Turns trainer events into a progress line, epoch lines and metrics.jsonl records."""
 
-    def __init__(self, metrics: TextIO, line: ProgressLine, out: TextIO) -> None:
-        self.metrics = metrics
+    def __init__(self, out_dir: Path, line: ProgressLine, out: TextIO) -> None:
+        self.out_dir = out_dir
+        self.metrics: TextIO = io.StringIO()  # until Started: the run folder is written only once training starts
         self.line = line
         self.out = out
         self.started: Started | None = None
@@ -100,9 +108,20 @@ class _TrainReporter:
         if isinstance(event, Started):
             self.started = event
             self.run_start = time.perf_counter()
+            # config.json and metrics.jsonl are written once the trainer has started (data loaded,
+            # optimiser state fitted), so a run that fails to start, a failed resume, changes nothing
+            _write_config(self.out_dir, event.config)
+            self.metrics = (self.out_dir / METRICS_NAME).open("a", encoding="utf-8")
             fields = ("device", "num_parameters", "steps_per_epoch", "train_size", "val_size", "noisy_psnr")
             self._write({"event": "started", **{k: getattr(event, k) for k in fields}})
             cfg = event.config
+            if event.resumed_from:
+                self._write({"event": "resumed", "from": event.resumed_from, "epoch": event.resumed_epoch})
+                psnr = event.start_val_psnr
+                start = f", validation PSNR {psnr:.2f} dB" if math.isfinite(psnr) else ""
+                self.line.finish_line(
+                    f"resuming {event.resumed_from}: {event.resumed_epoch} of {cfg.epochs} epochs done{start}"
+                )
             floor = f"noisy validation input {event.noisy_psnr:.2f} dB" if math.isfinite(event.noisy_psnr) else (
                 "no clean images: validation scores the hidden pixels"
             )
@@ -161,9 +180,8 @@ class _TrainReporter:
         done_here = event.step - self.steps_done_at_start
         elapsed = time.perf_counter() - self.run_start
         eta = elapsed / max(done_here, 1) * (total - event.step)
-        val = ""
-        if self.last_epoch is not None and math.isfinite(self.last_epoch.val_psnr):
-            val = f" | val {self.last_epoch.val_psnr:.2f} dB"
+        val_psnr = self.last_epoch.val_psnr if self.last_epoch is not None else s.start_val_psnr
+        val = f" | val {val_psnr:.2f} dB" if math.isfinite(val_psnr) else ""
         self.line.update(
             f"epoch {event.epoch}/{s.config.epochs} {bar(event.step / max(total, 1))} "
             f"step {in_epoch}/{s.steps_per_epoch} | loss {event.loss:.5f}{val} | "
@@ -230,6 +248,8 @@ def _make_config(args: argparse.Namespace, parser: argparse.ArgumentParser) -> t
         ckpt = load_checkpoint(args.resume)
     except (CheckpointError, OSError) as exc:
         parser.error(f"--resume: {exc}")
+    except ConfigError as exc:
+        parser.error(f"--resume: {args.resume}: {exc}")
     changed = sorted(k for k, v in given.items() if k not in RESUME_OVERRIDABLE and v != getattr(ckpt.config, k))
     if changed:
         flags = ", ".join("--" + k.replace("_", "-") for k in changed)
@@ -263,19 +283,27 @@ def train_main(argv: Sequence[str] | None = None) -> int:
         print(f"denoise-train: error: {problem}", file=sys.stderr)
         return EXIT_USAGE
     out = args.out if args.out is not None else (args.resume.parent if args.resume is not None else _default_out())
-    if args.resume is None and (out / CHECKPOINT_NAME).exists():
-        print(
-            f"denoise-train: error: {out} already holds a run ({CHECKPOINT_NAME}); "
-            f"choose another --out, or continue it with --resume {out / CHECKPOINT_NAME}",
-            file=sys.stderr,
-        )
+    try:
+        check_out_folder(out, args.resume)
+    except RunFolderError as exc:
+        print(f"denoise-train: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     if args.nproc is not None and args.nproc > 1 and world == 1:
         rank_argv = list(sys.argv[1:] if argv is None else argv)
         if args.out is None:  # every process must agree on the folder: name it here, once
             rank_argv += ["--out", str(out)]
         return launch(rank_argv, args.nproc, out)
-    return _train(config, ckpt, out, quiet=args.quiet)
+    try:
+        return _train(config, ckpt, out, quiet=args.quiet)
+    except RunFolderError as exc:
+        print(f"denoise-train: error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except OSError as exc:  # the run folder cannot be made or written (read-only, full, a file in the way)
+        print(f"denoise-train: error: {out}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:  # before the trainer's own Ctrl-C handling was in place
+        print("denoise-train: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 def _nproc_problem(nproc: int | None, config: RunConfig, world: int) -> str | None:
@@ -289,6 +317,38 @@ def _nproc_problem(nproc: int | None, config: RunConfig, world: int) -> str | No
         except ConfigError as exc:
             return _config_message(exc)
     return None
+
+
+def _lock_run_folder(out: Path, ckpt: Any) -> RunLock:
+    """Hold ``out``'s lock (a second trainer on the folder is refused) and clear its leftovers."""
+    lock = RunLock(out).acquire()
+    try:
+        if lock.stale_pid:
+            print(
+                f"denoise-train: note: {out}: took over the lock of pid {lock.stale_pid}, no longer running",
+                file=sys.stderr,
+            )
+        check_out_folder(out, Path(ckpt.path) if ckpt is not None else None)  # again, now that no one else writes
+        for leftover in remove_leftover_temp_files(out):
+            print(f"denoise-train: note: removed {leftover}, left by an interrupted write", file=sys.stderr)
+    except BaseException:
+        lock.release()
+        raise
+    return lock
+
+
+def _write_config(out: Path, config: RunConfig) -> None:
+    """config.json, written atomically."""
+    from nnkit.denoise.tempfiles import temp_file_beside
+
+    path = out / CONFIG_NAME
+    fd, tmp = temp_file_beside(path)
+    try:
+        with open(fd, "w", encoding="utf-8") as f:
+            f.write(json.dumps(config.to_dict(), indent=2, sort_keys=True) + "\n")
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def _train(config: RunConfig, ckpt: Any, out: Path, *, quiet: bool) -> int:
@@ -316,11 +376,10 @@ def _train_here(
     except ValueError as exc:
         print(f"denoise-train: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    out.mkdir(parents=True, exist_ok=True)
-    (out / CONFIG_NAME).write_text(json.dumps(config.to_dict(), indent=2, sort_keys=True) + "\n")
+    lock = _lock_run_folder(out, ckpt)  # RunFolderError when another trainer holds the folder
     line = ProgressLine(sys.stderr, enabled=not quiet)
-    with (out / METRICS_NAME).open("a", encoding="utf-8") as metrics:
-        reporter = _TrainReporter(metrics, line, sys.stdout)
+    reporter = _TrainReporter(out, line, sys.stdout)
+    try:
         trainer.on_event = reporter
         stopper = _SigintStopper(trainer.request_stop, sys.stderr)
         if terminate is not None:
@@ -332,6 +391,9 @@ def _train_here(
             line.clear()
             finished = _save_after_abort(trainer, out)
             stopper.interrupted = True
+    finally:
+        reporter.metrics.close()
+        lock.release()
     line.clear()
     if group is not None:
         leave()
