@@ -73,7 +73,7 @@ class DenoiseView(QWidget):
         self.read_fn = read
         self.model_factory: Callable[[], Any] | None = None
         self.model_name = ""
-        self.trained_sigma: float | None = None  # the Gaussian σ the model was trained at, when known
+        self.trained_sigma: str | None = None  # the Gaussian σ (or σ range) the model was trained at, when known
         self.items: dict[str, DenoiseItem] = {}
         self.queue: list[Task] = []
         self.job: DenoiseJob | None = None
@@ -184,7 +184,7 @@ class DenoiseView(QWidget):
         return [str(self.list.item(row).data(PATH_ROLE)) for row in range(self.list.count())]
 
     # -- model -------------------------------------------------------------------------------
-    def set_model(self, name: str, factory: Callable[[], Any] | None, trained_sigma: float | None = None) -> None:
+    def set_model(self, name: str, factory: Callable[[], Any] | None, trained_sigma: str | None = None) -> None:
         """Use the model ``factory()`` builds (called on the worker thread); offers to redo the open photos."""
         changed = bool(self.model_name) and name != self.model_name
         self.model_factory = factory

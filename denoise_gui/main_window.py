@@ -272,7 +272,10 @@ class MainWindow(QMainWindow):
         origin = " — shipped" if is_shipped else ""
         name = f"{path.name} ({config.arch} {config.width}, epoch {checkpoint.epoch}{best_text}{origin})"
         self.denoise_view.model_label.setToolTip(f"{path}\ndenoises on {describe_device('auto')}")
-        trained = float(config.noise_level) if config.noise == "gaussian" else None
+        trained = None  # the Gaussian σ (or blind range of σ) the model learned, as the Denoise view shows it
+        if config.noise == "gaussian":
+            low, high = config.noise_range or (config.noise_level, config.noise_level)
+            trained = f"{low:g}" if low == high else f"{low:g}–{high:g}"
         self.denoise_view.set_model(name, lambda: inference_model(checkpoint, model_from_checkpoint), trained)
         self._show_model(name, str(path))
         self.settings.set_last_checkpoint(str(path))

@@ -81,13 +81,13 @@ class NoiseControls(QWidget):
         if not self.slider.isSliderDown():  # keys, wheel, clicks on the groove, code
             self.sigStrengthChanged.emit(self.strength())
 
-    def set_sigma(self, sigma: float, trained_at: float | None = None) -> None:
-        """Show the estimate (nan: none yet) and the level the model was trained at, if known."""
+    def set_sigma(self, sigma: float, trained_at: str | None = None) -> None:
+        """Show the estimate (nan: none yet) and the level (or range, '0–50') the model was trained at, if known."""
         if not engine_estimates_sigma():
             self.sigma_label.setText("")
             return
         if not math.isfinite(sigma):
             self.sigma_label.setText("Noise σ: –")
             return
-        trained = f" (model trained at {trained_at:g})" if trained_at is not None else ""
+        trained = f" (model trained at {trained_at})" if trained_at is not None else ""
         self.sigma_label.setText(f"Noise σ ≈ {sigma:.1f}{trained}")

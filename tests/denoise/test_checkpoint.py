@@ -212,3 +212,11 @@ def test_metadata_is_readable_json(tmp_path: Path) -> None:
     assert meta["kind"] == KIND
     assert json.loads(meta["config"])["arch"] == "unet"
     assert json.loads(meta["optim"])["param_groups"][0]["lr"] == pytest.approx(1e-2)
+
+
+def test_the_shipped_checkpoint_names_no_file_of_the_machine_it_was_made_on() -> None:
+    # "Train from this checkpoint" copies the config: a path of the build machine would be read then
+    from nnkit.denoise.asset_paths import SHIPPED_CHECKPOINT
+
+    config = load_checkpoint(SHIPPED_CHECKPOINT).config
+    assert config.init_from == "" and config.data_path == "" and config.clean_path == ""

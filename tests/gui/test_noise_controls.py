@@ -12,6 +12,7 @@ import pytest
 from denoise_gui.main_window import MainWindow
 from denoise_gui.noise_controls import engine_estimates_sigma, engine_has_strength
 from nnkit.denoise.imageio import write_image
+from tests.gui.conftest import TINY
 
 
 def noisy_gradient(tmp_path: Path, sigma: float = 25.0) -> Path:
@@ -50,3 +51,23 @@ def test_strength_offers_a_new_result_and_keeps_the_first(qtbot: Any, make_windo
     assert item.results[1].model.endswith("· strength 50%") and not item.results[0].model.endswith("%")
     original = item.original.astype(float)
     assert np.abs(half - original).mean() == pytest.approx(np.abs(full - original).mean() / 2, rel=0.1)
+
+
+@pytest.mark.skipif(not engine_estimates_sigma(), reason="the engine has no noise estimator")
+def test_a_blind_model_shows_the_range_it_was_trained_on(
+    qtbot: Any, make_window: Callable[..., MainWindow], tmp_path: Path
+) -> None:
+    from nnkit.denoise.checkpoint import save_checkpoint
+    from nnkit.denoise.models import build_model
+
+    config = TINY.replace(noise_level=0.0, noise_level_max=50.0)
+    blind = save_checkpoint(
+        tmp_path / "blind.safetensors", weights=build_model(config).state_dict(), optimizer_state=None,
+        config=config, epoch=1, step=1, best_psnr=20.0,
+    )
+    window = make_window(checkpoint=blind)
+    view = window.denoise_view
+    photo = noisy_gradient(tmp_path)
+    with qtbot.waitSignal(view.sigBatchFinished, timeout=20_000):
+        window.open_paths([str(photo)])
+    assert "(model trained at 0–50)" in view.noise.sigma_label.text()
