@@ -16,7 +16,6 @@ on a busy disk never holds up the GUI thread; ``flush`` waits for them.
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
 import json
@@ -33,29 +32,13 @@ from typing import Any
 
 from denoise_gui.runs import RunRecord
 from nnkit.denoise.config import ConfigError, RunConfig
-from nnkit.denoise.tempfiles import temp_file_beside
+from nnkit.denoise.tempfiles import write_bytes_atomically
 
 RUN_FILE = "run.json"
 METRICS_FILE = "metrics.jsonl"
 CHECKPOINT_FILE = "checkpoint.safetensors"
 FOLDER_RE = re.compile(r"^run-(\d{4,})$")
 FORMAT_VERSION = 1
-
-
-def write_atomically(path: Path, data: bytes) -> Path:
-    """Write ``data`` to ``path`` through a temporary file beside it (a failure leaves the old file)."""
-    fd, tmp = temp_file_beside(path)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
-    return path
 
 
 def _number(value: float) -> float | None:
@@ -103,7 +86,7 @@ class RunLibrary:
 
     def save(self, run: RunRecord) -> None:
         """Rewrite the run's run.json atomically."""
-        write_atomically(Path(run.folder) / RUN_FILE, self._record(run))
+        write_bytes_atomically(Path(run.folder) / RUN_FILE, self._record(run))
 
     def save_soon(self, run: RunRecord) -> None:
         """Rewrite run.json atomically on a writer thread (the fsync can take a busy disk tens of ms)."""
@@ -112,7 +95,7 @@ class RunLibrary:
             if self._writer is None:
                 self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="run-library")
             self._pending = [f for f in self._pending if not f.done()]
-            self._pending.append(self._writer.submit(write_atomically, Path(run.folder) / RUN_FILE, data))
+            self._pending.append(self._writer.submit(write_bytes_atomically, Path(run.folder) / RUN_FILE, data))
 
     def flush(self) -> list[str]:
         """Wait for the writes queued by ``save_soon``; returns the errors, in words."""
@@ -246,7 +229,7 @@ class RunLibrary:
             writer.writerow([run.label, "epoch", epoch, step, step * run.config.batch_size,
                              _csv(run.epoch_wall[index]) if index < len(run.epoch_wall) else "", "",
                              _csv(run.psnrs[index])])
-        return write_atomically(Path(path), buffer.getvalue().encode())
+        return write_bytes_atomically(Path(path), buffer.getvalue().encode())
 
 
 def _csv(value: float) -> str:

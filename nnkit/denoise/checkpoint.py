@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,7 +39,7 @@ from nnkit.denoise.checkpoint_checks import (
     probe_model,
 )
 from nnkit.denoise.config import RunConfig
-from nnkit.denoise.tempfiles import temp_file_beside
+from nnkit.denoise.tempfiles import write_bytes_atomically
 
 KIND = "denoise-gui checkpoint"
 FORMAT_VERSION = 1
@@ -129,17 +128,7 @@ def save_checkpoint(
     }
     data = st_save(tensors, metadata=metadata)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = temp_file_beside(path)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return path
+    return write_bytes_atomically(path, data)
 
 
 # -- loading ------------------------------------------------------------------------------------

@@ -43,6 +43,21 @@ def temp_file_beside(path: Path) -> tuple[int, Path]:
     return fd, Path(name)
 
 
+def write_bytes_atomically(path: Path, data: bytes) -> Path:
+    """Write ``data`` to ``path`` through a temporary file beside it, fsync, rename: a failure leaves the old file."""
+    fd, tmp = temp_file_beside(path)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
+
+
 def is_temp_file(path: Path) -> bool:
     """Whether ``path``'s name is that of a ``temp_file_beside`` temporary file."""
     return _TEMP_NAME.match(path.name) is not None

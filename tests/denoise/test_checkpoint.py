@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
 import torch
 from safetensors.torch import save_file
 
-from nnkit.denoise import checkpoint as ckpt_module
 from nnkit.denoise.checkpoint import (
     FORMAT_VERSION,
     KIND,
@@ -100,7 +100,7 @@ def test_failed_write_keeps_the_old_file(tmp_path: Path, monkeypatch: pytest.Mon
     def broken_replace(src: str, dst: str) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(ckpt_module.os, "replace", broken_replace)
+    monkeypatch.setattr(os, "replace", broken_replace)  # the atomic write renames with os.replace
     with pytest.raises(OSError, match="disk full"):
         write(tmp_path)
     assert path.read_bytes() == before
