@@ -5,43 +5,24 @@ from __future__ import annotations
 import math
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QValidator
-from PySide6.QtWidgets import QDoubleSpinBox, QHBoxLayout, QSlider, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QSlider, QWidget
+
+from denoise_gui.number_spin import NumberSpinBox
 
 STEPS_PER_DECADE = 4  # arrow keys move by a factor 10**(1/4) ~ 1.78
 
 
-class LogSpinBox(QDoubleSpinBox):
-    """A spin box showing values like 1e-3 and stepping multiplicatively."""
+class LogSpinBox(NumberSpinBox):
+    """A spin box showing values like 1e-3 and stepping multiplicatively (parsing as NumberSpinBox)."""
 
     def __init__(self, minimum: float, maximum: float, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setDecimals(20)
         self.setRange(minimum, maximum)
-        self.setKeyboardTracking(False)
 
     def textFromValue(self, value: float) -> str:
         """Short scientific form: 0.001 -> '0.001', 1e-05 -> '1e-05'."""
         return f"{value:.4g}"
-
-    def valueFromText(self, text: str) -> float:
-        """Parse '1e-3', '0.001', '3E-4'."""
-        try:
-            return float(text.strip())
-        except ValueError:
-            return self.value()
-
-    def validate(self, text: str, pos: int) -> tuple[QValidator.State, str, int]:
-        """Accept anything that is, or may become, a number in range."""
-        stripped = text.strip()
-        try:
-            value = float(stripped)
-        except ValueError:
-            partial = stripped == "" or stripped[-1] in "eE+-." or stripped.lower().endswith(("e-", "e+"))
-            state = QValidator.State.Intermediate if partial else QValidator.State.Invalid
-            return (state, text, pos)
-        ok = self.minimum() <= value <= self.maximum()
-        return (QValidator.State.Acceptable if ok else QValidator.State.Intermediate, text, pos)
 
     def stepBy(self, steps: int) -> None:
         """Multiply by 10**(steps/4) instead of adding."""
