@@ -26,6 +26,21 @@ def _generator(*keys: int) -> torch.Generator:
     return torch.Generator().manual_seed(_seed_for(*keys))
 
 
+def crop_position_weights(images: Sequence[np.ndarray], crop_size: int, noun: str) -> torch.Tensor:
+    """Each training image's number of crop positions (crops are drawn uniformly over all of them).
+
+    DataError, naming the image as a ``noun`` ('photo', 'image'), when one is not uint8 H×W×3 or
+    is smaller than the crop.
+    """
+    c = crop_size
+    for image in images:
+        if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
+            raise DataError(f"training {noun}s must be uint8 H×W×3 arrays, got {image.dtype} {image.shape}")
+        if min(image.shape[:2]) < c:
+            raise DataError(f"training {noun} {image.shape[1]}x{image.shape[0]} is smaller than crop_size {c}")
+    return torch.tensor([float((a.shape[0] - c + 1) * (a.shape[1] - c + 1)) for a in images], dtype=torch.float64)
+
+
 def _to_float(images: np.ndarray, channels_last: bool) -> torch.Tensor:
     """uint8 N×H×W×3 (or N×3×H×W) array -> float32 N×3×H×W tensor in [0, 1], one conversion pass."""
     u8 = torch.from_numpy(np.ascontiguousarray(images))

@@ -29,7 +29,7 @@ from torch import Tensor
 
 from nnkit.denoise.config import RunConfig
 from nnkit.denoise.data.augment import _geometry, _orient
-from nnkit.denoise.data.base import VAL_SEED, DataError, PairData, _generator, _to_float
+from nnkit.denoise.data.base import VAL_SEED, DataError, PairData, _generator, _to_float, crop_position_weights
 from nnkit.denoise.data.blindspot import PackedMaskedLoss, hide_pixels, pack
 from nnkit.denoise.data.folder import SINGLE_IMAGE_VAL_FRACTION, VAL_FRACTION, _downscaled, _read_folder
 from nnkit.denoise.data.synthetic import VAL_CROP, VAL_CROPS, _val_crops
@@ -51,18 +51,10 @@ class BlindSpotData(PairData):
         config: RunConfig,
         description: str,
     ) -> None:
-        c = config.crop_size
-        for image in train:
-            if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
-                raise DataError(f"training images must be uint8 H×W×3 arrays, got {image.dtype} {image.shape}")
-            if min(image.shape[:2]) < c:
-                raise DataError(f"training image {image.shape[1]}x{image.shape[0]} is smaller than crop_size {c}")
+        self._weights = crop_position_weights(train, config.crop_size, "image")
         self.images = list(train)
         self.config = config
         self.train_size = config.epoch_size
-        self._weights = torch.tensor(
-            [float((a.shape[0] - c + 1) * (a.shape[1] - c + 1)) for a in self.images], dtype=torch.float64
-        )
         size = min(VAL_CROP, *(min(v.shape[:2]) for v in val_noisy))
         self.val_noisy = _val_crops(val_noisy, size, VAL_CROPS)
         self.val_clean = _val_crops(val_clean, size, VAL_CROPS) if val_clean is not None else None

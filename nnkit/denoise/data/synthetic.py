@@ -10,7 +10,7 @@ import torch
 
 from nnkit.denoise.config import RunConfig
 from nnkit.denoise.data.augment import _colour, _geometry, _orient
-from nnkit.denoise.data.base import VAL_SEED, DataError, PairData, _generator, _to_float
+from nnkit.denoise.data.base import VAL_SEED, PairData, _generator, _to_float, crop_position_weights
 from nnkit.denoise.data.deadleaves import mixed_crops
 from nnkit.denoise.noise import add_noise, draw_levels, spread_levels
 
@@ -43,18 +43,10 @@ class SyntheticPairs(PairData):
         description: str,
         val_photos: Sequence[np.ndarray] = (),
     ) -> None:
-        c = config.crop_size
-        for photo in photos:
-            if photo.dtype != np.uint8 or photo.ndim != 3 or photo.shape[2] != 3:
-                raise DataError(f"training photos must be uint8 H×W×3 arrays, got {photo.dtype} {photo.shape}")
-            if min(photo.shape[:2]) < c:
-                raise DataError(f"training photo {photo.shape[1]}x{photo.shape[0]} is smaller than crop_size {c}")
+        self._weights = crop_position_weights(photos, config.crop_size, "photo")
         self.photos = list(photos)
         self.config = config
         self.train_size = config.epoch_size
-        self._weights = torch.tensor(
-            [float((p.shape[0] - c + 1) * (p.shape[1] - c + 1)) for p in self.photos], dtype=torch.float64
-        )
         self.val_clean = val_clean
         g = _generator(VAL_SEED, 2)
         levels = val_levels(config, int(val_clean.shape[0]))
