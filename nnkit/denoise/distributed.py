@@ -21,6 +21,7 @@ on CUDA with one process per GPU).
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -144,10 +145,20 @@ def check_config(config: RunConfig, world: int) -> None:
         raise ConfigError("lockstep", "runs the torch.nn twin beside nnkit in one process: not data-parallel")
 
 
-def leave() -> None:
-    """Close the process group (after a clean end; a broken one is left to the process's exit)."""
-    if dist.is_initialized():
-        dist.destroy_process_group()
+def leave(status: int, *, broken: bool) -> None:
+    """End this process's part in the run: close the process group after a clean end.
+
+    After a lost peer (``broken``) closing the group can block, and even a normal interpreter
+    exit can abort in the backend's teardown; so the process leaves at once with ``status``,
+    its output flushed (the run's files are already written, atomically).
+    """
+    if not broken:
+        if dist.is_initialized():
+            dist.destroy_process_group()
+        return
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)
 
 
 class GradientAverager:

@@ -119,8 +119,9 @@ def run_follower(config: RunConfig, ckpt: Any, group: Any, terminate: TerminateA
     finished = trainer.run()
     if finished.reason == "error":
         print(f"denoise-train (rank {group.rank}): {finished.message}", file=sys.stderr)
-    leave()
-    return EXIT_OK if finished.reason in ("done", "stopped") else EXIT_FAILED
+    status = EXIT_OK if finished.reason in ("done", "stopped") else EXIT_FAILED
+    leave(status, broken=finished.reason == "error")
+    return status
 
 
 def nproc_conflict(nproc: int | None, world: int) -> str | None:

@@ -395,9 +395,10 @@ def _train_here(
         reporter.metrics.close()
         lock.release()
     line.clear()
-    if group is not None:
-        leave()
-    return _summarise(finished, reporter, out, interrupted=stopper.interrupted)
+    status = _summarise(finished, reporter, out, interrupted=stopper.interrupted)
+    if group is not None:  # after the summary: the message must come out even when the group is broken
+        leave(status, broken=finished.reason == "error")
+    return status
 
 
 def _save_after_abort(trainer: Any, out: Path) -> Finished:
