@@ -109,7 +109,9 @@ class RunConfig:
     dead_leaves_mix: float = field(
         default=0.0, metadata=_meta("fraction of training crops that are synthetic dead-leaves images")
     )
-    augment: bool = field(default=True, metadata=_meta("random flips, rotations and colour changes of training crops"))
+    augment: bool = field(
+        default=True, metadata=_meta("flips, turns, channel orders and colour changes of training crops")
+    )
     loss: str = field(default="mse", metadata=_meta("loss: 'mse' (L2) or 'l1'", choices=LOSSES))
     engine: str = field(default="nnkit", metadata=_meta("'nnkit' or 'torch' (the torch.nn twin)", choices=ENGINES))
     device: str = field(default="auto", metadata=_meta("'auto', 'cpu', 'cuda' or 'cuda:N'"))

@@ -18,6 +18,7 @@ from PIL import Image
 from nnkit.denoise import data as data_module
 from nnkit.denoise.config import RunConfig
 from nnkit.denoise.data import (
+    CHANNEL_ORDERS,
     CoursePairs,
     DataError,
     SyntheticPairs,
@@ -351,3 +352,19 @@ def test_course_errors(tmp_path: Path) -> None:
         load_data(_course(root))
     with pytest.raises(DataError, match="not a folder"):
         load_data(_course(tmp_path / "nowhere"))
+
+
+def test_channel_order_draw_permutes_channels_and_keeps_values() -> None:
+    clean = torch.rand(6, 3, 8, 8, generator=torch.Generator().manual_seed(2))
+    neutral = [0, 0, math.log(1 / 0.6) / math.log(2), 0.5, 0.5, 0.5, 0.5]
+    for k, order in enumerate(CHANNEL_ORDERS.tolist()):
+        draws = torch.tensor([[*neutral, (k + 0.5) / len(CHANNEL_ORDERS)]], dtype=torch.float64)
+        out = _colour(clean[k : k + 1], draws)
+        assert torch.allclose(out[0], clean[k, order], atol=1e-6), order
+    # through a data source: constant channels 0.2, 0.4, 0.6 come out in all 6 orders
+    config = SMALL.replace(target="clean", batch_size=60)
+    flat = np.broadcast_to(np.array([51, 102, 153], dtype=np.uint8), (40, 40, 3)).copy()
+    source = SyntheticPairs([flat], config, torch.zeros(1, 3, 8, 8), "flat")
+    crops = source.photo_crops(600, torch.Generator().manual_seed(4))
+    ranks = {tuple(c.mean(dim=(1, 2)).argsort().tolist()) for c in crops}
+    assert len(ranks) == 6

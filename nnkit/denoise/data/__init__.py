@@ -16,7 +16,8 @@
 With ``target="self"`` (blind-spot training, ``noisy_photos.py`` and ``blindspot.py``) the
 builtin and folder sources give masked crops of noisy images instead of pairs.
 
-Synthetic pairs: the clean crop is augmented (when ``augment``) before noise is added; the
+Synthetic pairs: the clean crop is augmented (when ``augment``: orientation, channel order,
+brightness, contrast and colour) before noise is added; the
 input is clipped to [0, 1] like a real photo; a noisy target is an independent draw left
 unclipped (clipping would bias it); a clean target is the clean crop. Every epoch's batches
 depend only on (seed, epoch). The validation noise uses a fixed seed that does not depend on
@@ -28,7 +29,7 @@ the same shape).
 from __future__ import annotations
 
 from nnkit.denoise.config import RunConfig
-from nnkit.denoise.data.augment import _colour, _geometry, _orient
+from nnkit.denoise.data.augment import CHANNEL_ORDERS, DRAWS, _colour, _geometry, _orient
 from nnkit.denoise.data.base import DataError, PairData
 from nnkit.denoise.data.course_files import CoursePairs, load_course
 from nnkit.denoise.data.deadleaves import dead_leaves
@@ -49,6 +50,8 @@ from nnkit.denoise.data.prefetch import prefetch
 from nnkit.denoise.data.synthetic import VAL_CROP, VAL_CROPS, SyntheticPairs
 
 __all__ = [
+    "CHANNEL_ORDERS",
+    "DRAWS",
     "PHOTOS_DIR",
     "TEST_PHOTOS",
     "TRAIN_PHOTOS",

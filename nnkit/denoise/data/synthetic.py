@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from nnkit.denoise.config import RunConfig
-from nnkit.denoise.data.augment import _colour, _geometry, _orient
+from nnkit.denoise.data.augment import DRAWS, _colour, _geometry, _orient
 from nnkit.denoise.data.base import VAL_SEED, PairData, _generator, _to_float, crop_position_weights
 from nnkit.denoise.data.deadleaves import mixed_crops
 from nnkit.denoise.noise import add_noise, draw_levels, spread_levels
@@ -66,7 +66,7 @@ class SyntheticPairs(PairData):
         c = self.config.crop_size
         which = torch.multinomial(self._weights, count, replacement=True, generator=generator).tolist()
         where = torch.rand(count, 2, generator=generator, dtype=torch.float64).tolist()
-        draws = torch.rand(count, 7, generator=generator, dtype=torch.float64) if self.config.augment else None
+        draws = torch.rand(count, DRAWS, generator=generator, dtype=torch.float64) if self.config.augment else None
         geometry = _geometry(draws, square=True) if draws is not None else [(False, 0)] * count
         crops = []
         for index, (u, v), (flip, turns) in zip(which, where, geometry, strict=True):
