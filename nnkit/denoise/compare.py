@@ -1,9 +1,7 @@
 """Comparing images the way the app shows them: PSNR, SSIM and a difference image, on uint8 (H, W, 3) arrays.
 
-SSIM follows Wang et al. (2004) as scikit-image computes it by default: a 7×7 uniform window,
-sample covariances, K1 = 0.01, K2 = 0.03, data range 1, the mean over pixels (where the whole
-window fits) and channels. Windowed sums come from integral images (cumulative sums), plain
-tensor operations in float64.
+SSIM is ``nnkit.denoise.metrics.ssim`` (Wang et al. 2004: the 11×11 Gaussian window of σ 1.5),
+the one validation and the README's tables report, so the app shows the numbers they print.
 """
 
 from __future__ import annotations
@@ -14,10 +12,10 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from nnkit.denoise.metrics import psnr
+from nnkit.denoise import metrics
+from nnkit.denoise.metrics import SSIM_RADIUS, psnr
 
-SSIM_WINDOW = 7
-K1, K2 = 0.01, 0.03
+SSIM_SIDE = 2 * SSIM_RADIUS + 1
 DIFFERENCE_GAIN = 4.0
 
 
@@ -33,31 +31,13 @@ def _same_size(a: np.ndarray, b: np.ndarray) -> None:
         raise ValueError(f"the images differ in size: {np.shape(a)[1::-1]} and {np.shape(b)[1::-1]} (width, height)")
 
 
-def _window_means(x: Tensor, size: int) -> Tensor:
-    """Mean over every size×size window of each channel of (C, H, W): (C, H-size+1, W-size+1)."""
-    integral = torch.zeros(x.shape[0], x.shape[1] + 1, x.shape[2] + 1, dtype=x.dtype)
-    integral[:, 1:, 1:] = x.cumsum(1).cumsum(2)
-    sums = (integral[:, size:, size:] - integral[:, :-size, size:] - integral[:, size:, :-size]
-            + integral[:, :-size, :-size])
-    return sums / (size * size)
-
-
 def ssim(image: np.ndarray, reference: np.ndarray) -> float:
     """Structural similarity of two uint8 RGB images of the same size (1.0 when identical)."""
     _same_size(image, reference)
     x, y = _as_tensor(image, "image"), _as_tensor(reference, "reference")
-    size = SSIM_WINDOW
-    if min(x.shape[1:]) < size:
-        raise ValueError(f"SSIM needs images of at least {size}×{size} pixels, got {x.shape[2]}×{x.shape[1]}")
-    n = size * size
-    cov = n / (n - 1)  # sample covariance, as scikit-image
-    mx, my = _window_means(x, size), _window_means(y, size)
-    vx = cov * (_window_means(x * x, size) - mx * mx)
-    vy = cov * (_window_means(y * y, size) - my * my)
-    vxy = cov * (_window_means(x * y, size) - mx * my)
-    c1, c2 = K1**2, K2**2
-    s = ((2 * mx * my + c1) * (2 * vxy + c2)) / ((mx * mx + my * my + c1) * (vx + vy + c2))
-    return float(s.mean())  # over the pixels whose whole window fits, as scikit-image's crop of (size-1)/2
+    if min(x.shape[1:]) < SSIM_SIDE:
+        raise ValueError(f"SSIM needs images of at least {SSIM_SIDE}×{SSIM_SIDE} pixels, got {x.shape[2]}×{x.shape[1]}")
+    return metrics.ssim(x[None], y[None])
 
 
 def psnr_db(image: np.ndarray, reference: np.ndarray) -> float:
