@@ -201,28 +201,34 @@ def file_digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
 
 
-def checkpoint_method(path: Path | None, tile: int, label: str | None) -> tuple[str, str, Callable[..., Result]]:
+def checkpoint_method(
+    path: Path | None, tile: int, label: str | None, orientations: int = 1
+) -> tuple[str, str, Callable[..., Result]]:
     """(cache key, label, measure(level, photos)) of a checkpoint; σ estimated from each photo first, as
-    ``denoise`` does, and kept in the result."""
+    ``denoise`` does, and kept in the result; outputs averaged over ``orientations`` flips and turns."""
     from nnkit.denoise.inference import Denoiser
 
     den = Denoiser.from_checkpoint(path, device="cpu")
     assert den.checkpoint_path is not None
     cfg = den.checkpoint.config
     name = label or f"{den.checkpoint_path.name} ({cfg.arch} {cfg.width}, epoch {den.checkpoint.epoch})"
+    if orientations > 1 and not label:
+        name += f" ×{orientations} orientations"
 
     def run_all(level: float, photos: list[EvalPhoto]) -> Result:
         estimates: list[float] = []
 
         def run(a: np.ndarray) -> np.ndarray:
             estimates.append(den.estimate_sigma(a))
-            return den.denoise(a, sigma=estimates[-1], tile=tile)
+            return den.denoise(a, sigma=estimates[-1], tile=tile, orientations=orientations)
 
         result = measure(name, "σ estimated", level, run, photos)
         result.estimates = {p.name: e for p, e in zip(photos, estimates, strict=True)}
         return result
 
-    return f"checkpoint/{file_digest(den.checkpoint_path)}/tile{tile}", name, run_all
+    key = f"checkpoint/{file_digest(den.checkpoint_path)}/tile{tile}"
+    key += f"/o{orientations}" if orientations > 1 else ""
+    return key, name, run_all
 
 
 def markdown(results: list[Result], photos: list[EvalPhoto]) -> str:
@@ -280,6 +286,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache", type=Path, default=CACHE, help=f"results kept between runs (default: {CACHE})")
     parser.add_argument("--no-nlm", action="store_true", help="skip non-local means")
     parser.add_argument("--tile", type=int, default=256, help="tile side for the checkpoints (default: 256)")
+    parser.add_argument(
+        "--orientations", type=int, default=1, choices=(1, 2, 4, 8),
+        help="checkpoints: average over this many flips and turns, as denoise --orientations (default: 1)",
+    )
     parser.add_argument("--out", type=Path, help="also write the markdown table to this file")
     parser.add_argument("--json", type=Path, help="also write every score to this JSON file")
     args = parser.parse_args(argv)
@@ -294,7 +304,10 @@ def main(argv: list[str] | None = None) -> int:
     clean_train = corpus_photos("train")[: args.tune_photos]
     paths = args.checkpoint or [None]
     labels = (args.label or []) + [None] * len(paths)
-    checkpoints = [checkpoint_method(path, args.tile, label) for path, label in zip(paths, labels, strict=False)]
+    checkpoints = [
+        checkpoint_method(path, args.tile, label, args.orientations)
+        for path, label in zip(paths, labels, strict=False)
+    ]
     results: list[Result] = []
     for level in levels:
         photos = with_noise(clean_test, "gaussian", level)
