@@ -20,6 +20,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from nnkit.denoise.box_filter import box_mean
+
 FLAT_STD = 0.01  # about 2.5 in 0-255 units
 FLAT_WINDOW = 7
 DARK_LUMA = 0.2
@@ -43,29 +45,11 @@ def luminance(image: Tensor) -> Tensor:
     return sum(w * image[c] for c, w in enumerate(_LUMA))  # type: ignore[return-value]
 
 
-def _box_mean(values: Tensor, window: int) -> Tensor:
-    """Mean over a window×window box around each pixel (edges replicated), by an integral image."""
-    r = window // 2
-    padded = torch.cat([values[:1].expand(r, -1), values, values[-1:].expand(r, -1)], dim=0)
-    padded = torch.cat([padded[:, :1].expand(-1, r), padded, padded[:, -1:].expand(-1, r)], dim=1)
-    sums = padded.cumsum(0).cumsum(1)
-    sums = torch.cat([torch.zeros(1, sums.shape[1], dtype=sums.dtype), sums], dim=0)
-    integral = torch.cat([torch.zeros(sums.shape[0], 1, dtype=sums.dtype), sums], dim=1)  # a zero row and column
-    h, w = values.shape
-    total = (
-        integral[window : window + h, window : window + w]
-        - integral[:h, window : window + w]
-        - integral[window : window + h, :w]
-        + integral[:h, :w]
-    )
-    return total / (window * window)
-
-
 def flat_mask(clean: Tensor) -> Tensor:
     """Pixels whose clean luminance has a local standard deviation below FLAT_STD (bool H×W)."""
     grey = luminance(clean)
-    mean = _box_mean(grey, FLAT_WINDOW)
-    variance = (_box_mean(grey * grey, FLAT_WINDOW) - mean * mean).clamp(min=0.0)
+    mean = box_mean(grey, FLAT_WINDOW)
+    variance = (box_mean(grey * grey, FLAT_WINDOW) - mean * mean).clamp(min=0.0)
     return variance.sqrt() < FLAT_STD
 
 

@@ -10,8 +10,6 @@ import torch
 
 from nnkit.denoise.regions import (
     DARK_LUMA,
-    FLAT_WINDOW,
-    _box_mean,
     as_image,
     dark_mask,
     flat_mask,
@@ -19,16 +17,6 @@ from nnkit.denoise.regions import (
     pooled,
     region_totals,
 )
-
-
-def test_box_mean_is_the_mean_over_the_window_with_replicated_edges() -> None:
-    values = torch.rand(9, 13, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
-    r = FLAT_WINDOW // 2
-    padded = np.pad(values.numpy(), r, mode="edge")
-    expected = np.array(
-        [[padded[y : y + FLAT_WINDOW, x : x + FLAT_WINDOW].mean() for x in range(13)] for y in range(9)]
-    )
-    assert np.allclose(_box_mean(values, FLAT_WINDOW).numpy(), expected, atol=1e-12)
 
 
 def test_masks_find_the_flat_and_the_dark_half() -> None:
