@@ -262,8 +262,9 @@ class DenoiseView(QWidget):
         if self.job is not None or not self.queue or self.model_factory is None:
             return
         tasks, self.queue = self.queue, []
+        # a model of Gaussian noise (the view shows the σ it learned) gets the mean correction, as `denoise` does
         worker = DenoiseWorker(tasks, self.model_factory, denoise=self.denoise_fn, read=self.read_fn,
-                               strength=self.noise.strength())
+                               strength=self.noise.strength(), correct_means=self.trained_sigma is not None)
         self.job = job = DenoiseJob(worker, self)
         self.job_model = self.result_label()
         job.sigItemStarted.connect(self._on_item_started)

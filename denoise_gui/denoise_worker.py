@@ -27,11 +27,13 @@ Task = tuple[str, "np.ndarray | None"]  # a path, and its image when already rea
 
 
 def default_denoise(model: Any, image: np.ndarray, *, progress: Any, cancel: Any, on_tile: Any = None,
-                    strength: float = 1.0) -> np.ndarray:
-    """Tiled inference by nnkit.denoise.inference.denoise_array (with a strength when the engine has one)."""
+                    strength: float = 1.0, noise_sigma: float | str | None = None) -> np.ndarray:
+    """Tiled inference by nnkit.denoise.inference.denoise_array (strength and mean correction when asked)."""
     from nnkit.denoise.inference import denoise_array
 
     extra: dict[str, Any] = {"strength": strength} if strength != 1.0 else {}
+    if noise_sigma is not None:
+        extra["noise_sigma"] = noise_sigma
     return denoise_array(model, image, progress=progress, cancel=cancel, on_tile=on_tile, **extra)
 
 
@@ -62,9 +64,11 @@ class DenoiseWorker(QObject):
         denoise: DenoiseFn | None = None,
         read: Callable[[str], np.ndarray] | None = None,
         strength: float = 1.0,
+        correct_means: bool = False,
     ) -> None:
         super().__init__()
         self.strength = strength
+        self.correct_means = correct_means  # the mean correction, σ estimated (models of Gaussian noise)
         self.tasks: list[Task] = [(t, None) if isinstance(t, str) else t for t in tasks]
         self.paths = [path for path, _ in self.tasks]
         self.model_factory = model_factory
@@ -148,7 +152,9 @@ class DenoiseWorker(QObject):
             self.outbox.put("progress", path, int(done), int(total), canvas.eta_s())
 
         self.outbox.put("canvas", path, canvas.canvas)
-        extra = {"strength": self.strength} if self.strength != 1.0 else {}
+        extra: dict[str, Any] = {"strength": self.strength} if self.strength != 1.0 else {}
+        if self.correct_means:
+            extra["noise_sigma"] = "estimate"
         result = self.denoise(model, image, progress=progress, cancel=self._cancel.is_set, on_tile=canvas.paste,
                               **extra)
         return result, difference_image(image, result)

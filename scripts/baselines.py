@@ -14,8 +14,9 @@ denoised - clean, in [0, 1] units), then averaged over photos:
 * BM3D (the ``bm3d`` package, ``bm3d_rgb``, told the true noise σ; no tuning): 20-40 s a photo,
   so it runs only with ``--bm3d``;
 * each ``--checkpoint`` (default: the shipped one) through tiled inference, with σ estimated
-  from the noisy photo (``estimate_sigma``, included in its time) as ``denoise`` does; the
-  estimator's error is reported too.
+  from the noisy photo (``estimate_sigma``, included in its time) and the mean correction
+  (``nnkit.denoise.mean_correction``) with that σ, as ``denoise`` does (``--no-mean-correction``:
+  the network alone); the estimator's error is reported too.
 
 Every result is kept in ``docs/baselines_cache.json`` (by method, level and a digest of each
 photo's pixels; checkpoints by a digest of the file), which later runs read instead of
@@ -202,18 +203,22 @@ def file_digest(path: Path) -> str:
 
 
 def checkpoint_method(
-    path: Path | None, tile: int, label: str | None, orientations: int = 1
+    path: Path | None, tile: int, label: str | None, orientations: int = 1, mean_correction: bool = True
 ) -> tuple[str, str, Callable[..., Result]]:
     """(cache key, label, measure(level, photos)) of a checkpoint; σ estimated from each photo first, as
-    ``denoise`` does, and kept in the result; outputs averaged over ``orientations`` flips and turns."""
+    ``denoise`` does, and kept in the result; outputs averaged over ``orientations`` flips and turns, and
+    mean-corrected with the estimated σ (as ``denoise`` does) unless ``mean_correction`` is False."""
     from nnkit.denoise.inference import Denoiser
 
     den = Denoiser.from_checkpoint(path, device="cpu")
+    den.correct_means = mean_correction
     assert den.checkpoint_path is not None
     cfg = den.checkpoint.config
     name = label or f"{den.checkpoint_path.name} ({cfg.arch} {cfg.width}, epoch {den.checkpoint.epoch})"
     if orientations > 1 and not label:
         name += f" ×{orientations} orientations"
+    if not den.corrects_means and not label:
+        name += ", no mean correction"
 
     def run_all(level: float, photos: list[EvalPhoto]) -> Result:
         estimates: list[float] = []
@@ -228,6 +233,7 @@ def checkpoint_method(
 
     key = f"checkpoint/{file_digest(den.checkpoint_path)}/tile{tile}"
     key += f"/o{orientations}" if orientations > 1 else ""
+    key += "/mc" if den.corrects_means else ""  # keys without it hold the network's output alone
     return key, name, run_all
 
 
@@ -290,6 +296,10 @@ def main(argv: list[str] | None = None) -> int:
         "--orientations", type=int, default=1, choices=(1, 2, 4, 8),
         help="checkpoints: average over this many flips and turns, as denoise --orientations (default: 1)",
     )
+    parser.add_argument(
+        "--no-mean-correction", action="store_true",
+        help="checkpoints: the network's output alone, as denoise --no-mean-correction",
+    )
     parser.add_argument("--out", type=Path, help="also write the markdown table to this file")
     parser.add_argument("--json", type=Path, help="also write every score to this JSON file")
     args = parser.parse_args(argv)
@@ -305,7 +315,7 @@ def main(argv: list[str] | None = None) -> int:
     paths = args.checkpoint or [None]
     labels = (args.label or []) + [None] * len(paths)
     checkpoints = [
-        checkpoint_method(path, args.tile, label, args.orientations)
+        checkpoint_method(path, args.tile, label, args.orientations, not args.no_mean_correction)
         for path, label in zip(paths, labels, strict=False)
     ]
     results: list[Result] = []

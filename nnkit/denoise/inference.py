@@ -14,6 +14,12 @@ quarter turns of each tile (test-time augmentation; 1 = off): each orientation i
 forward pass, undone on the output before the mean. It helps a blind-spot model most (see
 the README's "Three ways to train" for the measured gain).
 
+``noise_sigma`` (a Gaussian noise level, 0-255, or ``"estimate"``) turns on the mean
+correction (``nnkit.denoise.mean_correction``): the output's local means are made to agree
+with the noisy photo's under clipped Gaussian noise, which removes the colour cast of clipped
+dark and bright areas and the model's own small offsets. ``Denoiser`` turns it on for models
+of Gaussian noise (``correct_means``); the default of the functions here is the model alone.
+
 Output files are always new PNGs named ``<stem>_denoised.png``: ``denoise_file`` never
 writes over its input, and refuses an existing output unless ``overwrite=True``.
 """
@@ -204,6 +210,21 @@ def check_strength(strength: float) -> float:
     return float(strength)
 
 
+def _correction_sigma(noise_sigma: float | str | None, image: np.ndarray) -> float | None:
+    """The σ (0-255) of the mean correction asked for by ``noise_sigma``, or None for none."""
+    if noise_sigma is None:
+        return None
+    if noise_sigma == "estimate":
+        from nnkit.denoise.sigma_estimate import estimate_sigma
+
+        return estimate_sigma(image)
+    from nnkit.denoise.mean_correction import check_sigma
+
+    if isinstance(noise_sigma, str):
+        raise ValueError(f"noise_sigma must be a noise level in [0, 255], 'estimate' or None, got {noise_sigma!r}")
+    return check_sigma(noise_sigma, "noise_sigma")
+
+
 def denoise_array(
     model: Module,
     image: np.ndarray,
@@ -216,14 +237,18 @@ def denoise_array(
     strength: float = 1.0,
     on_tile: TileFn | None = None,
     orientations: int = 1,
+    noise_sigma: float | str | None = None,
 ) -> np.ndarray:
     """Denoise a uint8 (H, W, 3) RGB image with ``model``; returns a new uint8 (H, W, 3) array.
 
     ``strength`` in [0, 1] blends the model's output with the input (before rounding to 8 bits):
     1 gives the output, 0 the input, 0.5 keeps half of the noise (and of what the model smoothed).
+    ``noise_sigma``: None (the model's output as it is), the photo's Gaussian noise level
+    (0-255), or ``"estimate"`` (estimated from the image): the mean correction, before blending.
     """
     image = _check_image(image)
     strength = check_strength(strength)
+    sigma = _correction_sigma(noise_sigma, image)
     x = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1).float().div_(255.0)
     y = denoise_tensor(
         model,
@@ -236,6 +261,10 @@ def denoise_array(
         on_tile=on_tile,
         orientations=orientations,
     )
+    if sigma is not None:
+        from nnkit.denoise.mean_correction import correct_means
+
+        y = correct_means(y, x, sigma)
     if strength != 1.0:
         y = x.add_(y.sub_(x), alpha=strength)
     return y.clamp_(0.0, 1.0).mul_(255.0).round_().to(torch.uint8).permute(1, 2, 0).contiguous().numpy()
@@ -294,6 +323,7 @@ class Denoiser:
     overlap: int = 32
     batch: int = 1  # tiles per forward pass: 4 on a GPU (from_checkpoint), 1 on the CPU
     orientations: int = 1  # outputs averaged over this many flips and turns (1, 2, 4 or 8)
+    correct_means: bool = True  # the mean correction, for models of Gaussian noise (see ``corrects_means``)
 
     @classmethod
     def from_checkpoint(cls, path: str | os.PathLike[str] | None = None, *, device: str = "auto") -> Denoiser:
@@ -320,6 +350,16 @@ class Denoiser:
             return None
         return cfg.noise_range or (cfg.noise_level, cfg.noise_level)
 
+    @property
+    def corrects_means(self) -> bool:
+        """Whether ``denoise`` applies the mean correction: asked for, and the checkpoint's noise is Gaussian.
+
+        The correction models zero-mean Gaussian noise clipped to [0, 1]; for impulse or Poisson
+        noise, or a bare model whose noise is unknown, the model's output is left as it is.
+        """
+        cfg = getattr(self.checkpoint, "config", None)
+        return self.correct_means and cfg is not None and cfg.noise == "gaussian"
+
     @staticmethod
     def estimate_sigma(image: np.ndarray) -> float:
         """The Gaussian noise σ of a uint8 (H, W, 3) photo, 0-255 units (nnkit.denoise.sigma_estimate)."""
@@ -332,15 +372,12 @@ class Denoiser:
     ) -> np.ndarray:
         """Denoise a uint8 (H, W, 3) array; ``strength`` in [0, 1] blends with the input (1 = full).
 
-        ``sigma`` (0-255) is the photo's noise level when the caller knows it (None: unknown). The
-        models trained here are blind (one network for every level of their training range, no
-        noise-level input), so it does not change the output; it is checked, so that a caller's
-        bad value is reported rather than ignored. See ``denoise_array`` for tile/overlap/progress/cancel.
+        ``sigma`` (0-255) is the photo's noise level when the caller knows it (None: estimated
+        from the photo). The models trained here are blind (one network for every level of their
+        training range, no noise-level input), so the network does not see it; the mean correction
+        (``corrects_means``) uses it. See ``denoise_array`` for tile/overlap/progress/cancel.
         """
-        if sigma is not None and (
-            isinstance(sigma, bool) or not isinstance(sigma, (int, float)) or not 0.0 <= sigma <= 255.0
-        ):
-            raise ValueError(f"sigma must be a noise level in [0, 255] or None (estimate it), got {sigma!r}")
+        self._correction(kwargs, sigma)
         kwargs["strength"] = strength
         kwargs.setdefault("tile", self.tile)
         kwargs.setdefault("overlap", self.overlap)
@@ -348,13 +385,26 @@ class Denoiser:
         kwargs.setdefault("orientations", self.orientations)
         return denoise_array(self.model, image, **kwargs)
 
-    def denoise_file(self, in_path: str | os.PathLike[str], out_dir: str | os.PathLike[str], **kwargs: Any) -> Path:
-        """Denoise a file into ``out_dir`` (see ``denoise_file``)."""
+    def denoise_file(
+        self, in_path: str | os.PathLike[str], out_dir: str | os.PathLike[str], sigma: float | None = None,
+        **kwargs: Any,
+    ) -> Path:
+        """Denoise a file into ``out_dir`` (see ``denoise_file``); ``sigma`` as in ``denoise``."""
+        self._correction(kwargs, sigma)
         kwargs.setdefault("tile", self.tile)
         kwargs.setdefault("overlap", self.overlap)
         kwargs.setdefault("batch", self.batch)
         kwargs.setdefault("orientations", self.orientations)
         return denoise_file(self.model, in_path, out_dir, **kwargs)
+
+    def _correction(self, kwargs: dict[str, Any], sigma: float | None) -> None:
+        """Check ``sigma`` and ask ``denoise_array`` for the mean correction when this model gets it."""
+        if sigma is not None:
+            from nnkit.denoise.mean_correction import check_sigma
+
+            sigma = check_sigma(sigma)
+        if self.corrects_means:
+            kwargs.setdefault("noise_sigma", "estimate" if sigma is None else sigma)
 
     def describe(self) -> str:
         """One line for users: the network, its training and where it came from."""

@@ -230,8 +230,10 @@ def test_denoise_prints_the_estimated_sigma_or_the_given_one(
     assert "noise σ 12.5 (given)" in capsys.readouterr().err
     written = read_image(tmp_path / "out" / "n_denoised.png")
     den = Denoiser.from_checkpoint(tiny_ckpt, device="cpu")
-    assert np.array_equal(written, den.denoise(noisy.noisy, strength=0.5))
-    assert not np.array_equal(written, den.denoise(noisy.noisy))
+    assert np.array_equal(written, den.denoise(noisy.noisy, sigma=12.5, strength=0.5))  # σ given: it corrects with it
+    assert denoise_main([*args, "--no-mean-correction", "--overwrite"]) == 0
+    den.correct_means = False
+    assert np.array_equal(read_image(tmp_path / "out" / "n_denoised.png"), den.denoise(noisy.noisy))
     for bad in (["--sigma", "-3"], ["--sigma", "nan"], ["--strength", "2"]):
         assert denoise_main([*args, *bad, "--overwrite"]) == 2
         assert "error: --" in capsys.readouterr().err

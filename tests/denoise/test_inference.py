@@ -170,6 +170,10 @@ def test_denoiser_from_checkpoint(tmp_path) -> None:
     assert den.checkpoint_path == path
     assert "unet" in den.describe() and "21.50" in den.describe()
     image = random_image(45, 61)
+    assert den.corrects_means  # a Gaussian-noise model: the mean correction, with σ estimated
+    assert np.array_equal(den.denoise(image), denoise_array(model, image, noise_sigma="estimate"))
+    assert np.array_equal(den.denoise(image, sigma=20), denoise_array(model, image, noise_sigma=20.0))
+    den.correct_means = False
     assert np.array_equal(den.denoise(image), denoise_array(model, image))
     with pytest.raises(FileNotFoundError, match=r"missing\.safetensors"):
         Denoiser.from_checkpoint(tmp_path / "missing.safetensors")

@@ -71,3 +71,21 @@ def test_a_blind_model_shows_the_range_it_was_trained_on(
     with qtbot.waitSignal(view.sigBatchFinished, timeout=20_000):
         window.open_paths([str(photo)])
     assert "(model trained at 0–50)" in view.noise.sigma_label.text()
+
+
+def test_a_gaussian_model_denoises_with_the_mean_correction_as_the_command_does(
+    qtbot: Any, make_window: Callable[..., MainWindow], tiny_checkpoint: Path, tmp_path: Path
+) -> None:
+    from nnkit.denoise.inference import Denoiser
+    from nnkit.denoise.imageio import read_image
+
+    window = make_window(checkpoint=tiny_checkpoint)
+    view = window.denoise_view
+    photo = noisy_gradient(tmp_path)
+    with qtbot.waitSignal(view.sigBatchFinished, timeout=20_000):
+        window.open_paths([str(photo)])
+    shown = view.items[str(photo)].results[0].image
+    den = Denoiser.from_checkpoint(tiny_checkpoint, device="cpu")
+    assert den.corrects_means and np.array_equal(shown, den.denoise(read_image(photo)))
+    den.correct_means = False
+    assert not np.array_equal(shown, den.denoise(read_image(photo)))  # the correction changed something

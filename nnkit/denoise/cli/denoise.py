@@ -52,6 +52,13 @@ def build_denoise_parser() -> argparse.ArgumentParser:
         default=1,
         help="average the outputs over this many flips and turns of each tile (slower; default: 1, off)",
     )
+    parser.add_argument(
+        "--mean-correction",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="give the result the noisy photo's local means (removes the colour cast of clipped dark and "
+        "bright areas; models of Gaussian noise only; default: on)",
+    )
     parser.add_argument("--recursive", "-r", action="store_true", help="look into sub-folders of folders too")
     parser.add_argument("--overwrite", action="store_true", help="replace existing outputs (never an input)")
     parser.add_argument("--quiet", "-q", action="store_true", help="print only warnings and errors")
@@ -182,6 +189,7 @@ def _denoise_main(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
     if denoiser is None:
         return EXIT_FAILED
     denoiser.tile, denoiser.overlap, denoiser.orientations = args.tile, args.overlap, args.orientations
+    denoiser.correct_means = args.mean_correction
     if not args.quiet:
         print(f"model: {denoiser.describe()}", file=sys.stderr)
     written, failed = _denoise_jobs(denoiser, jobs, args, warn)
@@ -270,6 +278,7 @@ def _denoise_jobs(
                 progress=progress,
                 on_image=note_sigma,
                 strength=args.strength,
+                sigma=args.sigma,
             )
         except ImageReadError as exc:
             line.clear()

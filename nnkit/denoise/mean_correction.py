@@ -1,0 +1,86 @@
+"""Mean correction: give the denoised photo the local means the noisy photo says it must have.
+
+Gaussian noise has mean zero, so over any window the noisy photo's mean is, up to σ/window of
+noise, what the clean photo's mean is; a denoiser may smooth, but it should not move those
+means. Two things do move them:
+
+* **clipping**: a photo stores values in [0, 1], and clipping the noise there lifts dark areas
+  and lowers bright ones. The noisy mean is then not the clean one but the mean of a clipped
+  Gaussian, ``expected_clipped(x, σ)``; a denoiser that copies the clipped mean keeps the cast;
+* **the network's own drift**: a blind model trained by Adam with noisy targets carries a small
+  colour offset that jitters from step to step (measured: up to ±0.011 per channel on the
+  validation photos after 2 epochs at lr 3e-4).
+
+``correct_means`` asks, in a window around each pixel, that the mean of
+``expected_clipped(denoised, σ)`` equal the noisy photo's mean, and moves the denoised value by
+one Newton step on that equation: the window's residual divided by the window's mean slope
+``∂ expected_clipped / ∂x`` (about 1 away from 0 and 1, ½ at them). Where nothing is clipped
+this is the window mean of (noisy − denoised): it returns the low frequencies the model moved
+and adds only the noise of a window mean, σ/window. The window (32) was chosen on the
+validation photos; σ is the photo's (estimated) noise level. For zero-mean Gaussian noise
+only: a model of other noise (impulse, Poisson) is left as it is by the callers.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor
+
+from nnkit.denoise.box_filter import box_mean
+
+WINDOW = 32
+STEPS = 2  # Newton steps: one leaves a tenth of a deep shadow's cast (0.006 of 0.054 at σ=40), two 0.001
+EDGES = "inside"  # replicated edges count the border's noise up to window/2 times: -0.1 dB on val at σ=50
+MIN_SLOPE = 0.05  # never divide by less: a window whose every value is clipped solid
+_SQRT2 = math.sqrt(2.0)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+
+
+def _cdf(z: Tensor) -> Tensor:
+    return 0.5 * (1.0 + torch.erf(z / _SQRT2))
+
+
+def _pdf(z: Tensor) -> Tensor:
+    return torch.exp(-0.5 * z * z) * _INV_SQRT_2PI
+
+
+def expected_clipped(x: Tensor, sigma: float) -> Tensor:
+    """E[clip(x + σZ, 0, 1)] for Z standard normal, elementwise (σ in [0, 1] units, > 0).
+
+    clip(y) = max(y, 0) - max(y - 1, 0), and E[max(x + σZ, 0)] = x Φ(x/σ) + σ φ(x/σ).
+    """
+    a, b = x / sigma, (x - 1.0) / sigma
+    return x * _cdf(a) + sigma * _pdf(a) - (x - 1.0) * _cdf(b) - sigma * _pdf(b)
+
+
+def expected_clipped_slope(x: Tensor, sigma: float) -> Tensor:
+    """∂/∂x of ``expected_clipped``: Φ(x/σ) - Φ((x - 1)/σ), the chance that x + σZ is not clipped."""
+    return _cdf(x / sigma) - _cdf((x - 1.0) / sigma)
+
+
+def check_sigma(sigma: float, name: str = "sigma") -> float:
+    """``sigma`` (0-255) as a float if it is a finite number in [0, 255], else ValueError naming it."""
+    if isinstance(sigma, bool) or not isinstance(sigma, (int, float)) or not 0.0 <= sigma <= 255.0:
+        raise ValueError(f"{name} must be a noise level in [0, 255], got {sigma!r}")
+    return float(sigma)
+
+
+def correct_means(denoised: Tensor, noisy: Tensor, sigma: float, window: int = WINDOW, steps: int = STEPS) -> Tensor:
+    """``denoised`` (float (3, H, W) in [0, 1]) with its window means made consistent with ``noisy``'s.
+
+    ``sigma`` is the noise level in 0-255 units (0: a clean photo, nothing is clipped by noise);
+    ``steps`` Newton steps. Returns a new tensor of ``denoised``'s dtype, clipped to [0, 1]; the
+    inputs are not changed.
+    """
+    if denoised.shape != noisy.shape or denoised.dim() != 3:
+        shapes = f"denoised {tuple(denoised.shape)} and noisy {tuple(noisy.shape)}"
+        raise ValueError(f"correct_means: {shapes} must be one (C, H, W) shape")
+    s = max(check_sigma(sigma), 1e-3) / 255.0  # σ = 0 is the limit of a tiny σ (no division by zero)
+    d = denoised.detach().to(torch.float64, copy=True)  # updated in place below: never the caller's tensor
+    target = noisy.detach().to(torch.float64)
+    for _ in range(steps):
+        slope = box_mean(expected_clipped_slope(d, s), window, EDGES).clamp_(min=MIN_SLOPE)
+        d = d.add_(box_mean(target - expected_clipped(d, s), window, EDGES).div_(slope)).clamp_(0.0, 1.0)
+    return d.to(denoised.dtype)
