@@ -35,7 +35,10 @@ of a line you drag and the result right of it; <i>Difference</i> shows what was 
 (mid-grey = unchanged; structure there means detail was lost). Zoom with the wheel, + / −, 0 (fit)
 and 1 (actual pixels). <i>Clean reference…</i> gives PSNR and SSIM (1.0 = identical) when you
 have a clean version of the photo. Each result names the model that made it; after loading
-another checkpoint, denoise again and switch between results with the <i>Result</i> box.</p>
+another checkpoint, denoise again and switch between results with the <i>Result</i> box.
+A model of Gaussian noise also gets the <i>mean correction</i>: the result keeps the noisy
+photo's local means (what clipping at black and white does to them included), so shadows and
+highlights keep their colour.</p>
 <p>The window title and the status bar always name the checkpoint that denoises; the shipped one
 is used until you pick another (File → Load checkpoint).</p>
 """
