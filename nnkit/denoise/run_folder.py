@@ -29,6 +29,7 @@ except ImportError:  # pragma: no cover - Windows: a pid-file lock only
 
 CHECKPOINT_NAME = "checkpoint.safetensors"
 BEST_NAME = "checkpoint.best.safetensors"
+ABORTED_STEM = "checkpoint.aborted"  # weights caught mid-step by a second Ctrl-C, beside the last clean save
 METRICS_NAME = "metrics.jsonl"
 CONFIG_NAME = "config.json"
 LOCK_NAME = ".denoise-train.lock"
@@ -178,3 +179,16 @@ def remove_leftover_temp_files(folder: Path) -> list[Path]:
                 path.unlink()
                 removed.append(path)
     return removed
+
+
+def aborted_checkpoint_path(out: Path) -> Path:
+    """A new file in ``out`` for weights saved by an abort: checkpoint.aborted.safetensors, then -2, -3, ...
+
+    An abort breaks into a step, so its weights may be half-updated and it has no optimiser state:
+    it never replaces ``checkpoint.safetensors``, the last clean save a resume continues from.
+    """
+    candidate, number = out / f"{ABORTED_STEM}.safetensors", 1
+    while candidate.exists() or candidate.is_symlink():
+        number += 1
+        candidate = out / f"{ABORTED_STEM}-{number}.safetensors"
+    return candidate

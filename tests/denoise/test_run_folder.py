@@ -165,3 +165,28 @@ def test_latest_checkpoint_after_every_epoch(tmp_path: Path) -> None:
     assert seen == [(1, 2), (2, 4)]
     assert load_checkpoint(path).epoch == 3
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_an_abort_saves_beside_the_last_clean_checkpoint_never_over_it(
+    tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from nnkit.denoise.cli import train as train_cli
+    from nnkit.denoise.events import Step
+
+    report = train_cli._TrainReporter.__call__
+
+    def second_ctrl_c_in_epoch_2(self, event):  # type: ignore[no-untyped-def]
+        report(self, event)
+        if isinstance(event, Step) and event.epoch == 2:
+            raise KeyboardInterrupt  # what the second Ctrl-C raises inside a step
+
+    monkeypatch.setattr(train_cli._TrainReporter, "__call__", second_ctrl_c_in_epoch_2)
+    out = tmp_path / "run"
+    train_main([*TINY, "--epochs", "3", "--out", str(out)])
+    kept = load_checkpoint(out / CHECKPOINT_NAME)
+    assert kept.epoch == 1 and kept.optimizer_state is not None  # the epoch-1 save, resumable exactly
+    aborted = load_checkpoint(out / "checkpoint.aborted.safetensors")
+    assert aborted.optimizer_state is None and aborted.step >= kept.step
+    assert "checkpoint.aborted.safetensors" in capsys.readouterr().out
+    train_main(["--resume", str(out / CHECKPOINT_NAME), "--epochs", "3", "--quiet"])  # aborted again
+    assert (out / "checkpoint.aborted-2.safetensors").is_file() and (out / "checkpoint.aborted.safetensors").is_file()

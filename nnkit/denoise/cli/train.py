@@ -29,6 +29,7 @@ from nnkit.denoise.run_folder import (
     METRICS_NAME,
     RunFolderError,
     RunLock,
+    aborted_checkpoint_path,
     check_out_folder,
     remove_leftover_temp_files,
 )
@@ -402,12 +403,19 @@ def _train_here(
 
 
 def _save_after_abort(trainer: Any, out: Path) -> Finished:
-    """A second Ctrl-C broke into a step: save the model's weights (no optimiser state) if possible."""
+    """A second Ctrl-C broke into a step: save the model's weights (no optimiser state) to a new file.
+
+    ``checkpoint.safetensors`` (the last epoch's or stop's clean save, with the optimiser state) is
+    left as it was: the aborted weights may be half a step old and could not be resumed exactly.
+    """
     try:
-        path = trainer.save_checkpoint(out / CHECKPOINT_NAME, with_optimizer=False)
+        path = trainer.save_checkpoint(aborted_checkpoint_path(out), with_optimizer=False)
     except Exception as exc:
         return Finished("stopped", f"aborted; saving failed: {exc}", trainer.epoch, trainer.step, trainer.best_psnr)
-    return Finished("stopped", "aborted", trainer.epoch, trainer.step, trainer.best_psnr, str(path))
+    kept = out / CHECKPOINT_NAME
+    resume = f"; resume from {kept} (the last clean save)" if kept.exists() else ""
+    return Finished("stopped", f"aborted; weights as they were saved to {path}{resume}", trainer.epoch,
+                    trainer.step, trainer.best_psnr, str(path))
 
 
 def _summarise(finished: Finished, reporter: _TrainReporter, out: Path, *, interrupted: bool) -> int:
