@@ -227,3 +227,18 @@ def tensor_to_image(tensor: torch.Tensor) -> np.ndarray:
         raise ValueError(f"tensor must be (3, H, W) or (1, 3, H, W), got {tuple(tensor.shape)}")
     scaled = tensor.detach().to("cpu", torch.float32).clamp(0.0, 1.0).mul(255.0).round()
     return scaled.to(torch.uint8).permute(1, 2, 0).contiguous().numpy()
+
+
+def special_file_kind(path: Path) -> str | None:
+    """'a pipe (FIFO)', 'a device', 'a socket' for special files (reading them may block for ever), else None."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return None
+    if stat.S_ISFIFO(mode):
+        return "a pipe (FIFO)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return None

@@ -204,6 +204,8 @@ def _image_folder(root: Path) -> Path:
     (folder / "notes.txt").write_text("hello")
     (folder / ".hidden").write_text("ignored silently")
     (folder / "sub").mkdir()
+    os.mkfifo(folder / "pipe.png")  # reading it would block for ever
+    (folder / "gone.png").symlink_to(folder / "missing.png")
     return folder
 
 
@@ -214,6 +216,8 @@ def test_folder_source_skips_with_warnings(tmp_path: Path) -> None:
         data = load_data(config)
     messages = " | ".join(str(w.message) for w in record)
     assert "fake.png" in messages and "notes.txt" in messages and "tiny.png" in messages
+    assert "'" + str(folder / "pipe.png") + "': a pipe (FIFO), not a regular file" in messages
+    assert "gone.png" in messages and "sub" not in messages.replace("subs", "")
     assert ".hidden" not in messages and "b.jpg" not in messages
     assert isinstance(data, SyntheticPairs) and len(data.photos) == 5  # 6 usable, 1 held out
     assert data.val_clean.shape[1:] == (3, 40, 40) and data.val_clean.shape[0] >= 1

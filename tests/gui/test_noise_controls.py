@@ -76,8 +76,8 @@ def test_a_blind_model_shows_the_range_it_was_trained_on(
 def test_a_gaussian_model_denoises_with_the_mean_correction_as_the_command_does(
     qtbot: Any, make_window: Callable[..., MainWindow], tiny_checkpoint: Path, tmp_path: Path
 ) -> None:
-    from nnkit.denoise.inference import Denoiser
     from nnkit.denoise.imageio import read_image
+    from nnkit.denoise.inference import Denoiser
 
     window = make_window(checkpoint=tiny_checkpoint)
     view = window.denoise_view

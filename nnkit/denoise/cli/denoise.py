@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import re
-import stat
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -65,21 +64,6 @@ def build_denoise_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def special_file_kind(path: Path) -> str | None:
-    """'a pipe (FIFO)', 'a device', 'a socket' for special files (reading them may block for ever), else None."""
-    try:
-        mode = path.stat().st_mode
-    except OSError:
-        return None
-    if stat.S_ISFIFO(mode):
-        return "a pipe (FIFO)"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    return None
-
-
 def _is_own_output(path: Path, out: Path) -> bool:
     """A file of the output folder named like denoise's outputs (<stem>_denoised[-N].png)."""
     try:
@@ -91,7 +75,7 @@ def _is_own_output(path: Path, out: Path) -> bool:
 
 def _folder_images(folder: Path, recursive: bool, out: Path, warn: Callable[[str], None]) -> Iterator[Path]:
     """Image files of a folder by suffix; other files, special files and earlier outputs are skipped, named."""
-    from nnkit.denoise.imageio import IMAGE_SUFFIXES
+    from nnkit.denoise.imageio import IMAGE_SUFFIXES, special_file_kind
 
     entries = sorted(folder.rglob("*") if recursive else folder.iterdir())
     for path in entries:
@@ -117,6 +101,8 @@ def _collect(
     inputs: Sequence[Path], recursive: bool, out: Path, warn: Callable[[str], None]
 ) -> tuple[list[tuple[Path, bool]], int]:
     """(path, named explicitly) jobs for the inputs, and the count of inputs that cannot be used."""
+    from nnkit.denoise.imageio import special_file_kind
+
     jobs: dict[Path, tuple[Path, bool]] = {}  # by resolved path: an image named twice is denoised once
     missing = 0
     for item in inputs:

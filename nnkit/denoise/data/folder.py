@@ -12,7 +12,7 @@ from PIL import Image
 from nnkit.denoise.config import RunConfig
 from nnkit.denoise.data.base import VAL_SEED, DataError, _generator
 from nnkit.denoise.data.synthetic import VAL_CROP, VAL_CROPS, SyntheticPairs, _val_crops
-from nnkit.denoise.imageio import IMAGE_SUFFIXES, ImageReadError, read_image
+from nnkit.denoise.imageio import IMAGE_SUFFIXES, ImageReadError, read_image, special_file_kind
 
 MAX_SIDE = 2048  # folder images with a longer side are downscaled to this
 VAL_FRACTION = 0.15  # folder images held out for validation
@@ -32,7 +32,14 @@ def _read_folder(folder: Path, crop_size: int) -> list[tuple[str, np.ndarray]]:
     """Usable images of a folder (sorted by name); others are skipped with a warning."""
     if not folder.is_dir():
         raise DataError(f"data_path {str(folder)!r} is not a folder")
-    files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+    files = []
+    for entry in sorted(p for p in folder.iterdir() if not p.name.startswith(".")):
+        kind = special_file_kind(entry)
+        if entry.is_file():
+            files.append(entry)
+        elif kind is not None or not entry.is_dir():  # a pipe, device or socket; a dangling link, a link loop
+            why = f"{kind}, not a regular file" if kind is not None else "cannot be read (a broken link?)"
+            warnings.warn(f"skipping {str(entry)!r}: {why}", stacklevel=3)
     if not files:
         raise DataError(f"folder {str(folder)!r} holds no files (expected images: {', '.join(IMAGE_SUFFIXES)})")
     images: list[tuple[str, np.ndarray]] = []
