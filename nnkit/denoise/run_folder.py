@@ -61,6 +61,11 @@ def check_out_folder(out: Path, resume: Path | None = None) -> None:
     held = run_files(out)
     if not held:
         return
+    if resume is None and not (out / CHECKPOINT_NAME).exists():  # a run stopped before its first save
+        raise RunFolderError(
+            f"--out {out}: holds the start of a run that saved no checkpoint ({', '.join(held)}; killed in its "
+            "first epoch?), so there is nothing to resume; choose another --out, or remove those files first"
+        )
     if resume is None:
         raise RunFolderError(
             f"--out {out}: already holds a run ({', '.join(held)}); choose another --out, "

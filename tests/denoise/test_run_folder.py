@@ -142,7 +142,10 @@ def test_check_out_folder_rules(tmp_path: Path) -> None:
     (tmp_path / "photos" / "cat.jpg").write_bytes(b"x")
     check_out_folder(tmp_path / "photos")  # other files are not a run
     (tmp_path / "photos" / "config.json").write_text("{}")
-    with pytest.raises(RunFolderError, match="already holds a run"):
+    with pytest.raises(RunFolderError, match=r"saved no checkpoint.*nothing to resume"):  # no --resume advice
+        check_out_folder(tmp_path / "photos")
+    (tmp_path / "photos" / CHECKPOINT_NAME).write_bytes(b"x")
+    with pytest.raises(RunFolderError, match=r"already holds a run.*--resume"):
         check_out_folder(tmp_path / "photos")
 
 
