@@ -2,7 +2,7 @@
 (a noisy photo denoised in the Denoise view), then the Inspect view's docs/screenshot-inspect*.png
 (scripts/screenshot_inspect.py), on the offscreen platform.
 
-    python scripts/screenshot.py [--epochs 4] [--out docs] [--only inspect]
+    python scripts/screenshot.py [--epochs 4] [--out docs] [--only inspect|denoise]
 """
 
 from __future__ import annotations
@@ -52,13 +52,39 @@ def noisy_photo(folder: Path, sigma: float = 25.0) -> tuple[Path, Path]:
     return write_image(folder / f"{stem}_noisy.png", noisy), write_image(folder / f"{stem}_clean.png", clean)
 
 
+def denoise_screenshot(window: MainWindow, tmp: Path, out: Path) -> None:
+    """A noisy validation photo denoised in the Denoise view, split against the original, zoomed in."""
+    if window.checkpoint is None:
+        window.use_run_for_denoising()
+    photo, clean = noisy_photo(tmp)
+    window.tabs.setCurrentIndex(DENOISE)
+    window.open_paths([str(photo)])
+    wait_for(window.denoise_view.sigBatchFinished, 600)
+    view = window.denoise_view
+    if view.set_reference(str(photo), str(clean)):  # PSNR and SSIM against the clean photo
+        wait_for(view.sigMeasured, 120)
+    compare = view.compare
+    compare.set_mode("split")  # one image, the original left of the line and the result right of it
+    image = window.denoise_view.items[str(photo)].original
+    if image is not None:  # zoom in on the middle so the noise and its removal are visible
+        settle()
+        compare.actual_size()
+        compare.zoom_by(1.6)
+    settle()
+    window.grab().save(str(out / "screenshot-denoise.png"))
+    print(f"wrote {out / 'screenshot-denoise.png'}")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Train, grab, denoise, grab."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--epochs", type=int, default=6)
     parser.add_argument("--epoch-size", type=int, default=512)
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parents[1] / "docs")
-    parser.add_argument("--only", choices=("all", "inspect"), default="all", help="'inspect': the Inspect view's only")
+    parser.add_argument(
+        "--only", choices=("all", "inspect", "denoise"), default="all",
+        help="'inspect': the Inspect view's only; 'denoise': the Denoise view's only (the shipped checkpoint)",
+    )
     args = parser.parse_args(argv)
     app = make_app(sys.argv[:1])  # kept alive until the end
     args.out.mkdir(parents=True, exist_ok=True)
@@ -72,6 +98,10 @@ def main(argv: list[str] | None = None) -> int:
                             checkpoint=shipped if shipped is not None and shipped.is_file() else None)
         window.resize(1280, 720)
         window.show()
+        if args.only == "denoise":
+            denoise_screenshot(window, Path(tmp), args.out)
+            window.close()
+            return 0
         window.tabs.setCurrentIndex(TRAIN)
         base = RunConfig(arch="unet", width=16, epochs=args.epochs, epoch_size=args.epoch_size, crop_size=32,
                          batch_size=16, device="cpu")
@@ -87,25 +117,7 @@ def main(argv: list[str] | None = None) -> int:
         window.grab().save(str(args.out / "screenshot.png"))
         print(f"wrote {args.out / 'screenshot.png'}")
 
-        if window.checkpoint is None:
-            window.use_run_for_denoising()
-        photo, clean = noisy_photo(Path(tmp))
-        window.tabs.setCurrentIndex(DENOISE)
-        window.open_paths([str(photo)])
-        wait_for(window.denoise_view.sigBatchFinished, 600)
-        view = window.denoise_view
-        if view.set_reference(str(photo), str(clean)):  # PSNR and SSIM against the clean photo
-            wait_for(view.sigMeasured, 120)
-        compare = view.compare
-        compare.set_mode("split")  # one image, the original left of the line and the result right of it
-        image = window.denoise_view.items[str(photo)].original
-        if image is not None:  # zoom in on the middle so the noise and its removal are visible
-            settle()
-            compare.actual_size()
-            compare.zoom_by(1.6)
-        settle()
-        window.grab().save(str(args.out / "screenshot-denoise.png"))
-        print(f"wrote {args.out / 'screenshot-denoise.png'}")
+        denoise_screenshot(window, Path(tmp), args.out)
         window.close()
     inspect_screenshots(args.out)
     app.processEvents()
