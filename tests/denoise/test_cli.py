@@ -237,3 +237,19 @@ def test_denoise_prints_the_estimated_sigma_or_the_given_one(
     for bad in (["--sigma", "-3"], ["--sigma", "nan"], ["--strength", "2"]):
         assert denoise_main([*args, *bad, "--overwrite"]) == 2
         assert "error: --" in capsys.readouterr().err
+
+
+def test_denoise_leaves_a_model_of_impulse_noise_uncorrected_and_says_so(tmp_path: Path, capsys) -> None:
+    from nnkit.denoise.inference import Denoiser
+
+    config = RunConfig(arch="report", width=4, device="cpu", noise="impulse", noise_level=0.1)
+    ckpt = save_checkpoint(
+        tmp_path / "impulse.safetensors", weights=build_model(config).state_dict(), optimizer_state=None,
+        config=config, epoch=1, step=1, best_psnr=20.0,
+    )
+    image = write_image(tmp_path / "n.png", np.random.default_rng(0).integers(0, 256, (40, 40, 3), dtype=np.uint8))
+    assert denoise_main([str(image), "-o", str(tmp_path / "out"), "--checkpoint", str(ckpt)]) == 0
+    assert "mean correction: off (the model is not one of Gaussian noise)" in capsys.readouterr().err
+    den = Denoiser.from_checkpoint(ckpt, device="cpu")
+    assert not den.corrects_means
+    assert np.array_equal(read_image(tmp_path / "out" / "n_denoised.png"), den.denoise(read_image(image)))

@@ -178,6 +178,8 @@ def _denoise_main(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
     denoiser.correct_means = args.mean_correction
     if not args.quiet:
         print(f"model: {denoiser.describe()}", file=sys.stderr)
+        if args.mean_correction and not denoiser.corrects_means:  # asked for (the default), but not Gaussian noise
+            print("mean correction: off (the model is not one of Gaussian noise)", file=sys.stderr)
     written, failed = _denoise_jobs(denoiser, jobs, args, warn)
     failures += failed
     if not args.quiet:
