@@ -499,7 +499,7 @@ class Trainer:
         if epoch > 0 and self._improved(val_psnr, val_loss, by_psnr=clean is not None):
             best = self._best_path()
             if best is not None:
-                self.save_checkpoint(best, with_optimizer=False)
+                self.save_checkpoint(best, with_optimizer=False, elapsed_s=self._elapsed())
         lr = self._lr if epoch > 0 else float("nan")
         self._emit(Epoch(epoch, train_loss, val_psnr, elapsed, eta, val_loss=val_loss, val_ssim=val_ssim, lr=lr))
         reference = clean if clean is not None else noisy  # no clean images: the noisy ones fill the row

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from nnkit.denoise.checkpoint import load_checkpoint, save_checkpoint
-from nnkit.denoise.cli import CHECKPOINT_NAME, METRICS_NAME, train_main
+from nnkit.denoise.cli import BEST_NAME, CHECKPOINT_NAME, METRICS_NAME, train_main
 from nnkit.denoise.config import RunConfig
 from nnkit.denoise.models import build_model
 from nnkit.denoise.run_folder import LOCK_NAME, RunFolderError, RunLock, check_out_folder
@@ -168,6 +168,8 @@ def test_latest_checkpoint_after_every_epoch(tmp_path: Path) -> None:
     assert seen == [(1, 2), (2, 4)]
     assert load_checkpoint(path).epoch == 3
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+    best = load_checkpoint(tmp_path / BEST_NAME)  # its training time, as the latest's (it was 0 before)
+    assert 0 < best.elapsed_s <= load_checkpoint(path).elapsed_s
 
 
 def test_an_abort_saves_beside_the_last_clean_checkpoint_never_over_it(
