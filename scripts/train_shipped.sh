@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Train the blind shipped denoiser (Gaussian σ 0-50) by Noise2Noise with nnkit, then score it.
 #
-#   scripts/train_shipped.sh cpu [OUT]     # what produced the shipped checkpoint on the 2-core CPU VM: 20 epochs
-#                                          # (20,480 steps, ~2 h on 2 threads) fine-tuning the first blind model
+#   scripts/train_shipped.sh cpu [OUT]     # what produced the shipped checkpoint on the 2-core CPU VM: 18 epochs
+#                                          # (18,432 steps, ~2 h on 2 threads) fine-tuning the first blind model
+#                                          # (that run started with --epochs 20 and was resumed after epoch 2
+#                                          # with --epochs 18; the README gives both commands)
 #   scripts/train_shipped.sh cpu-v1 [OUT]  # that first blind model: 384 steps fine-tuning the earlier σ=25 model
 #   scripts/train_shipped.sh n2c [OUT]     # the Noise2Clean twin of the cpu-v1 run (same schedule, clean targets)
 #   scripts/train_shipped.sh gpu [OUT]     # from scratch, at the scale a GPU session allows (not run yet)
@@ -22,7 +24,7 @@ case "$MODE" in
     INIT=${INIT:-runs/shipped_blind_v1.safetensors}
     [ -f "$INIT" ] || git show e1d6a8f:assets/checkpoints/shipped.safetensors > "$INIT"
     OMP_NUM_THREADS=${THREADS:-2} denoise-train "${BLIND[@]}" --init-from "$INIT" --target noisy \
-      --crop-size 96 --batch-size 8 --epoch-size 8192 --epochs "${EPOCHS:-20}" \
+      --crop-size 96 --batch-size 8 --epoch-size 8192 --epochs "${EPOCHS:-18}" \
       --lr 3e-4 --lr-schedule cosine --warmup-epochs 1 --lr-min 1e-5 --seed 2 --device cpu --score-photos --out "$OUT"
     ;;
   cpu-v1|n2c)
