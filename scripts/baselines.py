@@ -39,6 +39,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -164,13 +165,21 @@ def fingerprint(photo: EvalPhoto) -> str:
 
 
 def cached(
-    cache_path: Path, key: str, level: float, photos: list[EvalPhoto], compute: Callable[[], Result] | None
+    cache_path: Path,
+    key: str,
+    level: float,
+    photos: list[EvalPhoto],
+    compute: Callable[[], Result] | None,
+    label: str | None = None,
 ) -> Result | None:
     """The result of method ``key`` at ``level`` from the cache if it holds these exact photos, else
-    ``compute()`` (stored in the cache); None when not cached and ``compute`` is None."""
+    ``compute()`` (stored in the cache); None when not cached and ``compute`` is None. ``label``
+    names the method in this run's tables (a cached result keeps the name it was computed under
+    otherwise, and one checkpoint would show under two names)."""
     entry = _load_cache(cache_path).get(key, {}).get(f"{level:g}", {})
     if all(entry.get("photos", {}).get(p.name, {}).get("input") == fingerprint(p) for p in photos):
-        result = Result(entry["method"], entry["setting"], level, seconds=entry["seconds_per_photo"])
+        method = label or entry["method"]
+        result = Result(method, entry["setting"], level, seconds=entry["seconds_per_photo"])
         for p in photos:
             e = entry["photos"][p.name]
             result.psnr[p.name], result.ssim[p.name], result.bias[p.name] = e["psnr"], e["ssim"], e["bias"]
@@ -343,8 +352,9 @@ def main(argv: list[str] | None = None) -> int:
             None if args.no_nlm else cached(args.cache, f"nlm/{tuned_on}", level, photos, nlm_result),
             cached(args.cache, "bm3d", level, photos, bm3d_result if args.bm3d else None),
         ]
-        for key, _, run_all in checkpoints:
-            found.append(cached(args.cache, key, level, photos, lambda lv=level, ph=photos, r=run_all: r(lv, ph)))
+        for key, name, run_all in checkpoints:
+            compute = partial(run_all, level, photos)
+            found.append(cached(args.cache, key, level, photos, compute, label=name))
         results += [r for r in found if r is not None]
         log(" | ".join(f"{r.method}: {r.mean_psnr:.2f}" for r in results if r.level == level) + f"  (σ={level:g})")
     text = markdown(results, photos)
