@@ -115,9 +115,11 @@ class DenoiseWorker(QObject):
                     self.outbox.put("failed", path, message if path in message else f"{path}: {message}")
                     continue
                 self.outbox.put("loaded", path, image)
-                self._estimate(path, image)
+                sigma = self._estimate(path, image)
+            else:
+                sigma = None  # given with its image: estimated by the mean correction if it needs σ
             try:
-                result, difference = self._denoise(path, model, image)
+                result, difference = self._denoise(path, model, image, sigma)
             except Exception as exc:
                 if self._cancel.is_set():
                     return
@@ -126,16 +128,20 @@ class DenoiseWorker(QObject):
                 continue
             self.outbox.put("result", path, image, result, difference)
 
-    def _estimate(self, path: str, image: np.ndarray) -> None:
+    def _estimate(self, path: str, image: np.ndarray) -> float | None:
+        """Post the photo's noise estimate; return it (None when there is none)."""
         try:
             sigma = estimate_noise(image)
         except Exception as exc:  # an estimate is a hint: its failure never stops the denoising
             self.outbox.put("sigma", path, float("nan"), f"{type(exc).__name__}: {exc}")
-            return
+            return None
         if sigma is not None:
             self.outbox.put("sigma", path, sigma, "")
+        return sigma
 
-    def _denoise(self, path: str, model: Any, image: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    def _denoise(
+        self, path: str, model: Any, image: np.ndarray, sigma: float | None = None
+    ) -> tuple[np.ndarray, np.ndarray | None]:
         from nnkit.denoise.compare import difference_image
         from nnkit.denoise.progressive import ProgressiveResult
 
@@ -153,8 +159,8 @@ class DenoiseWorker(QObject):
 
         self.outbox.put("canvas", path, canvas.canvas)
         extra: dict[str, Any] = {"strength": self.strength} if self.strength != 1.0 else {}
-        if self.correct_means:
-            extra["noise_sigma"] = "estimate"
+        if self.correct_means:  # with the estimate just shown, not a second one
+            extra["noise_sigma"] = "estimate" if sigma is None else sigma
         result = self.denoise(model, image, progress=progress, cancel=self._cancel.is_set, on_tile=canvas.paste,
                               **extra)
         return result, difference_image(image, result)
