@@ -37,6 +37,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from nnkit.denoise.mean_correction import check_sigma, correct_means
+from nnkit.denoise.sigma_estimate import estimate_sigma
 from nnkit.module import Module
 
 ProgressFn = Callable[[int, int], None]
@@ -215,11 +217,7 @@ def _correction_sigma(noise_sigma: float | str | None, image: np.ndarray) -> flo
     if noise_sigma is None:
         return None
     if noise_sigma == "estimate":
-        from nnkit.denoise.sigma_estimate import estimate_sigma
-
         return estimate_sigma(image)
-    from nnkit.denoise.mean_correction import check_sigma
-
     if isinstance(noise_sigma, str):
         raise ValueError(f"noise_sigma must be a noise level in [0, 255], 'estimate' or None, got {noise_sigma!r}")
     return check_sigma(noise_sigma, "noise_sigma")
@@ -262,8 +260,6 @@ def denoise_array(
         orientations=orientations,
     )
     if sigma is not None:
-        from nnkit.denoise.mean_correction import correct_means
-
         y = correct_means(y, x, sigma)
     if strength != 1.0:
         y = x.add_(y.sub_(x), alpha=strength)
@@ -363,8 +359,6 @@ class Denoiser:
     @staticmethod
     def estimate_sigma(image: np.ndarray) -> float:
         """The Gaussian noise σ of a uint8 (H, W, 3) photo, 0-255 units (nnkit.denoise.sigma_estimate)."""
-        from nnkit.denoise.sigma_estimate import estimate_sigma
-
         return estimate_sigma(_check_image(image))
 
     def denoise(
@@ -400,8 +394,6 @@ class Denoiser:
     def _correction(self, kwargs: dict[str, Any], sigma: float | None) -> None:
         """Check ``sigma`` and ask ``denoise_array`` for the mean correction when this model gets it."""
         if sigma is not None:
-            from nnkit.denoise.mean_correction import check_sigma
-
             sigma = check_sigma(sigma)
         if self.corrects_means:
             kwargs.setdefault("noise_sigma", "estimate" if sigma is None else sigma)
