@@ -22,14 +22,19 @@ def noisy_gradient(tmp_path: Path, sigma: float = 25.0) -> Path:
                        .astype(np.uint8))
 
 
+def denoised_gradient(qtbot: Any, window: MainWindow, tmp_path: Path) -> tuple[MainWindow, Path]:
+    """``window`` after it has denoised a noisy gradient photo (the photo's path)."""
+    photo = noisy_gradient(tmp_path)
+    with qtbot.waitSignal(window.denoise_view.sigBatchFinished, timeout=20_000):
+        window.open_paths([str(photo)])
+    return window, photo
+
+
 @pytest.mark.skipif(not engine_estimates_sigma(), reason="the engine has no noise estimator")
 def test_the_noise_level_is_estimated_and_shown(qtbot: Any, make_window: Callable[..., MainWindow],
                                                  tiny_checkpoint: Path, tmp_path: Path) -> None:
-    window = make_window(checkpoint=tiny_checkpoint)
+    window, photo = denoised_gradient(qtbot, make_window(checkpoint=tiny_checkpoint), tmp_path)
     view = window.denoise_view
-    photo = noisy_gradient(tmp_path)
-    with qtbot.waitSignal(view.sigBatchFinished, timeout=20_000):
-        window.open_paths([str(photo)])
     assert view.items[str(photo)].sigma == pytest.approx(25.0, abs=4.0)
     assert "Noise σ ≈ 2" in view.noise.sigma_label.text() and "trained at 25" in view.noise.sigma_label.text()
 
@@ -37,11 +42,8 @@ def test_the_noise_level_is_estimated_and_shown(qtbot: Any, make_window: Callabl
 @pytest.mark.skipif(not engine_has_strength(), reason="the engine has no strength")
 def test_strength_offers_a_new_result_and_keeps_the_first(qtbot: Any, make_window: Callable[..., MainWindow],
                                                           tiny_checkpoint: Path, tmp_path: Path) -> None:
-    window = make_window(checkpoint=tiny_checkpoint)
+    window, photo = denoised_gradient(qtbot, make_window(checkpoint=tiny_checkpoint), tmp_path)
     view = window.denoise_view
-    photo = noisy_gradient(tmp_path)
-    with qtbot.waitSignal(view.sigBatchFinished, timeout=20_000):
-        window.open_paths([str(photo)])
     view.noise.set_strength(0.5)
     assert view.rerun_bar.isVisibleTo(window) and "strength is now 50%" in view.rerun_label.text()
     with qtbot.waitSignal(view.sigBatchFinished, timeout=20_000):
@@ -65,11 +67,8 @@ def test_a_blind_model_shows_the_range_it_was_trained_on(
         tmp_path / "blind.safetensors", weights=build_model(config).state_dict(), optimizer_state=None,
         config=config, epoch=1, step=1, best_psnr=20.0,
     )
-    window = make_window(checkpoint=blind)
+    window, _ = denoised_gradient(qtbot, make_window(checkpoint=blind), tmp_path)
     view = window.denoise_view
-    photo = noisy_gradient(tmp_path)
-    with qtbot.waitSignal(view.sigBatchFinished, timeout=20_000):
-        window.open_paths([str(photo)])
     assert "(model trained at 0–50)" in view.noise.sigma_label.text()
 
 
@@ -79,11 +78,8 @@ def test_a_gaussian_model_denoises_with_the_mean_correction_as_the_command_does(
     from nnkit.denoise.imageio import read_image
     from nnkit.denoise.inference import Denoiser
 
-    window = make_window(checkpoint=tiny_checkpoint)
+    window, photo = denoised_gradient(qtbot, make_window(checkpoint=tiny_checkpoint), tmp_path)
     view = window.denoise_view
-    photo = noisy_gradient(tmp_path)
-    with qtbot.waitSignal(view.sigBatchFinished, timeout=20_000):
-        window.open_paths([str(photo)])
     shown = view.items[str(photo)].results[0].image
     den = Denoiser.from_checkpoint(tiny_checkpoint, device="cpu")
     assert den.corrects_means and np.array_equal(shown, den.denoise(read_image(photo)))
