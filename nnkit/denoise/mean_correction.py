@@ -79,9 +79,13 @@ def correct_means(denoised: Tensor, noisy: Tensor, sigma: float, window: int = W
         shapes = f"denoised {tuple(denoised.shape)} and noisy {tuple(noisy.shape)}"
         raise ValueError(f"correct_means: {shapes} must be one (C, H, W) shape")
     s = max(check_sigma(sigma), 1e-3) / 255.0  # σ = 0 is the limit of a tiny σ (no division by zero)
-    d = denoised.detach().to(torch.float64, copy=True)  # updated in place below: never the caller's tensor
-    target = noisy.detach().to(torch.float64)
-    for _ in range(steps):
-        slope = box_mean(expected_clipped_slope(d, s), window, EDGES).clamp_(min=MIN_SLOPE)
-        d = d.add_(box_mean(target - expected_clipped(d, s), window, EDGES).div_(slope)).clamp_(0.0, 1.0)
-    return d.to(denoised.dtype)
+    out = torch.empty_like(denoised)
+    # a channel at a time: the float64 planes of a 4K photo are 66 MB each, and a few are alive at once
+    for channel in range(denoised.shape[0]):
+        d = denoised[channel].detach().to(torch.float64, copy=True)  # updated in place: never the caller's
+        target = noisy[channel].detach().to(torch.float64)
+        for _ in range(steps):
+            slope = box_mean(expected_clipped_slope(d, s), window, EDGES).clamp_(min=MIN_SLOPE)
+            d = d.add_(box_mean(target - expected_clipped(d, s), window, EDGES).div_(slope)).clamp_(0.0, 1.0)
+        out[channel] = d
+    return out
