@@ -13,18 +13,18 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QLineEdit, QMainWindow, QTabWidget, QWidget
 
-from denoise_gui.denoise_view import DenoiseView
-from denoise_gui.denoise_worker import DenoiseFn
-from denoise_gui.devices import describe_device
+from denoise_gui.denoise.self_train import SelfTrainPanel
+from denoise_gui.denoise.view import DenoiseView
+from denoise_gui.denoise.worker import DenoiseFn
 from denoise_gui.drop_overlay import DropOverlay
-from denoise_gui.help_dialogs import GUIDE, HelpDialog, about_html
-from denoise_gui.inspect_view import InspectView, gradcheck_source
+from denoise_gui.help import GUIDE, HelpDialog, about_html
+from denoise_gui.inspect.view import InspectView, gradcheck_source
 from denoise_gui.paths import runs_library_dir
-from denoise_gui.self_train import SelfTrainPanel
 from denoise_gui.settings import AppSettings
 from denoise_gui.status_bar import StatusBar
-from denoise_gui.train_view import TrainView
-from denoise_gui.train_worker import TrainerFactory
+from denoise_gui.threads.train_worker import TrainerFactory
+from denoise_gui.train.view import TrainView
+from denoise_gui.widgets.devices import describe_device
 from nnkit.denoise.config import RunConfig
 
 TRAIN, DENOISE, INSPECT = 0, 1, 2

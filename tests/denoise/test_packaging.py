@@ -30,6 +30,7 @@ def test_wheel_has_the_assets_and_no_top_level_bench(wheel: Path) -> None:
     in_checkout = {str(p.relative_to(ROOT / "assets")) for p in (ROOT / "assets").rglob("*") if p.is_file()}
     assert in_checkout <= shipped  # every photo, the licences and the shipped checkpoint
     assert "nnkit/denoise/bench/step.py" in names
+    assert "denoise_gui/train/view.py" in names  # the app's subpackages ship too
 
 
 def test_installed_copy_finds_its_assets(wheel: Path, tmp_path: Path) -> None:

@@ -1,0 +1,1 @@
+"""The Train view: the run form, live curves and previews, progress, and the runs library."""
