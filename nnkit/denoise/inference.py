@@ -421,6 +421,6 @@ class Denoiser:
 
 def resolve_device(device: str) -> torch.device:
     """'auto' -> the first CUDA device if there is one, else the CPU; ConfigError (a ValueError) if absent."""
-    from nnkit.denoise.engine import resolve_device as engine_device
+    from nnkit.denoise.engines.base import resolve_device as engine_device
 
     return engine_device(device)

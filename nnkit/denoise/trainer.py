@@ -46,10 +46,10 @@ from nnkit.denoise.config import RunConfig
 from nnkit.denoise.data import PairData, load_data
 from nnkit.denoise.distributed import Group, PeerLostError, data_parallel
 from nnkit.denoise.divergence import BestWeights, below_noisy_message
-from nnkit.denoise.engine import Engine, make_engine, resolve_device
+from nnkit.denoise.engines.base import Engine, make_engine, resolve_device
+from nnkit.denoise.engines.lockstep import LockstepEngine
 from nnkit.denoise.events import Epoch, Event, Finished, PhotoScores, Preview, Started, Step
 from nnkit.denoise.inspection import layer_stats_event
-from nnkit.denoise.lockstep import LockstepEngine
 from nnkit.denoise.metrics import psnr, psnr_per_image, ssim
 from nnkit.denoise.models import build_model
 from nnkit.denoise.schedule import learning_rate

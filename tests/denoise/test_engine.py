@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 import torch
 
-from nnkit.denoise import engine as engine_module
 from nnkit.denoise.config import ConfigError, RunConfig
 from nnkit.denoise.data import load_data
-from nnkit.denoise.engine import NnkitEngine, make_engine, resolve_device
+from nnkit.denoise.engines import base as engine_module
+from nnkit.denoise.engines.base import NnkitEngine, make_engine, resolve_device
+from nnkit.denoise.engines.twin import TorchEngine
 from nnkit.denoise.models import build_model
-from nnkit.denoise.twin import TorchEngine
 
 
 def tiny(**changes: object) -> RunConfig:

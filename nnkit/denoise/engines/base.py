@@ -1,7 +1,7 @@
 """Training engines: one optimiser step and batched prediction for a model, behind one interface.
 
 ``NnkitEngine`` trains the nnkit model with its hand-written backward passes and nnkit's
-optimisers (no autograd). ``nnkit.denoise.twin.TorchEngine`` trains the model's torch.nn twin
+optimisers (no autograd). ``nnkit.denoise.engines.twin.TorchEngine`` trains the model's torch.nn twin
 with autograd and torch.optim, from the same initial weights, so the two can be compared
 step by step on the same batches. ``make_engine`` picks one from the RunConfig.
 """
@@ -213,11 +213,11 @@ def make_engine(config: RunConfig, model: Module) -> Engine:
     """The engine named by ``config.engine`` for ``model`` (moved to ``config.device`` and ``config.dtype``)."""
     device = resolve_device(config.device)
     if config.lockstep:
-        from nnkit.denoise.lockstep import LockstepEngine
+        from nnkit.denoise.engines.lockstep import LockstepEngine
 
         return LockstepEngine(config, model, device)
     if config.engine == "torch":
-        from nnkit.denoise.twin import TorchEngine
+        from nnkit.denoise.engines.twin import TorchEngine
 
         return TorchEngine(config, model, device)
     return NnkitEngine(config, model, device)
