@@ -44,10 +44,10 @@ from nnkit import Module
 from nnkit.denoise.checkpoint import Checkpoint, CheckpointError, save_checkpoint
 from nnkit.denoise.config import RunConfig
 from nnkit.denoise.data import PairData, load_data
+from nnkit.denoise.device import resolve_device
 from nnkit.denoise.distributed import Group, PeerLostError, data_parallel
 from nnkit.denoise.divergence import BestWeights, below_noisy_message
-from nnkit.denoise.engines.base import Engine, make_engine, resolve_device
-from nnkit.denoise.engines.lockstep import LockstepEngine
+from nnkit.denoise.engines import Engine, LockstepEngine, make_engine
 from nnkit.denoise.events import Epoch, Event, Finished, PhotoScores, Preview, Started, Step
 from nnkit.denoise.inspection import layer_stats_event
 from nnkit.denoise.metrics import psnr, psnr_per_image, ssim

@@ -19,7 +19,7 @@ from nnkit.denoise.checkpoint import (
     save_checkpoint,
 )
 from nnkit.denoise.config import RunConfig
-from nnkit.denoise.engines.base import Engine, make_engine
+from nnkit.denoise.engines import Engine, make_engine
 from nnkit.denoise.engines.twin import twin_of
 from nnkit.denoise.models import build_model
 

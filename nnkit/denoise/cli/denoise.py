@@ -160,7 +160,7 @@ def _denoise_main(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
         print(f"denoise: {message}" if message.startswith("error") else f"denoise: warning: {message}", file=sys.stderr)
 
     try:
-        from nnkit.denoise.inference import resolve_device
+        from nnkit.denoise.device import resolve_device
 
         resolve_device(args.device)
     except ConfigError as exc:
