@@ -168,7 +168,7 @@ def probe_model(path: str | Path, model: Any) -> None:
         y = model.forward(x)
     finally:
         model.train(was_training)
-        model.to()  # drops the forward caches
+        model.drop_caches()
     if not bool(torch.isfinite(y).all()):
         raise CheckpointError(path, "the weights give NaN or Inf outputs on a test image (overflowing weights)")
     low, high = float(y.min()), float(y.max())

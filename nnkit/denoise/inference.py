@@ -202,7 +202,7 @@ def denoise_tensor(
                 progress(min(first + batch, total), total)
     finally:
         model.train(was_training)
-        model.to()  # moving to nowhere runs each layer's ``_moved`` hook, which drops its forward caches
+        model.drop_caches()
     return out if total == 1 else out.div_(weight)
 
 

@@ -76,7 +76,7 @@ def measure(checkpoint: Path | None, threads: int, repeats: int) -> dict[str, ob
     def nnkit_whole() -> None:
         den.model.eval()
         den.model.forward(x)
-        den.model.to()  # drop the forward caches, as tiled inference does
+        den.model.drop_caches()  # as tiled inference does
 
     def twin_whole() -> None:
         with torch.no_grad():
