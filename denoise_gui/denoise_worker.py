@@ -142,8 +142,8 @@ class DenoiseWorker(QObject):
     def _denoise(
         self, path: str, model: Any, image: np.ndarray, sigma: float | None = None
     ) -> tuple[np.ndarray, np.ndarray | None]:
-        from nnkit.denoise.compare import difference_image
-        from nnkit.denoise.progressive import ProgressiveResult
+        from nnkit.denoise.inference_preview import ProgressiveResult
+        from nnkit.denoise.quality.photo_compare import difference_image
 
         if not self.progressive:
             result = self.denoise(

@@ -31,7 +31,7 @@ class MeasureWorker(QObject):
     def run(self) -> None:
         """Measure, then post the outcome (never raises)."""
         try:
-            from nnkit.denoise.compare import quality
+            from nnkit.denoise.quality.photo_compare import quality
 
             reference = self.reference if isinstance(self.reference, np.ndarray) else self.read(self.reference)
             scores = {key: quality(image, reference) for key, image in self.images.items()}

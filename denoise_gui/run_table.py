@@ -15,7 +15,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem, QWidget
 
 from denoise_gui.runs import RunRecord
-from nnkit.denoise import progress
+from nnkit.denoise import console_progress as progress
 
 COLUMNS = ("Show", "Run", "When", "Changes", "Best", "Time", "Status")
 SHOW, RUN, WHEN, CHANGES, BEST, TIME, STATUS = range(len(COLUMNS))

@@ -2,7 +2,7 @@
 
     python scripts/baselines.py [--checkpoint CKPT ...] [--levels 10,15,25,40,50] [--bm3d] [--out FILE.md]
 
-Every method sees the same noisy photos (``nnkit.denoise.evaluate.with_noise``: fixed seeded
+Every method sees the same noisy photos (``nnkit.denoise.quality.denoiser_scores.with_noise``: fixed seeded
 Gaussian noise, clipped and rounded to 8 bits like a photo file) and is scored per photo
 against the clean photo (PSNR, SSIM, and the colour bias: the mean error of each channel,
 denoised - clean, in [0, 1] units), then averaged over photos:
@@ -44,7 +44,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nnkit.denoise.evaluate import EvalPhoto, photo_psnr, photo_ssim, with_noise
+from nnkit.denoise.quality.denoiser_scores import EvalPhoto, photo_psnr, photo_ssim, with_noise
 
 LEVELS = (10.0, 15.0, 25.0, 40.0, 50.0)
 BLUR_SIGMAS = (0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 2.5, 3.0)

@@ -184,7 +184,7 @@ def test_scanner_catches_every_kind_of_violation() -> None:
     ]:
         assert expected in found, f"{expected!r} not in\n{found}"
     assert ":15:" not in found and ":18:" not in found
-    twin_found = violations(BAD, NNKIT / "denoise" / "twin.py")
+    twin_found = violations(BAD, NNKIT / "denoise" / "engines" / "twin.py")
     assert all("Qt" in v or "denoise_gui" in v for v in twin_found)  # twins may use torch.nn, never Qt
 
 

@@ -52,7 +52,7 @@ def _time(fn: Callable[[], object], repeats: int) -> dict[str, float]:
 
 def _photo() -> np.ndarray:
     from nnkit.denoise.data.photos import corpus_photos
-    from nnkit.denoise.evaluate import with_noise
+    from nnkit.denoise.quality.denoiser_scores import with_noise
 
     name, photo = corpus_photos("test")[0]
     h, w = SIDE

@@ -12,7 +12,7 @@ from typing import Any
 
 from nnkit.denoise.cli.common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, _run_parser
 from nnkit.denoise.config import ConfigError
-from nnkit.denoise.progress import ProgressLine, bar
+from nnkit.denoise.console_progress import ProgressLine, bar
 
 MAX_TILE = 1024  # a 1024² tile of the width-32 U-Net takes about 4 GB; larger ones would swap or fail
 _OUTPUT_NAME = re.compile(r"_denoised(-\d+)?$")  # the stems denoise gives its outputs

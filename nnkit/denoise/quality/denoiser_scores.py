@@ -17,8 +17,8 @@ import numpy as np
 import torch
 
 from nnkit.denoise.inference import denoise_array
-from nnkit.denoise.metrics import psnr, ssim
 from nnkit.denoise.noise import add_noise
+from nnkit.denoise.quality.metrics import psnr, ssim
 from nnkit.module import Module
 
 EVAL_SEED = 2025

@@ -1,6 +1,6 @@
 """Comparing images the way the app shows them: PSNR, SSIM and a difference image, on uint8 (H, W, 3) arrays.
 
-SSIM is ``nnkit.denoise.metrics.ssim`` (Wang et al. 2004: the 11×11 Gaussian window of σ 1.5),
+SSIM is ``nnkit.denoise.quality.metrics.ssim`` (Wang et al. 2004: the 11×11 Gaussian window of σ 1.5),
 the one validation and the README's tables report, so the app shows the numbers they print.
 """
 
@@ -12,8 +12,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from nnkit.denoise import metrics
-from nnkit.denoise.metrics import SSIM_RADIUS, psnr
+from nnkit.denoise.quality import metrics
+from nnkit.denoise.quality.metrics import SSIM_RADIUS, psnr
 
 SSIM_SIDE = 2 * SSIM_RADIUS + 1
 DIFFERENCE_GAIN = 4.0

@@ -6,8 +6,14 @@ import numpy as np
 
 from nnkit.denoise.config import RunConfig
 from nnkit.denoise.data import VAL_PHOTOS
-from nnkit.denoise.evaluate import evaluate_arrays, evaluate_model, evaluate_noisy, noisy_photos, photo_psnr
 from nnkit.denoise.models import build_model
+from nnkit.denoise.quality.denoiser_scores import (
+    evaluate_arrays,
+    evaluate_model,
+    evaluate_noisy,
+    noisy_photos,
+    photo_psnr,
+)
 
 
 def test_noise_is_fixed_and_quantised() -> None:
