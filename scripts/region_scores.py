@@ -21,13 +21,14 @@ import numpy as np
 
 from nnkit.denoise.checkpoint import load_checkpoint, model_from_checkpoint
 from nnkit.denoise.inference import denoise_array
-from nnkit.denoise.quality.denoiser_scores import EvalPhoto, noisy_photos, photo_psnr
+from nnkit.denoise.quality.denoiser_scores import EvalPhoto, noisy_photos
+from nnkit.denoise.quality.photo_compare import psnr_db
 from nnkit.denoise.quality.region_scores import REGIONS, RegionTotals, pooled, region_totals
 
 
 def _row(label: str, outputs: list[np.ndarray], photos: list[EvalPhoto]) -> str:
     totals = pooled(region_totals(out, p.clean) for out, p in zip(outputs, photos, strict=True))
-    mean_psnr = sum(photo_psnr(out, p.clean) for out, p in zip(outputs, photos, strict=True)) / len(photos)
+    mean_psnr = sum(psnr_db(out, p.clean) for out, p in zip(outputs, photos, strict=True)) / len(photos)
     cells = [label, f"{mean_psnr:.2f}"]
     cells += [f"{totals[name].psnr:.2f}" for name in REGIONS]
     cells += [_bias(totals[name]) for name in ("flat", "dark")]

@@ -414,7 +414,8 @@ class Trainer:
         A stop request (e.g. the app closing) cancels it between tiles: the run is done and saved anyway.
         """
         from nnkit.denoise.inference import Cancelled
-        from nnkit.denoise.quality.denoiser_scores import photo_psnr, score_model, with_noise
+        from nnkit.denoise.quality.denoiser_scores import score_model, with_noise
+        from nnkit.denoise.quality.photo_compare import psnr_db as photo_psnr
 
         assert self.data is not None and self.engine is not None
         photos = list(self.data.val_photos)

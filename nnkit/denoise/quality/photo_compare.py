@@ -19,7 +19,8 @@ SSIM_SIDE = 2 * SSIM_RADIUS + 1
 DIFFERENCE_GAIN = 4.0
 
 
-def _as_tensor(image: np.ndarray, name: str) -> Tensor:
+def photo_tensor(image: np.ndarray, name: str = "image") -> Tensor:
+    """A uint8 (H, W, 3) photo as a float64 (3, H, W) tensor in [0, 1]; ValueError naming ``name`` otherwise."""
     array = np.asarray(image)
     if array.dtype != np.uint8 or array.ndim != 3 or array.shape[2] != 3 or 0 in array.shape:
         raise ValueError(f"{name} must be a non-empty uint8 (H, W, 3) image, got {array.dtype} {array.shape}")
@@ -34,7 +35,7 @@ def _same_size(a: np.ndarray, b: np.ndarray) -> None:
 def ssim(image: np.ndarray, reference: np.ndarray) -> float:
     """Structural similarity of two uint8 RGB images of the same size (1.0 when identical)."""
     _same_size(image, reference)
-    x, y = _as_tensor(image, "image"), _as_tensor(reference, "reference")
+    x, y = photo_tensor(image, "image"), photo_tensor(reference, "reference")
     if min(x.shape[1:]) < SSIM_SIDE:
         raise ValueError(f"SSIM needs images of at least {SSIM_SIDE}×{SSIM_SIDE} pixels, got {x.shape[2]}×{x.shape[1]}")
     return metrics.ssim(x[None], y[None])
@@ -43,7 +44,7 @@ def ssim(image: np.ndarray, reference: np.ndarray) -> float:
 def psnr_db(image: np.ndarray, reference: np.ndarray) -> float:
     """PSNR in dB of a uint8 RGB image against a reference of the same size (capped at 100 dB)."""
     _same_size(image, reference)
-    return psnr(_as_tensor(image, "image"), _as_tensor(reference, "reference"))
+    return psnr(photo_tensor(image, "image"), photo_tensor(reference, "reference"))
 
 
 @dataclass(frozen=True)

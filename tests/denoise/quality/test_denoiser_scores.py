@@ -1,4 +1,4 @@
-"""evaluate: fixed seeded noise on the full validation photos, PSNR per photo and the mean."""
+"""denoiser_scores: fixed seeded noise on the full validation photos, PSNR per photo and the mean."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from nnkit.denoise.quality.denoiser_scores import (
     evaluate_model,
     evaluate_noisy,
     noisy_photos,
-    photo_psnr,
 )
+from nnkit.denoise.quality.photo_compare import psnr_db
 
 
 def test_noise_is_fixed_and_quantised() -> None:
@@ -30,7 +30,7 @@ def test_noise_is_fixed_and_quantised() -> None:
 
 def test_clean_scores_the_cap_and_models_are_scored() -> None:
     photos = noisy_photos()
-    assert photo_psnr(photos[0].clean, photos[0].clean) == 100.0
+    assert psnr_db(photos[0].clean, photos[0].clean) == 100.0
     assert evaluate_arrays(lambda a: a, photos) == evaluate_noisy(photos)
     model = build_model(RunConfig(arch="unet", width=4, device="cpu"))  # starts as the identity
     scores = evaluate_model(model, tile=128, overlap=16)
