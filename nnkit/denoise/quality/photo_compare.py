@@ -24,7 +24,8 @@ def photo_tensor(image: np.ndarray, name: str = "image") -> Tensor:
     array = np.asarray(image)
     if array.dtype != np.uint8 or array.ndim != 3 or array.shape[2] != 3 or 0 in array.shape:
         raise ValueError(f"{name} must be a non-empty uint8 (H, W, 3) image, got {array.dtype} {array.shape}")
-    return torch.from_numpy(np.ascontiguousarray(array)).permute(2, 0, 1).to(torch.float64).div_(255.0)
+    # astype copies (a read-only array, e.g. a cached photo, is never shared with torch)
+    return torch.from_numpy(array.astype(np.float64)).permute(2, 0, 1).div_(255.0)
 
 
 def _same_size(a: np.ndarray, b: np.ndarray) -> None:
