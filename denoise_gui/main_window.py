@@ -55,7 +55,7 @@ def inference_model(checkpoint: Any, build: Callable[[Any], Any]) -> Any:
     """The checkpoint's model on the best device ('auto'), float32, ready to denoise (worker thread)."""
     import torch
 
-    from nnkit.denoise.inference import resolve_device
+    from nnkit.denoise.device import resolve_device
 
     model = build(checkpoint)
     model.to(device=resolve_device("auto"), dtype=torch.float32)

@@ -224,8 +224,21 @@ class Module:
             m._moved(device, dtype)
         return self
 
+    def drop_caches(self) -> Module:
+        """Forget what forward kept for backward, in this module and every module under it (frees that memory).
+
+        For a model that only predicts (tiled inference, a probe): a backward afterwards needs a new
+        forward first, and says so. Returns the module.
+        """
+        for m in self.modules():
+            m._moved(None, None)  # the layers' hook for what they hold besides parameters: they drop it
+        return self
+
     def _moved(self, device: torch.device | str | None, dtype: torch.dtype | None) -> None:
-        """Hook for layers holding non-parameter tensors (caches, buffers); default: drop nothing."""
+        """Hook for layers holding non-parameter tensors (forward caches): drop them; default: none held.
+
+        ``to()`` calls it after moving the parameters, ``drop_caches()`` with (None, None).
+        """
 
     def num_parameters(self) -> int:
         return sum(p.data.numel() for p in self.parameters())

@@ -2,7 +2,7 @@
 
     python scripts/baselines.py [--checkpoint CKPT ...] [--levels 10,15,25,40,50] [--bm3d] [--out FILE.md]
 
-Every method sees the same noisy photos (``nnkit.denoise.evaluate.with_noise``: fixed seeded
+Every method sees the same noisy photos (``nnkit.denoise.quality.denoiser_scores.with_noise``: fixed seeded
 Gaussian noise, clipped and rounded to 8 bits like a photo file) and is scored per photo
 against the clean photo (PSNR, SSIM, and the colour bias: the mean error of each channel,
 denoised - clean, in [0, 1] units), then averaged over photos:
@@ -44,7 +44,8 @@ from pathlib import Path
 
 import numpy as np
 
-from nnkit.denoise.evaluate import EvalPhoto, photo_psnr, photo_ssim, with_noise
+from nnkit.denoise.quality.denoiser_scores import EvalPhoto, with_noise
+from nnkit.denoise.quality.photo_compare import psnr_db, ssim
 
 LEVELS = (10.0, 15.0, 25.0, 40.0, 50.0)
 BLUR_SIGMAS = (0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 2.5, 3.0)
@@ -122,8 +123,8 @@ def measure(method: str, setting: str, level: float, fn: ArrayFn, photos: list[E
         start = time.perf_counter()
         out = fn(p.noisy)
         total += time.perf_counter() - start
-        result.psnr[p.name] = photo_psnr(out, p.clean)
-        result.ssim[p.name] = photo_ssim(out, p.clean)
+        result.psnr[p.name] = psnr_db(out, p.clean)
+        result.ssim[p.name] = ssim(out, p.clean)
         result.bias[p.name] = channel_bias(out, p.clean)
     result.seconds = total / len(photos)
     return result
@@ -141,7 +142,7 @@ def centre_crops(photos: list[EvalPhoto], side: int) -> list[EvalPhoto]:
 
 def tune(candidates: dict[str, ArrayFn], photos: list[EvalPhoto]) -> str:
     """The candidate with the best mean PSNR on ``photos`` (training crops)."""
-    scores = {key: float(np.mean([photo_psnr(fn(p.noisy), p.clean) for p in photos])) for key, fn in candidates.items()}
+    scores = {key: float(np.mean([psnr_db(fn(p.noisy), p.clean) for p in photos])) for key, fn in candidates.items()}
     return max(scores, key=lambda k: scores[k])
 
 

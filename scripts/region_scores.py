@@ -4,8 +4,8 @@
         [--split val] [--noise gaussian --level 25] [--out table.md]
 
 Every checkpoint (and the noisy input itself) sees the same noisy photos as
-``nnkit.denoise.evaluate`` (fixed seeded noise, stored as uint8). Regions are those of
-``nnkit.denoise.regions`` (flat: local std of the clean luminance < 0.01; dark: luminance
+``nnkit.denoise.quality.denoiser_scores`` (fixed seeded noise, stored as uint8). Regions are those of
+``nnkit.denoise.quality.region_scores`` (flat: local std of the clean luminance < 0.01; dark: luminance
 < 0.2), pooled over the photos of the split. The default split is ``val``: the test photos are
 for final tables only, not for comparing training variants.
 """
@@ -20,14 +20,15 @@ from pathlib import Path
 import numpy as np
 
 from nnkit.denoise.checkpoint import load_checkpoint, model_from_checkpoint
-from nnkit.denoise.evaluate import EvalPhoto, noisy_photos, photo_psnr
 from nnkit.denoise.inference import denoise_array
-from nnkit.denoise.regions import REGIONS, RegionTotals, pooled, region_totals
+from nnkit.denoise.quality.denoiser_scores import EvalPhoto, noisy_photos
+from nnkit.denoise.quality.photo_compare import psnr_db
+from nnkit.denoise.quality.region_scores import REGIONS, RegionTotals, pooled, region_totals
 
 
 def _row(label: str, outputs: list[np.ndarray], photos: list[EvalPhoto]) -> str:
     totals = pooled(region_totals(out, p.clean) for out, p in zip(outputs, photos, strict=True))
-    mean_psnr = sum(photo_psnr(out, p.clean) for out, p in zip(outputs, photos, strict=True)) / len(photos)
+    mean_psnr = sum(psnr_db(out, p.clean) for out, p in zip(outputs, photos, strict=True)) / len(photos)
     cells = [label, f"{mean_psnr:.2f}"]
     cells += [f"{totals[name].psnr:.2f}" for name in REGIONS]
     cells += [_bias(totals[name]) for name in ("flat", "dark")]

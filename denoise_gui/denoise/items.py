@@ -57,7 +57,7 @@ class DenoiseResult:
     image: np.ndarray  # while working: the canvas filling in; then the final result
     done: bool = False
     difference: np.ndarray | None = None
-    quality: Any = None  # nnkit.denoise.compare.Quality against the clean reference, when there is one
+    quality: Any = None  # nnkit.denoise.quality.photo_compare.Quality against the clean reference, when there is one
     saved_to: str = ""
 
 

@@ -1,6 +1,6 @@
 """MeasureJob: PSNR and SSIM of a photo and its results against a clean reference, on a QThread.
 
-The engine (nnkit.denoise.compare) does the maths on the worker thread; the job delivers one
+The engine (nnkit.denoise.quality.photo_compare) does the maths on the worker thread; the job delivers one
 'measured' (the reference and a Quality per image) or one 'failed' (the reason, naming the file).
 """
 
@@ -31,7 +31,7 @@ class MeasureWorker(QObject):
     def run(self) -> None:
         """Measure, then post the outcome (never raises)."""
         try:
-            from nnkit.denoise.compare import quality
+            from nnkit.denoise.quality.photo_compare import quality
 
             reference = self.reference if isinstance(self.reference, np.ndarray) else self.read(self.reference)
             scores = {key: quality(image, reference) for key, image in self.images.items()}

@@ -3,7 +3,7 @@
 The worker posts to an Outbox; the DenoiseJob, on the GUI thread, turns that into signals (see
 denoise_gui.threads.outbox for why no Python objects cross threads through Qt signals). For each photo:
 'loaded' as soon as it is read (the original shows at once), 'tile' while the engine fills in
-the result (nnkit.denoise.progressive: a canvas and an ETA), then 'result' with the final
+the result (nnkit.denoise.inference_preview: a canvas and an ETA), then 'result' with the final
 image and the engine's difference image, or 'failed' with the reason naming the file.
 """
 
@@ -142,8 +142,8 @@ class DenoiseWorker(QObject):
     def _denoise(
         self, path: str, model: Any, image: np.ndarray, sigma: float | None = None
     ) -> tuple[np.ndarray, np.ndarray | None]:
-        from nnkit.denoise.compare import difference_image
-        from nnkit.denoise.progressive import ProgressiveResult
+        from nnkit.denoise.inference_preview import ProgressiveResult
+        from nnkit.denoise.quality.photo_compare import difference_image
 
         if not self.progressive:
             result = self.denoise(

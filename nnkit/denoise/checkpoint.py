@@ -39,6 +39,7 @@ from nnkit.denoise.checkpoint_checks import (
     probe_model,
 )
 from nnkit.denoise.config import RunConfig
+from nnkit.denoise.models import build_architecture, torch_dtype
 from nnkit.denoise.tempfiles import write_bytes_atomically
 
 KIND = "denoise-gui checkpoint"
@@ -154,12 +155,6 @@ def _read(path: Path) -> tuple[dict[str, str], dict[str, Tensor]]:
     return metadata, tensors
 
 
-def check_weights(path: str | Path, config: RunConfig, weights: Mapping[str, Tensor]) -> None:
-    """Raise CheckpointError unless ``weights`` are finite floats of exactly ``config``'s architecture."""
-    check_weight_shapes(path, config, weights)
-    check_tensors(Path(path), weights, {})
-
-
 def _format_version(path: Path, metadata: Mapping[str, str]) -> int:
     text = metadata.get("format_version", "")
     try:
@@ -216,20 +211,23 @@ def load_checkpoint(path: str | Path, *, probe: bool = True) -> Checkpoint:
         path=str(path),
     )
     if probe:
-        model_from_checkpoint(ckpt)
+        _probed_model(path, config, weights)
     return ckpt
 
 
 def model_from_checkpoint(ckpt: Checkpoint) -> Module:
     """The nnkit model of the checkpoint's architecture holding its weights (CPU, checkpoint dtype), probed."""
-    from nnkit.denoise.models import build_architecture, torch_dtype
-
     where = ckpt.path or "checkpoint"
-    check_weight_shapes(where, ckpt.config, ckpt.weights)  # before building: never allocate what the file lacks
-    model = build_architecture(ckpt.config.arch, ckpt.config.width)
-    model.to(dtype=torch_dtype(ckpt.config.dtype))
+    check_weight_shapes(where, ckpt.config, ckpt.weights)  # before building (a Checkpoint made in memory, too)
+    return _probed_model(where, ckpt.config, ckpt.weights)
+
+
+def _probed_model(where: str | Path, config: RunConfig, weights: Mapping[str, Tensor]) -> Module:
+    """Build ``config``'s network with ``weights`` (their shapes checked already) and probe it; eval mode."""
+    model = build_architecture(config.arch, config.width)
+    model.to(dtype=torch_dtype(config.dtype))
     try:
-        model.load_state_dict(ckpt.weights)
+        model.load_state_dict(weights)
     except (KeyError, ValueError, TypeError) as exc:
         raise CheckpointError(where, f"weights do not fit the model: {exc}") from None
     probe_model(where, model)

@@ -21,6 +21,7 @@ import torch
 from torch import Tensor
 
 from nnkit.denoise.config import ConfigError, RunConfig
+from nnkit.denoise.models import build_architecture
 
 FLOAT_DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
 PROBE_SIDE = 32
@@ -136,8 +137,6 @@ def check_tensors(path: Path, weights: Mapping[str, Tensor], optim_tensors: Mapp
 
 def check_weight_shapes(path: str | Path, config: RunConfig, weights: Mapping[str, Tensor]) -> None:
     """Raise CheckpointError unless ``weights`` are exactly those of ``config``'s architecture (no allocation)."""
-    from nnkit.denoise.models import build_architecture
-
     with torch.device("meta"):  # shapes only: a width-1024 claim costs nothing here
         expected = {k: tuple(v.shape) for k, v in build_architecture(config.arch, config.width).state_dict().items()}
     got = {k: tuple(v.shape) for k, v in weights.items()}
@@ -168,7 +167,7 @@ def probe_model(path: str | Path, model: Any) -> None:
         y = model.forward(x)
     finally:
         model.train(was_training)
-        model.to()  # drops the forward caches
+        model.drop_caches()
     if not bool(torch.isfinite(y).all()):
         raise CheckpointError(path, "the weights give NaN or Inf outputs on a test image (overflowing weights)")
     low, high = float(y.min()), float(y.max())

@@ -13,6 +13,9 @@ import re
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+# The choices of each field. config imports nothing of nnkit.denoise (every module may import it), so the
+# tables that implement a choice key themselves by these names: models.ARCHITECTURES (ARCHS),
+# data.LOADERS (DATA_SOURCES), nnkit.init.INITIALISERS (INITS); tests/denoise/test_config.py ties them.
 ARCHS = ("report", "unet")
 OPTIMIZERS = ("adam", "sgd")
 INITS = ("he", "he_report", "xavier", "torch_default", "constant_1", "constant_1e-3")

@@ -29,7 +29,8 @@ from torch import Tensor
 from nnkit import Module
 from nnkit.denoise.config import RunConfig
 from nnkit.denoise.data.course_files import CoursePairs
-from nnkit.denoise.engine import predict_chunks, resolve_device
+from nnkit.denoise.device import resolve_device
+from nnkit.denoise.engines.base import predict_chunks
 from nnkit.denoise.events import Epoch, Event, Finished
 from nnkit.denoise.models import build_model
 

@@ -31,7 +31,7 @@ import torch.distributed as dist
 from torch import Tensor
 
 from nnkit.denoise.config import ConfigError, RunConfig
-from nnkit.denoise.engine import Engine, NnkitEngine
+from nnkit.denoise.engines import Engine, NnkitEngine
 
 BUCKET_BYTES = 25 << 20  # like DDP: a few large all-reduces beat one per parameter
 PEER_TIMEOUT = timedelta(minutes=10)  # a peer that hangs (not one that dies: that is seen at once)

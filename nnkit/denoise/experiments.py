@@ -358,7 +358,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     sizes = QUICK if args.quick else FULL
     try:
         base_config(sizes, device=args.device, seed=args.seed)
-        from nnkit.denoise.engine import resolve_device
+        from nnkit.denoise.device import resolve_device
 
         resolve_device(args.device)
     except ConfigError as exc:

@@ -37,6 +37,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from nnkit.denoise.device import resolve_device
 from nnkit.denoise.mean_correction import check_sigma, correct_means
 from nnkit.denoise.sigma_estimate import estimate_sigma
 from nnkit.module import Module
@@ -201,7 +202,7 @@ def denoise_tensor(
                 progress(min(first + batch, total), total)
     finally:
         model.train(was_training)
-        model.to()  # moving to nowhere runs each layer's ``_moved`` hook, which drops its forward caches
+        model.drop_caches()
     return out if total == 1 else out.div_(weight)
 
 
@@ -417,10 +418,3 @@ class Denoiser:
         if self.checkpoint_path is not None:
             parts.append(f"from {self.checkpoint_path.name}")
         return "; ".join(parts)
-
-
-def resolve_device(device: str) -> torch.device:
-    """'auto' -> the first CUDA device if there is one, else the CPU; ConfigError (a ValueError) if absent."""
-    from nnkit.denoise.engine import resolve_device as engine_device
-
-    return engine_device(device)

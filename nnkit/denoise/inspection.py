@@ -40,7 +40,7 @@ def gradcheck_denoiser(
     model: Module, *, batch: int = 2, size: int = 16, seed: int = 0, samples: int = 6
 ) -> list[GradcheckRow]:
     """nnkit.gradcheck.check_model of ``model`` on random images against random targets (MSE), float64."""
-    import nnkit.denoise.twin  # noqa: F401  (registers the twin of PadToMultiple)
+    import nnkit.denoise.engines.twin  # noqa: F401  (registers the twin of PadToMultiple)
 
     gen = torch.Generator().manual_seed(seed)
     shape = (batch, 3, size, size)

@@ -150,6 +150,7 @@ def unet(width: int = 32) -> Module:
     return PadToMultiple(Residual(body), MULTIPLE)
 
 
+# the networks by name: the names are config.ARCHS (tests/denoise/test_config.py ties the two)
 ARCHITECTURES = {"report": report_net, "unet": unet}
 
 

@@ -44,14 +44,14 @@ from nnkit import Module
 from nnkit.denoise.checkpoint import Checkpoint, CheckpointError, save_checkpoint
 from nnkit.denoise.config import RunConfig
 from nnkit.denoise.data import PairData, load_data
+from nnkit.denoise.device import resolve_device
 from nnkit.denoise.distributed import Group, PeerLostError, data_parallel
 from nnkit.denoise.divergence import BestWeights, below_noisy_message
-from nnkit.denoise.engine import Engine, make_engine, resolve_device
+from nnkit.denoise.engines import Engine, LockstepEngine, make_engine
 from nnkit.denoise.events import Epoch, Event, Finished, PhotoScores, Preview, Started, Step
 from nnkit.denoise.inspection import layer_stats_event
-from nnkit.denoise.lockstep import LockstepEngine
-from nnkit.denoise.metrics import psnr, psnr_per_image, ssim
 from nnkit.denoise.models import build_model
+from nnkit.denoise.quality.metrics import psnr, psnr_per_image, ssim
 from nnkit.denoise.schedule import learning_rate
 from nnkit.denoise.tempfiles import remove_dead_temp_files
 
@@ -413,8 +413,9 @@ class Trainer:
 
         A stop request (e.g. the app closing) cancels it between tiles: the run is done and saved anyway.
         """
-        from nnkit.denoise.evaluate import photo_psnr, score_model, with_noise
         from nnkit.denoise.inference import Cancelled
+        from nnkit.denoise.quality.denoiser_scores import score_model, with_noise
+        from nnkit.denoise.quality.photo_compare import psnr_db as photo_psnr
 
         assert self.data is not None and self.engine is not None
         photos = list(self.data.val_photos)

@@ -13,7 +13,7 @@ import torch
 from nnkit.denoise.config import ConfigError, RunConfig
 from nnkit.denoise.data import BlindSpotData, DataError, load_data
 from nnkit.denoise.data.blindspot import PackedMaskedLoss, blindspot_mask, hide_pixels, mask_cell, pack, unpack
-from nnkit.denoise.engine import make_engine
+from nnkit.denoise.engines import make_engine
 from nnkit.denoise.events import Epoch, Finished, Preview, Started
 from nnkit.denoise.imageio import write_image
 from nnkit.denoise.models import build_model

@@ -19,9 +19,9 @@ from nnkit.denoise.checkpoint import (
     save_checkpoint,
 )
 from nnkit.denoise.config import RunConfig
-from nnkit.denoise.engine import Engine, make_engine
+from nnkit.denoise.engines import Engine, make_engine
+from nnkit.denoise.engines.twin import twin_of
 from nnkit.denoise.models import build_model
-from nnkit.denoise.twin import twin_of
 
 CFG = RunConfig(arch="unet", width=4, device="cpu", crop_size=16, epoch_size=16, batch_size=4, lr=1e-2)
 

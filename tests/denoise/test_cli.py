@@ -211,8 +211,8 @@ def test_denoise_errors(tmp_path: Path, tiny_ckpt: Path, monkeypatch, capsys: py
 def test_denoise_prints_the_estimated_sigma_or_the_given_one(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from nnkit.denoise.evaluate import with_noise
     from nnkit.denoise.inference import Denoiser
+    from nnkit.denoise.quality.denoiser_scores import with_noise
 
     config = RunConfig(arch="report", width=4, device="cpu")  # random weights: the output differs from the input
     tiny_ckpt = save_checkpoint(

@@ -4,7 +4,9 @@ from dataclasses import fields
 
 import pytest
 
-from nnkit.denoise.config import ConfigError, RunConfig
+from nnkit.denoise import data, models
+from nnkit.denoise.config import ARCHS, DATA_SOURCES, INITS, ConfigError, RunConfig
+from nnkit.init import INITIALISERS
 
 
 def test_defaults_are_valid_and_round_trip() -> None:
@@ -12,6 +14,12 @@ def test_defaults_are_valid_and_round_trip() -> None:
     assert RunConfig.from_dict(config.to_dict()) == config
     assert config.differences() == {}
 
+
+def test_each_choice_list_is_the_table_that_implements_it() -> None:
+    # config names the choices (it imports no implementation); each table must offer exactly those
+    assert tuple(models.ARCHITECTURES) == ARCHS == RunConfig.field_choices("arch")
+    assert tuple(data.LOADERS) == DATA_SOURCES == RunConfig.field_choices("data")
+    assert set(INITS) <= set(INITIALISERS)  # nnkit.init offers more (xavier_normal) than a run may choose
 
 @pytest.mark.parametrize(
     ("changes", "field_name"),

@@ -29,7 +29,7 @@ from nnkit.denoise.data import (
     noisy_psnr,
     prefetch,
 )
-from nnkit.denoise.metrics import psnr
+from nnkit.denoise.quality.metrics import psnr
 
 SMALL = RunConfig(epoch_size=64, batch_size=16)
 

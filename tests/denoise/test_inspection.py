@@ -10,7 +10,7 @@ import pytest
 import nnkit.layer_stats as layer_stats
 from nnkit.denoise.cli import METRICS_NAME, train_main
 from nnkit.denoise.config import ConfigError, RunConfig
-from nnkit.denoise.engine import NnkitEngine
+from nnkit.denoise.engines import NnkitEngine
 from nnkit.denoise.events import Event, LayerStats, Step
 from nnkit.denoise.trainer import Trainer
 

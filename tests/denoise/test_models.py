@@ -7,6 +7,7 @@ import torch
 import torch.nn.functional as F
 
 from nnkit.denoise.config import RunConfig
+from nnkit.denoise.engines.twin import twin_of
 from nnkit.denoise.models import (
     PadToMultiple,
     build_architecture,
@@ -16,7 +17,6 @@ from nnkit.denoise.models import (
     report_net_as_written,
     unet,
 )
-from nnkit.denoise.twin import twin_of
 from nnkit.layers import Conv2d
 
 SIZES = [(32, 32), (16, 24), (37, 45), (5, 3), (1, 1), (2, 7)]

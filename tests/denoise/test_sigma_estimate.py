@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from nnkit.denoise.data import builtin_photos
-from nnkit.denoise.evaluate import with_noise
+from nnkit.denoise.quality.denoiser_scores import with_noise
 from nnkit.denoise.sigma_estimate import estimate_sigma
 
 

@@ -66,6 +66,39 @@ def test_to_moves_parameters_in_place_and_drops_caches() -> None:
         m[0].backward(torch.zeros(1, 4, 3, 3, dtype=torch.float64))
 
 
+
+def forward_backward(m: Module, x: torch.Tensor) -> list[torch.Tensor]:
+    """The output, the input gradient and every parameter gradient of one step."""
+    m.zero_grad()
+    y = m(x)
+    return [y, m.backward(torch.ones_like(y)), *(p.grad.clone() for p in m.parameters())]
+
+
+def test_drop_caches_forgets_the_forward_and_nothing_else() -> None:
+    m = model()
+    x = torch.rand(2, 3, 6, 7, generator=torch.Generator().manual_seed(0))
+    y = m(x)
+    params = [(p, p.data.clone()) for p in m.parameters()]
+    assert m.drop_caches() is m
+    with pytest.raises(RuntimeError, match=r"Conv2d\(4, 2, k=1\)\.backward\(\) called before forward\(\)"):
+        m.backward(torch.ones_like(y))  # the innermost layer that backward reaches first names itself
+    with pytest.raises(RuntimeError, match=r"ReLU\.backward\(\) called before forward\(\)"):
+        m[1].backward(torch.ones(2, 4, 4, 5))
+    assert m.parameters() == [p for p, _ in params]  # the same objects, the same values
+    assert all(torch.equal(p.data, value) for p, value in params)
+
+
+def test_drop_caches_then_a_new_step_gives_the_same_numbers() -> None:
+    a, b = model(), model()
+    b.load_state_dict(a.state_dict())
+    x = torch.rand(2, 3, 6, 7, generator=torch.Generator().manual_seed(1))
+    expected = forward_backward(a, x)
+    b(torch.rand(1, 3, 9, 8))  # caches of another shape, then dropped
+    b.drop_caches()
+    got = forward_backward(b, x)
+    assert len(got) == len(expected)
+    assert all(torch.equal(g, e) for g, e in zip(got, expected, strict=True))
+
 def test_parameter_rejects_non_tensors() -> None:
     with pytest.raises(TypeError, match="list"):
         Parameter([1.0])  # type: ignore[arg-type]

@@ -184,7 +184,7 @@ def test_scanner_catches_every_kind_of_violation() -> None:
     ]:
         assert expected in found, f"{expected!r} not in\n{found}"
     assert ":15:" not in found and ":18:" not in found
-    twin_found = violations(BAD, NNKIT / "denoise" / "twin.py")
+    twin_found = violations(BAD, NNKIT / "denoise" / "engines" / "twin.py")
     assert all("Qt" in v or "denoise_gui" in v for v in twin_found)  # twins may use torch.nn, never Qt
 
 
@@ -195,6 +195,64 @@ def test_denoise_may_import_nnkit_but_core_may_not_import_denoise() -> None:
         "nnkit/init.py:2: nnkit core imports nnkit.denoise (nnkit.denoise.config)"
     ]
 
+
+
+# -- no import circles ------------------------------------------------------------------------
+
+
+def import_graph(files: list[Path]) -> dict[str, set[str]]:
+    """Module -> the modules of ``files`` it imports anywhere (function-local imports too, not TYPE_CHECKING ones).
+
+    ``from a import b`` counts as importing ``a.b`` when that is one of the modules, else ``a``. A
+    package's ``__init__`` that runs on the way to a submodule is not counted: only what a file names.
+    """
+    names = {_module_of(f): f for f in files}
+    graph: dict[str, set[str]] = {}
+    for module, path in names.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):  # drop `if TYPE_CHECKING:` bodies: annotations only, never run
+            if isinstance(node, ast.If) and ast.unparse(node.test).endswith("TYPE_CHECKING"):
+                node.body = []
+        targets = set()
+        for _, name, imported in imports(tree, module):
+            subs = [f"{name}.{n}" for n in imported if f"{name}.{n}" in names]
+            targets |= set(subs) if subs else ({name} if name in names else set())
+        graph[module] = targets - {module}
+    return graph
+
+
+def find_cycle(graph: dict[str, set[str]]) -> list[str]:
+    """One import circle of ``graph`` as [a, b, ..., a], or [] when there is none."""
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    path: list[str] = []
+
+    def visit(node: str) -> list[str]:
+        state[node] = 1
+        path.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == 1:
+                return [*path[path.index(nxt) :], nxt]
+            if nxt not in state and (found := visit(nxt)):
+                return found
+        state[node] = 2
+        path.pop()
+        return []
+
+    for start in sorted(graph):
+        if start not in state and (found := visit(start)):
+            return found
+    return []
+
+
+def test_find_cycle_finds_a_circle_and_only_a_circle() -> None:
+    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": set(), "d": {"b", "c"}}) == []
+    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == ["a", "b", "c", "a"]
+
+
+def test_nnkit_has_no_import_circle() -> None:
+    graph = import_graph(nnkit_files())
+    assert graph["nnkit.denoise.engines"] >= {"nnkit.denoise.engines.base", "nnkit.denoise.engines.twin"}
+    assert find_cycle(graph) == []
 
 # -- behaviour: autograd is never needed --------------------------------------------------
 

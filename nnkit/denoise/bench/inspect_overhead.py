@@ -26,7 +26,7 @@ import torch
 
 from nnkit.denoise.bench.step import machine
 from nnkit.denoise.config import RunConfig
-from nnkit.denoise.engine import NnkitEngine, make_engine
+from nnkit.denoise.engines import NnkitEngine, make_engine
 from nnkit.denoise.inspection import layer_stats_event
 from nnkit.denoise.models import build_model
 

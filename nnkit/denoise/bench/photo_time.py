@@ -9,7 +9,7 @@ In one process, on the same noisy photo (the first test photo of the corpus, ref
 * ``nnkit denoise``: ``Denoiser.denoise`` after ``estimate_sigma``, in 256-pixel tiles: what the
   ``denoise`` command and the app do;
 * ``nnkit whole``: one forward of the nnkit model over the whole photo;
-* ``torch.nn twin whole``: the same weights in the torch.nn twin (``nnkit.denoise.twin``), one
+* ``torch.nn twin whole``: the same weights in the torch.nn twin (``nnkit.denoise.engines.twin``), one
   forward without autograd.
 
 Each is run ``--repeats`` times after one warm-up; the minimum and median wall seconds and the
@@ -52,7 +52,7 @@ def _time(fn: Callable[[], object], repeats: int) -> dict[str, float]:
 
 def _photo() -> np.ndarray:
     from nnkit.denoise.data.photos import corpus_photos
-    from nnkit.denoise.evaluate import with_noise
+    from nnkit.denoise.quality.denoiser_scores import with_noise
 
     name, photo = corpus_photos("test")[0]
     h, w = SIDE
@@ -63,8 +63,8 @@ def _photo() -> np.ndarray:
 
 def measure(checkpoint: Path | None, threads: int, repeats: int) -> dict[str, object]:
     """The three timings for one photo; see the module docstring."""
+    from nnkit.denoise.engines.twin import twin_of
     from nnkit.denoise.inference import Denoiser
-    from nnkit.denoise.twin import twin_of
 
     torch.set_num_threads(threads)
     den = Denoiser.from_checkpoint(checkpoint, device="cpu")
@@ -76,7 +76,7 @@ def measure(checkpoint: Path | None, threads: int, repeats: int) -> dict[str, ob
     def nnkit_whole() -> None:
         den.model.eval()
         den.model.forward(x)
-        den.model.to()  # drop the forward caches, as tiled inference does
+        den.model.drop_caches()  # as tiled inference does
 
     def twin_whole() -> None:
         with torch.no_grad():

@@ -22,7 +22,7 @@ class TorchStep:
     """
 
     def __init__(self, model: Module, x: torch.Tensor, y: torch.Tensor, graph: bool = False) -> None:
-        import nnkit.denoise.twin  # noqa: F401  (registers the twins of the engine's own layers)
+        import nnkit.denoise.engines.twin  # noqa: F401  (registers the twins of the engine's own layers)
         from nnkit.reference import to_torch
 
         self.twin = to_torch(model)

@@ -12,7 +12,7 @@ from typing import Any
 
 from nnkit.denoise.cli.common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, _run_parser
 from nnkit.denoise.config import ConfigError
-from nnkit.denoise.progress import ProgressLine, bar
+from nnkit.denoise.console_progress import ProgressLine, bar
 
 MAX_TILE = 1024  # a 1024² tile of the width-32 U-Net takes about 4 GB; larger ones would swap or fail
 _OUTPUT_NAME = re.compile(r"_denoised(-\d+)?$")  # the stems denoise gives its outputs
@@ -160,7 +160,7 @@ def _denoise_main(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
         print(f"denoise: {message}" if message.startswith("error") else f"denoise: warning: {message}", file=sys.stderr)
 
     try:
-        from nnkit.denoise.inference import resolve_device
+        from nnkit.denoise.device import resolve_device
 
         resolve_device(args.device)
     except ConfigError as exc:

@@ -19,9 +19,9 @@ from typing import Any, TextIO
 from nnkit.denoise.cli.common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, _run_parser
 from nnkit.denoise.cli.parallel import TerminateAsStop, launch, nproc_conflict, run_follower
 from nnkit.denoise.config import ConfigError, RunConfig
+from nnkit.denoise.console_progress import ProgressLine, bar, format_duration
 from nnkit.denoise.distributed import check_config, join, leave, world_size_from_env
 from nnkit.denoise.events import Epoch, Event, Finished, LayerStats, Lockstep, PhotoScores, Started, Step
-from nnkit.denoise.progress import ProgressLine, bar, format_duration
 from nnkit.denoise.run_folder import (
     BEST_NAME,
     CHECKPOINT_NAME,

@@ -52,6 +52,7 @@ from nnkit.denoise.data.synthetic import VAL_CROP, VAL_CROPS, SyntheticPairs
 __all__ = [
     "CHANNEL_ORDERS",
     "DRAWS",
+    "LOADERS",
     "PHOTOS_DIR",
     "TEST_PHOTOS",
     "TRAIN_PHOTOS",
@@ -76,14 +77,15 @@ __all__ = [
     "prefetch",
 ]
 
-_SOURCES = {"builtin": load_builtin, "folder": load_folder, "course": load_course, "deadleaves": load_deadleaves}
+# the data sources by name: the names are config.DATA_SOURCES (tests/denoise/test_config.py ties the two)
+LOADERS = {"builtin": load_builtin, "folder": load_folder, "course": load_course, "deadleaves": load_deadleaves}
 
 
 def load_data(config: RunConfig) -> PairData:
     """The training pairs and validation set that ``config`` asks for; DataError if unusable."""
-    loader = _SOURCES.get(config.data)
+    loader = LOADERS.get(config.data)
     if loader is None:
-        raise DataError(f"data source {config.data!r} is not one of {', '.join(_SOURCES)}")
+        raise DataError(f"data source {config.data!r} is not one of {', '.join(LOADERS)}")
     data = load_blindspot(config) if config.target == "self" else loader(config)
     data._check_batch_size(config.batch_size)
     return data

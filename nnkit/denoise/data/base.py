@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator, Sequence
 import numpy as np
 import torch
 
-from nnkit.denoise.metrics import psnr
+from nnkit.denoise.quality.metrics import psnr
 
 VAL_SEED = 5_2024  # fixed: validation sets do not depend on the run's seed
 

@@ -14,8 +14,8 @@ from PySide6.QtGui import QDragEnterEvent, QDragLeaveEvent, QImage
 
 from denoise_gui.denoise.image_compare import ImageCompare
 from denoise_gui.main_window import MainWindow
-from nnkit.denoise.compare import psnr_db
 from nnkit.denoise.imageio import read_image, write_image
+from nnkit.denoise.quality.photo_compare import psnr_db
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")  # QDragEnterEvent's QPoint constructor
 
@@ -69,7 +69,7 @@ def test_switching_model_offers_to_redenoise_and_keeps_both_results(
 
 
 def test_split_slider_and_difference_render(qtbot: Any) -> None:
-    from nnkit.denoise.compare import difference_image
+    from nnkit.denoise.quality.photo_compare import difference_image
 
     compare = ImageCompare()
     qtbot.addWidget(compare)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from nnkit.denoise.regions import (
+from nnkit.denoise.quality.region_scores import (
     DARK_LUMA,
     as_image,
     dark_mask,

@@ -10,7 +10,8 @@ import torch
 from nnkit.denoise.checkpoint import load_checkpoint
 from nnkit.denoise.config import RunConfig
 from nnkit.denoise.data import load_data
-from nnkit.denoise.engine import make_engine, resolve_device
+from nnkit.denoise.device import resolve_device
+from nnkit.denoise.engines import make_engine
 from nnkit.denoise.models import build_model
 from nnkit.denoise.trainer import Trainer
 

@@ -9,7 +9,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nnkit.denoise.metrics import MAX_PSNR, psnr, psnr_per_image, ssim, ssim_per_image
+from nnkit.denoise.quality.metrics import MAX_PSNR, psnr, psnr_per_image, ssim, ssim_per_image
 
 
 def test_known_value() -> None:

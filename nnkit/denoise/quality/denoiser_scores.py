@@ -17,8 +17,8 @@ import numpy as np
 import torch
 
 from nnkit.denoise.inference import denoise_array
-from nnkit.denoise.metrics import psnr, ssim
 from nnkit.denoise.noise import add_noise
+from nnkit.denoise.quality.photo_compare import photo_tensor, psnr_db, ssim
 from nnkit.module import Module
 
 EVAL_SEED = 2025
@@ -36,10 +36,6 @@ class EvalPhoto:
     noisy: np.ndarray
 
 
-def _to_tensor(array: np.ndarray) -> torch.Tensor:
-    return torch.from_numpy(np.array(array, dtype=np.uint8)).permute(2, 0, 1).to(torch.float64).div(255.0)
-
-
 def with_noise(
     named: Sequence[tuple[str, np.ndarray]], noise: str, level: float, *, seed: int = EVAL_SEED
 ) -> list[EvalPhoto]:
@@ -47,7 +43,7 @@ def with_noise(
     photos = []
     for index, (name, clean) in enumerate(named):
         generator = torch.Generator().manual_seed(seed + index)
-        noisy = add_noise(_to_tensor(clean), noise, level, generator)
+        noisy = add_noise(photo_tensor(clean, name), noise, level, generator)
         noisy_u8 = noisy.clamp(0.0, 1.0).mul(255.0).round().to(torch.uint8).permute(1, 2, 0).numpy()
         photos.append(EvalPhoto(name, np.asarray(clean), noisy_u8))
     return photos
@@ -62,16 +58,6 @@ def noisy_photos(
     return with_noise(builtin_photos(split), noise, level, seed=seed)
 
 
-def photo_psnr(pred: np.ndarray, clean: np.ndarray) -> float:
-    """PSNR in dB of a uint8 (H, W, 3) prediction against the clean uint8 photo (peak 1.0)."""
-    return psnr(_to_tensor(pred)[None], _to_tensor(clean)[None])
-
-
-def photo_ssim(pred: np.ndarray, clean: np.ndarray) -> float:
-    """SSIM of a uint8 (H, W, 3) prediction against the clean uint8 photo (Gaussian window, peak 1.0)."""
-    return ssim(_to_tensor(pred)[None], _to_tensor(clean)[None])
-
-
 def score_model(
     model: Module,
     photos: Sequence[EvalPhoto],
@@ -84,13 +70,13 @@ def score_model(
     scores = []
     for p in photos:
         out = denoise_array(model, p.noisy, tile=tile, overlap=overlap, cancel=cancel)
-        scores.append((photo_psnr(out, p.clean), photo_ssim(out, p.clean)))
+        scores.append((psnr_db(out, p.clean), ssim(out, p.clean)))
     return scores
 
 
 def evaluate_arrays(denoise: ArrayDenoiser, photos: list[EvalPhoto]) -> dict[str, float]:
     """PSNR of ``denoise(noisy_uint8)`` per photo, plus the mean under 'mean'."""
-    scores = {p.name: photo_psnr(denoise(p.noisy), p.clean) for p in photos}
+    scores = {p.name: psnr_db(denoise(p.noisy), p.clean) for p in photos}
     scores["mean"] = sum(scores.values()) / len(photos)
     return scores
 

@@ -1,4 +1,4 @@
-"""evaluate: fixed seeded noise on the full validation photos, PSNR per photo and the mean."""
+"""denoiser_scores: fixed seeded noise on the full validation photos, PSNR per photo and the mean."""
 
 from __future__ import annotations
 
@@ -6,8 +6,14 @@ import numpy as np
 
 from nnkit.denoise.config import RunConfig
 from nnkit.denoise.data import VAL_PHOTOS
-from nnkit.denoise.evaluate import evaluate_arrays, evaluate_model, evaluate_noisy, noisy_photos, photo_psnr
 from nnkit.denoise.models import build_model
+from nnkit.denoise.quality.denoiser_scores import (
+    evaluate_arrays,
+    evaluate_model,
+    evaluate_noisy,
+    noisy_photos,
+)
+from nnkit.denoise.quality.photo_compare import psnr_db
 
 
 def test_noise_is_fixed_and_quantised() -> None:
@@ -24,7 +30,7 @@ def test_noise_is_fixed_and_quantised() -> None:
 
 def test_clean_scores_the_cap_and_models_are_scored() -> None:
     photos = noisy_photos()
-    assert photo_psnr(photos[0].clean, photos[0].clean) == 100.0
+    assert psnr_db(photos[0].clean, photos[0].clean) == 100.0
     assert evaluate_arrays(lambda a: a, photos) == evaluate_noisy(photos)
     model = build_model(RunConfig(arch="unet", width=4, device="cpu"))  # starts as the identity
     scores = evaluate_model(model, tile=128, overlap=16)

@@ -21,6 +21,7 @@ import torch
 from torch import Tensor
 
 from nnkit.denoise.box_filter import box_mean
+from nnkit.denoise.quality.photo_compare import photo_tensor
 
 FLAT_STD = 0.01  # about 2.5 in 0-255 units
 FLAT_WINDOW = 7
@@ -32,9 +33,7 @@ _LUMA = (0.299, 0.587, 0.114)
 def as_image(array: np.ndarray | Tensor) -> Tensor:
     """uint8 H×W×3 array (a photo) or float 3×H×W tensor in [0, 1] -> float64 3×H×W tensor."""
     if isinstance(array, np.ndarray):
-        if array.dtype != np.uint8 or array.ndim != 3 or array.shape[2] != 3:
-            raise ValueError(f"expected a uint8 H×W×3 photo, got {array.dtype} {array.shape}")
-        return torch.from_numpy(np.array(array, dtype=np.uint8)).permute(2, 0, 1).to(torch.float64) / 255.0
+        return photo_tensor(array, "photo")
     if array.ndim != 3 or array.shape[0] != 3:
         raise ValueError(f"expected a 3×H×W tensor, got shape {tuple(array.shape)}")
     return array.to(torch.float64)

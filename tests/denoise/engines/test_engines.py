@@ -1,37 +1,20 @@
-"""Engines: device resolution, prediction, optimiser state, and nnkit == torch.nn step by step in float64."""
+"""Engines: prediction, optimiser state, and nnkit == torch.nn step by step in float64."""
 
 from __future__ import annotations
 
 import pytest
 import torch
 
-from nnkit.denoise import engine as engine_module
-from nnkit.denoise.config import ConfigError, RunConfig
+from nnkit.denoise.config import RunConfig
 from nnkit.denoise.data import load_data
-from nnkit.denoise.engine import NnkitEngine, make_engine, resolve_device
+from nnkit.denoise.engines import NnkitEngine, TorchEngine, make_engine
+from nnkit.denoise.engines import base as engine_base
 from nnkit.denoise.models import build_model
-from nnkit.denoise.twin import TorchEngine
 
 
 def tiny(**changes: object) -> RunConfig:
     base = RunConfig(arch="report", width=4, crop_size=16, epoch_size=64, batch_size=8, epochs=1, device="cpu")
     return base.replace(**changes)
-
-
-def test_resolve_device_cpu_and_auto() -> None:
-    assert resolve_device("cpu") == torch.device("cpu")
-    expected = "cuda" if torch.cuda.is_available() else "cpu"
-    assert resolve_device("auto").type == expected
-
-
-def test_unknown_cuda_device_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
-    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
-    with pytest.raises(ConfigError, match=r"cuda:3 not found: 1 CUDA device\(s\)"):
-        resolve_device("cuda:3")
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    with pytest.raises(ConfigError, match="cuda not found: no CUDA device"):
-        resolve_device("cuda")
 
 
 def test_make_engine_picks_the_engine() -> None:
@@ -49,7 +32,7 @@ def test_predict_is_batched_and_does_not_train(engine: str, monkeypatch: pytest.
     before = [t.clone() for t in eng.parameter_tensors()]
     x = torch.rand(5, 3, 12, 20)
     whole = eng.predict(x)
-    monkeypatch.setattr(engine_module, "PREDICT_PIXELS", 12 * 20 * 2)  # two images per chunk
+    monkeypatch.setattr(engine_base, "PREDICT_PIXELS", 12 * 20 * 2)  # two images per chunk
     chunked = eng.predict(x)
     assert whole.shape == x.shape and whole.dtype == torch.float32
     torch.testing.assert_close(chunked, whole, rtol=1e-5, atol=1e-6)

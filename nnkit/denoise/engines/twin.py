@@ -15,7 +15,7 @@ from torch import Tensor
 
 from nnkit import Module
 from nnkit.denoise.config import RunConfig
-from nnkit.denoise.engine import Engine, optimizer_hyperparameters, predict_chunks
+from nnkit.denoise.engines.base import Engine, optimizer_hyperparameters, predict_chunks
 from nnkit.denoise.models import PadToMultiple, reflect_index, torch_dtype
 from nnkit.reference import register_twin, to_torch
 

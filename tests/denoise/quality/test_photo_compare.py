@@ -1,18 +1,11 @@
-"""nnkit.denoise.compare (PSNR, SSIM, difference) and the tile callback of tiled inference (progressive results)."""
+"""nnkit.denoise.quality.photo_compare: PSNR, SSIM and the difference image of two uint8 photos."""
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pytest
-import torch
 
-from nnkit.denoise.compare import difference_image, psnr_db, quality, ssim
-from nnkit.denoise.config import RunConfig
-from nnkit.denoise.inference import denoise_array
-from nnkit.denoise.models import build_model
-from nnkit.denoise.progressive import ProgressiveResult
+from nnkit.denoise.quality.photo_compare import difference_image, psnr_db, quality, ssim
 
 
 def noisy_pair(shape: tuple[int, int] = (40, 53), sigma: float = 20.0) -> tuple[np.ndarray, np.ndarray]:
@@ -57,26 +50,3 @@ def test_difference_is_grey_where_nothing_changed() -> None:
     diff = difference_image(clean, noisy, gain=1.0)
     expected = np.clip(noisy.astype(int) - clean.astype(int) + 128, 0, 255)
     assert np.array_equal(diff, expected)
-
-
-def test_tiles_are_reported_as_they_are_computed_and_cover_the_image() -> None:
-    torch.manual_seed(0)
-    model = build_model(RunConfig(arch="report", width=4))
-    _, image = noisy_pair((70, 150))
-    progressive = ProgressiveResult(image)
-    covered = np.zeros(image.shape[:2], bool)
-    calls: list[tuple[int, int]] = []
-
-    def on_tile(top: int, left: int, tile: torch.Tensor) -> None:
-        calls.append((top, left))
-        covered[top : top + tile.shape[1], left : left + tile.shape[2]] = True
-        progressive.paste(top, left, tile)
-
-    result = denoise_array(model, image, tile=64, overlap=16, on_tile=on_tile, progress=progressive.progress)
-    assert len(calls) == progressive.total == progressive.done > 1 and covered.all()
-    assert progressive.eta_s() == 0.0
-    assert not np.array_equal(progressive.canvas, image)
-    one_tile = ProgressiveResult(image[:60, :60])
-    whole = denoise_array(model, image[:60, :60], tile=64, on_tile=one_tile.paste)
-    assert np.array_equal(one_tile.canvas, whole)  # a single tile is the final result itself
-    assert result.shape == image.shape and math.isnan(ProgressiveResult(image).eta_s())

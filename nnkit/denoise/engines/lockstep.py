@@ -17,9 +17,10 @@ from torch import Tensor
 
 from nnkit import Module
 from nnkit.denoise.config import RunConfig
-from nnkit.denoise.engine import Engine, NnkitEngine
+from nnkit.denoise.engines.base import Engine
+from nnkit.denoise.engines.nnkit_engine import NnkitEngine
+from nnkit.denoise.engines.twin import TorchEngine
 from nnkit.denoise.events import Lockstep
-from nnkit.denoise.twin import TorchEngine
 from nnkit.layer_stats import LayerReport
 
 
