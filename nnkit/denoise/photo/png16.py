@@ -30,7 +30,7 @@ def _decode_as(path: str, rawmode: str, mode: str | None = None) -> np.ndarray:
     with Image.open(path) as image:
         tile = image.tile[0]
         # Pillow >= 11 has a named tuple (_Tile), older ones a plain tuple
-        image.tile = [tile._replace(args=rawmode) if hasattr(tile, "_replace") else (*tile[:3], rawmode)]
+        image.tile = [tile._replace(args=rawmode) if hasattr(tile, "_replace") else (*tile[:3], rawmode)]  # type: ignore[list-item]
         if mode is not None:
             image._mode = mode  # same bytes per pixel: the unfiltering is unchanged
         image.load()
