@@ -152,7 +152,13 @@ def tiff_exif(path: Path) -> Image.Exif:
 def oriented_indices(h: int, w: int, orientation: int) -> np.ndarray:
     """Pillow's own turn of a (h, w) index image for ``orientation``: where each shown pixel comes from."""
     index = Image.fromarray(np.arange(h * w, dtype=np.int32).reshape(h, w), mode="I")
-    method = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180, 4: Image.Transpose.FLIP_TOP_BOTTOM,
-              5: Image.Transpose.TRANSPOSE, 6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
-              8: Image.Transpose.ROTATE_90}.get(orientation)
+    method = {
+        2: Image.Transpose.FLIP_LEFT_RIGHT,
+        3: Image.Transpose.ROTATE_180,
+        4: Image.Transpose.FLIP_TOP_BOTTOM,
+        5: Image.Transpose.TRANSPOSE,
+        6: Image.Transpose.ROTATE_270,
+        7: Image.Transpose.TRANSVERSE,
+        8: Image.Transpose.ROTATE_90,
+    }.get(orientation)
     return np.asarray(index.transpose(method) if method is not None else index)

@@ -42,8 +42,15 @@ PROFILES = {None: None, "sRGB": srgb_profile(), "wide": wide_profile()}
 def tiny_ckpt(tmp_path_factory: pytest.TempPathFactory) -> Path:
     config = RunConfig(arch="unet", width=4, device="cpu")
     path = tmp_path_factory.mktemp("ckpt") / "tiny.safetensors"
-    return save_checkpoint(path, weights=build_model(config).state_dict(), optimizer_state=None, config=config,
-                           epoch=1, step=1, best_psnr=20.0)
+    return save_checkpoint(
+        path,
+        weights=build_model(config).state_dict(),
+        optimizer_state=None,
+        config=config,
+        epoch=1,
+        step=1,
+        best_psnr=20.0,
+    )
 
 
 @dataclass(frozen=True)
