@@ -11,6 +11,7 @@ its main picture.
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -65,7 +66,7 @@ def _read_tiff(path: Path, notes: list[str]) -> _Read:
     try:
         samples, grey, icc = read_tiff(str(path), MAX_PIXELS)
     except TiffError as exc:
-        fallback = _pillow_tiff_fallback(path, notes)
+        fallback = _pillow_tiff_fallback(path, notes) if exc.pillow_may_read else None
         if fallback is None:
             raise ImageReadError(path, str(exc)) from None
         return fallback
@@ -75,7 +76,10 @@ def _read_tiff(path: Path, notes: list[str]) -> _Read:
 def _pillow_tiff_fallback(path: Path, notes: list[str]) -> _Read | None:
     """Pillow's reading of a TIFF whose samples it keeps whole (8 bits, or 16-bit/float grey), else None."""
     try:
-        with Image.open(path) as image:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # Pillow's "Corrupt EXIF data": the error line is tifffile's
+            image = Image.open(path)
+        with image:
             bits = image.tag_v2.get(258, (8,))  # type: ignore[attr-defined]
             whole = max(bits) <= 8 or image.mode in (*_GREY_16, "F")
             frames = getattr(image, "n_frames", 1)

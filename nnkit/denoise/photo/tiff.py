@@ -8,7 +8,11 @@ sub-directories appended after tifffile's output and linked from IFD0.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import struct
+import warnings
+from collections.abc import Iterator
 from typing import BinaryIO
 
 import numpy as np
@@ -23,7 +27,15 @@ TIFF_MAGIC = (b"II*\x00", b"MM\x00*")
 
 
 class TiffError(ValueError):
-    """A TIFF that cannot be read as a photo; the message says why (without the file name)."""
+    """A TIFF that cannot be read as a photo; the message says why (without the file name).
+
+    ``pillow_may_read``: what tifffile cannot decode (a compression needing imagecodecs, palette,
+    CMYK or YCbCr pixels, 1-bit samples) that Pillow may still read, in 8 bits.
+    """
+
+    def __init__(self, message: str, *, pillow_may_read: bool = False) -> None:
+        super().__init__(message)
+        self.pillow_may_read = pillow_may_read
 
 
 def is_tiff(path: str) -> bool:
@@ -37,7 +49,8 @@ def read_tiff_exif(path: str) -> bytes | None:
     found = Image.Exif()
     try:
         kept = Image.Exif()
-        with open(path, "rb") as handle:
+        with open(path, "rb") as handle, warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "Corrupt EXIF data": handled below, by keeping none
             found.load_from_fp(handle)
             for tag in DESCRIPTIVE_TAGS:
                 if tag in found:
@@ -53,8 +66,10 @@ def read_tiff_exif(path: str) -> bytes | None:
 def read_tiff(path: str, max_pixels: int) -> tuple[np.ndarray, bool, bytes | None]:
     """(samples (H, W, C) uint8/uint16/float32, grey, ICC profile) of a one-page TIFF; TiffError if not one."""
     try:
-        with tifffile.TiffFile(path) as tif:
+        with _quiet_tifffile(), tifffile.TiffFile(path) as tif:
             pages = [p for p in tif.pages if not (int(getattr(p, "subfiletype", 0)) & 1)]  # not thumbnails
+            if not pages:
+                raise TiffError("broken TIFF (no readable image in it)")
             if len(pages) != 1:
                 raise TiffError(f"has {len(pages)} pages; only one-page TIFFs are denoised (save each page as a file)")
             page = pages[0]
@@ -63,7 +78,7 @@ def read_tiff(path: str, max_pixels: int) -> tuple[np.ndarray, bool, bytes | Non
             photometric = int(page.photometric)
             if photometric not in (1, 2):  # MINISBLACK, RGB
                 name = getattr(page.photometric, "name", photometric)
-                raise TiffError(f"TIFF photometric interpretation {name} is not supported (grey or RGB are)")
+                raise TiffError(f"TIFF photometric interpretation {name} is not supported", pillow_may_read=True)
             height, width = int(page.imagelength), int(page.imagewidth)
             if height * width > max_pixels or height < 1 or width < 1:
                 raise TiffError(f"{width}x{height} pixels is outside the limits (1 to {max_pixels:,})")
@@ -73,8 +88,10 @@ def read_tiff(path: str, max_pixels: int) -> tuple[np.ndarray, bool, bytes | Non
             separate = int(page.planarconfig) == 2
     except TiffError:
         raise
-    except ValueError as exc:  # e.g. "<COMPRESSION.LZW: 5> requires the 'imagecodecs' package"
-        raise TiffError(f"{exc} (pip install imagecodecs reads every TIFF compression)") from None
+    except ValueError as exc:
+        if "imagecodecs" in str(exc):  # e.g. "<COMPRESSION.LZW: 5> requires the 'imagecodecs' package"
+            raise TiffError(f"{exc} to read this compression", pillow_may_read=True) from None
+        raise TiffError(f"broken TIFF ({exc})") from None
     except (OSError, struct.error, KeyError, IndexError, TypeError, RuntimeError) as exc:
         raise TiffError(f"broken TIFF ({exc})") from None
     if separate and samples.ndim == 3:
@@ -88,8 +105,20 @@ def read_tiff(path: str, max_pixels: int) -> tuple[np.ndarray, bool, bytes | Non
     if samples.dtype in (np.float16, np.float64):
         samples = samples.astype(np.float32)
     if samples.dtype not in (np.uint8, np.uint16, np.float32):
-        raise TiffError(f"{samples.dtype} samples are not supported (8 or 16 bits, or float)")
+        raise TiffError(f"{samples.dtype} samples are not supported (8 or 16 bits, or float)", pillow_may_read=True)
     return np.ascontiguousarray(samples), grey, icc
+
+
+@contextlib.contextmanager
+def _quiet_tifffile() -> Iterator[None]:
+    """tifffile logs what it finds odd in a file; the one line a user sees is ours."""
+    log = logging.getLogger("tifffile")
+    level = log.level
+    log.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        log.setLevel(level)
 
 
 def write_tiff(handle: BinaryIO, samples: np.ndarray, *, grey: bool, icc: bytes | None, exif: bytes | None) -> None:
