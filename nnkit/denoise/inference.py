@@ -213,15 +213,11 @@ def check_strength(strength: float) -> float:
     return float(strength)
 
 
-def _to_uint8(image: np.ndarray) -> np.ndarray:
-    return np.rint(np.clip(image, 0.0, 1.0) * np.float32(255.0)).astype(np.uint8)
-
-
-def _correction_sigma(noise_sigma: float | str | None, image: np.ndarray | None) -> float | None:
+def _correction_sigma(noise_sigma: float | str | None, image: np.ndarray) -> float | None:
     """The σ (0-255) of the mean correction asked for by ``noise_sigma``, or None for none."""
     if noise_sigma is None:
         return None
-    if noise_sigma == "estimate" and image is not None:
+    if noise_sigma == "estimate":
         return estimate_sigma(image)
     if isinstance(noise_sigma, str):
         raise ValueError(f"noise_sigma must be a noise level in [0, 255], 'estimate' or None, got {noise_sigma!r}")
@@ -250,22 +246,24 @@ def denoise_array(
     (0-255), or ``"estimate"`` (estimated from the image): the mean correction, before blending.
     """
     image = _check_image(image)
-    x = image.astype(np.float32) / np.float32(255.0)  # as torch's .float().div(255): the same float32 values
-    y = denoise_float(
-        model,
-        x,
-        tile=tile,
-        overlap=overlap,
-        batch=batch,
-        progress=progress,
-        cancel=cancel,
-        strength=strength,
-        on_tile=on_tile,
-        orientations=orientations,
-        noise_sigma=noise_sigma,
-        image8=image,
-    )
-    return _to_uint8(y)
+    strength = check_strength(strength)
+    sigma = _correction_sigma(noise_sigma, image)
+    x = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1).float().div_(255.0)
+    tiling = dict(tile=tile, overlap=overlap, batch=batch, progress=progress, cancel=cancel, on_tile=on_tile)
+    y = _denoise_blend(model, x, x, strength, sigma, orientations=orientations, **tiling)
+    return y.clamp_(0.0, 1.0).mul_(255.0).round_().to(torch.uint8).permute(1, 2, 0).contiguous().numpy()
+
+
+def _denoise_blend(
+    model: Module, x: Tensor, seen: Tensor, strength: float, sigma: float | None, **tiling: Any
+) -> Tensor:
+    """The network's output for ``seen`` (3, H, W), mean-corrected, blended with ``x`` (overwritten) by ``strength``."""
+    y = denoise_tensor(model, seen, **tiling)
+    if sigma is not None:
+        y = correct_means(y, seen, sigma)
+    if strength != 1.0:
+        y = x.add_(y.sub_(x), alpha=strength)
+    return y
 
 
 def denoise_float(
@@ -286,36 +284,25 @@ def denoise_float(
     """Denoise a float32 (H, W, 3) RGB image in [0, 1] (8-bit, 16-bit or float photos); returns float32 (H, W, 3).
 
     As ``denoise_array`` without the rounding, so that a 16-bit or float photo is quantised once,
-    when written. Values outside [0, 1] (float photos) reach the network clipped, and the blend
-    with ``strength`` uses them as they are (strength 0 gives the input back exactly). ``image8``:
-    the photo in 8 bits if the caller has it (for the σ estimate; made from ``image`` if not).
+    when written (for an 8-bit photo, the same numbers as ``denoise_array`` before it rounds).
+    Values outside [0, 1] (float photos) reach the network clipped, and the blend with
+    ``strength`` uses them as they are (strength 0 gives the input back exactly). ``image8``: the
+    photo in 8 bits if the caller has it (for the σ estimate; made from ``image`` if not).
     """
     image = np.asarray(image)
     if image.dtype != np.float32 or image.ndim != 3 or image.shape[2] != 3 or 0 in image.shape:
         raise ValueError(f"image must be a non-empty float32 array of shape (H, W, 3), got {image.dtype} {image.shape}")
     strength = check_strength(strength)
-    if noise_sigma == "estimate":  # the estimate works on 8-bit photos
-        sigma: float | None = estimate_sigma(image8 if image8 is not None else _to_uint8(image))
-    else:
-        sigma = _correction_sigma(noise_sigma, None)
-    x = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1)  # shares the caller's memory: read only
+    if noise_sigma == "estimate" and image8 is None:  # the estimate works on 8-bit photos
+        image8 = np.rint(np.clip(image, 0.0, 1.0) * np.float32(255.0)).astype(np.uint8)
+    sigma = _correction_sigma(noise_sigma, image8 if image8 is not None else image)
+    x = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1)  # the caller's memory: only read...
+    if strength != 1.0:
+        x = x.clone()  # ...unless blended, which is done in place
     inside = bool(x.min() >= 0.0) and bool(x.max() <= 1.0)
     seen = x if inside else x.clamp(0.0, 1.0)
-    y = denoise_tensor(
-        model,
-        seen,
-        tile=tile,
-        overlap=overlap,
-        batch=batch,
-        progress=progress,
-        cancel=cancel,
-        on_tile=on_tile,
-        orientations=orientations,
-    )
-    if sigma is not None:
-        y = correct_means(y, seen, sigma)
-    if strength != 1.0:
-        y = x.add(y.sub_(x), alpha=strength)
+    tiling = dict(tile=tile, overlap=overlap, batch=batch, progress=progress, cancel=cancel, on_tile=on_tile)
+    y = _denoise_blend(model, x, seen, strength, sigma, orientations=orientations, **tiling)
     return y.permute(1, 2, 0).contiguous().numpy()
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+_ROWS = 256  # rows a strip when quantising
 DEPTH_NAMES = {np.dtype(np.uint8): "8-bit", np.dtype(np.uint16): "16-bit", np.dtype(np.float32): "32-bit float"}
 
 
@@ -56,7 +57,9 @@ def to_float(samples: np.ndarray) -> np.ndarray:
     """Samples of any supported type -> float32 in [0, 1] (floats as they are)."""
     if samples.dtype == np.float32:
         return samples
-    return samples.astype(np.float32) / np.float32(scale_of(samples.dtype))
+    values = samples.astype(np.float32)
+    values /= np.float32(scale_of(samples.dtype))  # in place: one float copy of a big photo, not two
+    return values
 
 
 def quantise(values: np.ndarray, dtype: np.dtype) -> np.ndarray:
@@ -64,8 +67,13 @@ def quantise(values: np.ndarray, dtype: np.dtype) -> np.ndarray:
     dtype = np.dtype(dtype)
     if dtype == np.float32:
         return np.ascontiguousarray(values, dtype=np.float32)
-    top = scale_of(dtype)
-    return np.rint(np.clip(values, 0.0, 1.0) * np.float32(top)).astype(dtype)
+    top = np.float32(scale_of(dtype))
+    out = np.empty(values.shape, dtype)
+    for start in range(0, values.shape[0], _ROWS):  # a strip at a time: float temporaries stay small
+        strip = np.clip(values[start : start + _ROWS], 0.0, 1.0)
+        strip *= top
+        out[start : start + _ROWS] = np.rint(strip, out=strip)
+    return out
 
 
 def from_grey(grey: np.ndarray) -> np.ndarray:
