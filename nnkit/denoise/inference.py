@@ -438,6 +438,19 @@ class Denoiser:
         kwargs.setdefault("orientations", self.orientations)
         return denoise_array(self.model, image, **kwargs)
 
+    def denoise_float(
+        self, image: np.ndarray, sigma: float | None = None, strength: float = 1.0, **kwargs: Any
+    ) -> np.ndarray:
+        """Denoise a float32 (H, W, 3) image in [0, 1], e.g. a ``Photo``'s ``rgb`` (16-bit and float photos
+        too); returns float32 (H, W, 3), unrounded, for ``nnkit.denoise.photo.save_like``. As ``denoise``."""
+        self._correction(kwargs, sigma)
+        kwargs["strength"] = strength
+        kwargs.setdefault("tile", self.tile)
+        kwargs.setdefault("overlap", self.overlap)
+        kwargs.setdefault("batch", self.batch)
+        kwargs.setdefault("orientations", self.orientations)
+        return denoise_float(self.model, image, **kwargs)
+
     def denoise_file(
         self, in_path: str | os.PathLike[str], out_dir: str | os.PathLike[str], sigma: float | None = None,
         **kwargs: Any,

@@ -100,3 +100,22 @@ def test_save_like_refuses_what_it_should(tmp_path: Path) -> None:
     assert target.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["a.png", target.name]
     save_like(photo, photo.rgb * 0, target, overwrite=True)
     assert read_png(target)[0].max() == 0
+
+
+def test_the_app_save_path_gives_what_denoise_writes(tmp_path: Path) -> None:
+    """The app's Save: read_photo, Denoiser.denoise_float, save_like -> the same file as the CLI's."""
+    from nnkit.denoise.cli import denoise_main
+    from nnkit.denoise.inference import Denoiser
+
+    rng = np.random.default_rng(3)
+    src = write_png16(tmp_path / "p.png", rng.integers(0, 65536, (40, 48, 4), dtype=np.uint16), exif=camera_exif(3))
+    assert denoise_main([str(src), "-o", str(tmp_path / "cli"), "--sigma", "20", "-q"]) == 0
+    denoiser = Denoiser.from_checkpoint(device="cpu")
+    photo = read_photo(src)
+    result = denoiser.denoise_float(photo.rgb, sigma=20)
+    saved, notes = save_like(photo, result, tmp_path / "app" / result_name(src))
+    assert not notes and saved.name == "p.png.denoised.png"
+    cli_samples, app_samples = read_png(tmp_path / "cli" / saved.name), read_png(saved)
+    assert cli_samples[1] == app_samples[1] == 16 and np.array_equal(cli_samples[0], app_samples[0])
+    assert not np.array_equal(app_samples[0][..., :3], read_png(src)[0][::-1, ::-1, :3])  # it was denoised
+    np.testing.assert_array_equal(app_samples[0][..., 3], read_png(src)[0][::-1, ::-1, 3])  # alpha untouched
