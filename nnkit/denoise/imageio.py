@@ -8,6 +8,10 @@ Anything else raises ``ImageReadError`` naming the file and the reason.
 
 ``write_image`` writes atomically (temporary file in the same folder, then a rename) and never
 replaces an existing file unless asked to.
+
+These 8-bit helpers serve training data, previews and tests. A photo that must come back as it
+was (16-bit or float, grey, alpha, ICC profile, EXIF) goes through ``nnkit.denoise.photo``
+(``read_photo`` / ``save_like``), as ``denoise`` does.
 """
 
 from __future__ import annotations
