@@ -60,8 +60,11 @@ def _paeth(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
     return np.where((pa <= pb) & (pa <= pc), a, np.where(pb <= pc, b, c)).astype(np.uint8)
 
 
-def write_png16(path: Path, samples: np.ndarray, icc: bytes | None = None, exif: bytes | None = None) -> Path:
-    """A 16-bit PNG of (H, W, C) uint16 samples, rows filtered in turn with all five PNG filters."""
+def write_png16(
+    path: Path, samples: np.ndarray, icc: bytes | None = None, exif: bytes | None = None, key: bytes | None = None
+) -> Path:
+    """A 16-bit PNG of (H, W, C) uint16 samples, rows filtered in turn with all five PNG filters
+    (``key``: a tRNS chunk, the transparent colour)."""
     h, w, c = samples.shape
     rows = samples.astype(">u2").view(np.uint8).reshape(h, w * c * 2)
     bpp = 2 * c
@@ -79,6 +82,8 @@ def write_png16(path: Path, samples: np.ndarray, icc: bytes | None = None, exif:
         data += _chunk(b"iCCP", b"test\0\0" + zlib.compress(icc))
     if exif:
         data += _chunk(b"eXIf", exif)
+    if key:
+        data += _chunk(b"tRNS", key)
     path.write_bytes(data + _chunk(b"IDAT", zlib.compress(b"".join(out))) + _chunk(b"IEND", b""))
     return path
 

@@ -109,6 +109,13 @@ def test_bad_format_flags_exit_2(tmp_path: Path, ckpt: Path, flags: list[str], m
     assert not (tmp_path / "o").exists()
 
 
+def test_quality_without_a_lossy_format_is_said_to_be_ignored(tmp_path: Path, ckpt: Path, capsys) -> None:
+    src = flat(tmp_path / "a.png", 90, "PNG")
+    assert denoise_main([str(src), "-o", str(tmp_path / "o"), "--checkpoint", str(ckpt), "--quality", "50"]) == 0
+    assert "--quality is for --format jpeg or webp; ignored" in capsys.readouterr().err
+    assert Image.open(tmp_path / "o" / "a.png.denoised.png").format == "PNG"
+
+
 def test_jpeg_quality_and_what_jpeg_cannot_keep_is_said(tmp_path: Path, ckpt: Path, capsys) -> None:
     rgba = np.random.default_rng(0).integers(0, 65536, (24, 32, 4), dtype=np.uint16)
     src = write_png16(tmp_path / "deep.png", rgba)

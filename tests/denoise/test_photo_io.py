@@ -119,3 +119,13 @@ def test_the_app_save_path_gives_what_denoise_writes(tmp_path: Path) -> None:
     assert cli_samples[1] == app_samples[1] == 16 and np.array_equal(cli_samples[0], app_samples[0])
     assert not np.array_equal(app_samples[0][..., :3], read_png(src)[0][::-1, ::-1, :3])  # it was denoised
     np.testing.assert_array_equal(app_samples[0][..., 3], read_png(src)[0][::-1, ::-1, 3])  # alpha untouched
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+def test_a_16_bit_transparent_colour_becomes_alpha(tmp_path: Path, channels: int) -> None:
+    samples = np.random.default_rng(0).integers(0, 65536, (6, 7, channels), dtype=np.uint16)
+    samples[2, 3] = 4660  # 0x1234, the transparent colour
+    src = write_png16(tmp_path / "k.png", samples, key=b"\x12\x34" * channels)
+    photo = read_photo(src)
+    assert photo.alpha is not None and photo.alpha.dtype == np.uint16
+    assert photo.alpha[2, 3] == 0 and (photo.alpha == 0).sum() == 1 and photo.alpha.max() == 65535

@@ -170,6 +170,8 @@ def denoise_main(argv: Sequence[str] | None = None) -> int:
         parser.print_usage(sys.stderr)
         print(f"denoise: error: --quality must be between 1 and 100, got {args.quality}", file=sys.stderr)
         return EXIT_USAGE
+    if args.quality is not None and args.format not in ("jpeg", "webp"):
+        print("denoise: warning: --quality is for --format jpeg or webp; ignored", file=sys.stderr)
     if args.out.exists() and not args.out.is_dir():
         print(f"denoise: error: -o {args.out}: exists and is not a folder", file=sys.stderr)
         return EXIT_USAGE

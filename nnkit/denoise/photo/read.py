@@ -127,9 +127,9 @@ def _samples(image: Image.Image, path: str, png16: str | None, notes: list[str])
     """(H, W, C) samples in the file's own depth and whether they are grey, for any mode Pillow opens."""
     mode = image.mode
     if png16 is not None:
-        return read_png16(path, png16), png16 == "LA"
+        return _keyed(read_png16(path, png16), image.info.get("transparency")), png16 == "LA"
     if mode in _GREY_16 or (mode == "I" and image.format == "PNG"):
-        return np.asarray(image).astype(np.uint16)[:, :, None], True
+        return _keyed(np.asarray(image).astype(np.uint16)[:, :, None], image.info.get("transparency")), True
     if mode == "F":
         return np.asarray(image, dtype=np.float32)[:, :, None], True
     if mode == "I":
@@ -144,6 +144,15 @@ def _samples(image: Image.Image, path: str, png16: str | None, notes: list[str])
     if mode == "P":
         notes.append(f"a palette photo comes back {target}")
     return _as(image, target), False
+
+
+def _keyed(samples: np.ndarray, key: object) -> np.ndarray:
+    """16-bit grey or RGB samples with their PNG transparent colour (tRNS) made an alpha channel."""
+    if key is None or samples.shape[2] not in (1, 3):
+        return samples
+    colour = np.asarray(key, dtype=np.uint16).reshape(-1)[: samples.shape[2]]
+    alpha = np.where((samples == colour).all(axis=2), 0, 65535).astype(np.uint16)
+    return np.concatenate([samples, alpha[:, :, None]], axis=2)
 
 
 def _grey_palette(image: Image.Image) -> bool:
