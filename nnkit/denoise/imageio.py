@@ -8,6 +8,10 @@ Anything else raises ``ImageReadError`` naming the file and the reason.
 
 ``write_image`` writes atomically (temporary file in the same folder, then a rename) and never
 replaces an existing file unless asked to.
+
+These 8-bit helpers serve training data, previews and tests. A photo that must come back as it
+was (16-bit or float, grey, alpha, ICC profile, EXIF) goes through ``nnkit.denoise.photo``
+(``read_photo`` / ``save_like``), as ``denoise`` does.
 """
 
 from __future__ import annotations
@@ -53,7 +57,7 @@ class ImageReadError(ValueError):
         self.reason = reason
 
 
-def _check_regular(path: Path) -> None:
+def check_regular(path: Path) -> None:
     """Refuse what is not a regular file before opening it (opening a FIFO blocks until a writer comes)."""
     try:
         mode = path.stat().st_mode
@@ -67,9 +71,9 @@ def _check_regular(path: Path) -> None:
         raise ImageReadError(path, "not a regular file (a pipe, device or socket)")
 
 
-def _open_checked(path: Path) -> Image.Image:
+def open_checked(path: Path) -> Image.Image:
     """Open ``path`` lazily and check its format and size before decoding pixels."""
-    _check_regular(path)
+    check_regular(path)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
         try:
@@ -129,7 +133,7 @@ def _to_rgb_array(image: Image.Image) -> np.ndarray:
 def read_image(path: str | os.PathLike[str]) -> np.ndarray:
     """Read an image file as a writable uint8 (H, W, 3) RGB array; ImageReadError if it cannot."""
     path = Path(path)
-    image = _open_checked(path)
+    image = open_checked(path)
     try:
         with image:
             try:
@@ -176,14 +180,14 @@ def write_image(path: str | os.PathLike[str], array: np.ndarray, *, overwrite: b
         if overwrite:
             os.replace(tmp, path)
         else:
-            _place_new(tmp, path)
+            place_new(tmp, path)
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
     return path
 
 
-def _place_new(tmp: Path, path: Path) -> None:
+def place_new(tmp: Path, path: Path) -> None:
     """Move ``tmp`` to ``path`` atomically, failing if ``path`` appeared meanwhile."""
     try:
         os.link(tmp, path)  # atomic and refuses an existing target

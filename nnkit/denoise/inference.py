@@ -20,8 +20,9 @@ with the noisy photo's under clipped Gaussian noise, which removes the colour ca
 dark and bright areas and the model's own small offsets. ``Denoiser`` turns it on for models
 of Gaussian noise (``correct_means``); the default of the functions here is the model alone.
 
-Output files are always new PNGs named ``<stem>_denoised.png``: ``denoise_file`` never
-writes over its input, and refuses an existing output unless ``overwrite=True``.
+Output files are named ``<name>.denoised.<type>`` from the photo's name alone and keep its
+depth, alpha, colour profile and EXIF (``nnkit.denoise.photo``): ``denoise_file`` never writes
+over its input, and refuses an existing output unless ``overwrite=True``.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ ProgressFn = Callable[[int, int], None]
 CancelFn = Callable[[], bool]
 TileFn = Callable[[int, int, Tensor], None]  # (top, left, the tile's own output (3, h, w) float in [0, 1])
 
-OUTPUT_SUFFIX = "_denoised"
+OUTPUT_SUFFIX = ".denoised"  # result names: x.webp -> x.webp.denoised.png (nnkit.denoise.photo.naming)
 
 
 class Cancelled(Exception):
@@ -249,27 +250,74 @@ def denoise_array(
     strength = check_strength(strength)
     sigma = _correction_sigma(noise_sigma, image)
     x = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1).float().div_(255.0)
-    y = denoise_tensor(
-        model,
-        x,
-        tile=tile,
-        overlap=overlap,
-        batch=batch,
-        progress=progress,
-        cancel=cancel,
-        on_tile=on_tile,
-        orientations=orientations,
-    )
-    if sigma is not None:
-        y = correct_means(y, x, sigma)
-    if strength != 1.0:
-        y = x.add_(y.sub_(x), alpha=strength)
+    tiling = dict(tile=tile, overlap=overlap, batch=batch, progress=progress, cancel=cancel, on_tile=on_tile)
+    y = _denoise_blend(model, x, x, strength, sigma, orientations=orientations, **tiling)
     return y.clamp_(0.0, 1.0).mul_(255.0).round_().to(torch.uint8).permute(1, 2, 0).contiguous().numpy()
 
 
-def output_path(in_path: str | os.PathLike[str], out_dir: str | os.PathLike[str]) -> Path:
-    """Where ``denoise_file`` writes the result of ``in_path``: ``out_dir/<stem>_denoised.png``."""
-    return Path(out_dir) / f"{Path(in_path).stem}{OUTPUT_SUFFIX}.png"
+def _denoise_blend(
+    model: Module, x: Tensor, seen: Tensor, strength: float, sigma: float | None, **tiling: Any
+) -> Tensor:
+    """The network's output for ``seen`` (3, H, W), mean-corrected, blended with ``x`` (overwritten) by ``strength``."""
+    y = denoise_tensor(model, seen, **tiling)
+    if sigma is not None:
+        y = correct_means(y, seen, sigma)
+    if strength != 1.0:
+        y = x.add_(y.sub_(x), alpha=strength)
+    return y
+
+
+def denoise_float(
+    model: Module,
+    image: np.ndarray,
+    *,
+    tile: int = 256,
+    overlap: int = 32,
+    batch: int = 1,
+    progress: ProgressFn | None = None,
+    cancel: CancelFn | None = None,
+    strength: float = 1.0,
+    on_tile: TileFn | None = None,
+    orientations: int = 1,
+    noise_sigma: float | str | None = None,
+    image8: np.ndarray | None = None,
+) -> np.ndarray:
+    """Denoise a float32 (H, W, 3) RGB image in [0, 1] (8-bit, 16-bit or float photos); returns float32 (H, W, 3).
+
+    As ``denoise_array`` without the rounding, so that a 16-bit or float photo is quantised once,
+    when written (for an 8-bit photo, the same numbers as ``denoise_array`` before it rounds).
+    Values outside [0, 1] (float photos) reach the network clipped, and the blend with
+    ``strength`` uses them as they are (strength 0 gives the input back exactly). ``image8``: the
+    photo in 8 bits if the caller has it (for the σ estimate; made from ``image`` if not).
+    """
+    image = np.asarray(image)
+    if image.dtype != np.float32 or image.ndim != 3 or image.shape[2] != 3 or 0 in image.shape:
+        raise ValueError(f"image must be a non-empty float32 array of shape (H, W, 3), got {image.dtype} {image.shape}")
+    strength = check_strength(strength)
+    if noise_sigma == "estimate" and image8 is None:  # the estimate works on 8-bit photos
+        image8 = np.rint(np.clip(image, 0.0, 1.0) * np.float32(255.0)).astype(np.uint8)
+    sigma = _correction_sigma(noise_sigma, image8 if image8 is not None else image)
+    x = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1)  # the caller's memory: only read...
+    if strength != 1.0:
+        x = x.clone()  # ...unless blended, which is done in place
+    inside = bool(x.min() >= 0.0) and bool(x.max() <= 1.0)
+    seen = x if inside else x.clamp(0.0, 1.0)
+    tiling = dict(tile=tile, overlap=overlap, batch=batch, progress=progress, cancel=cancel, on_tile=on_tile)
+    y = _denoise_blend(model, x, seen, strength, sigma, orientations=orientations, **tiling)
+    return y.permute(1, 2, 0).contiguous().numpy()
+
+
+def output_path(
+    in_path: str | os.PathLike[str], out_dir: str | os.PathLike[str], out_format: str | None = None
+) -> Path:
+    """Where ``denoise_file`` writes the result of ``in_path``: ``out_dir/<name>.denoised.<type>``.
+
+    Decided from the photo's name alone (``nnkit.denoise.photo.result_name``): ``x.webp`` ->
+    ``x.webp.denoised.png``, so photos of the same stem never share a result.
+    """
+    from nnkit.denoise.photo import result_path
+
+    return result_path(in_path, out_dir, out_format)
 
 
 def _same_file(a: Path, b: Path) -> bool:
@@ -286,27 +334,38 @@ def denoise_file(
     *,
     overwrite: bool = False,
     out_path: str | os.PathLike[str] | None = None,
+    out_format: str | None = None,
+    quality: int | None = None,
     on_image: Callable[[np.ndarray], None] | None = None,
+    notes: list[str] | None = None,
     **tiling: Any,
 ) -> Path:
-    """Denoise an image file into ``out_dir/<stem>_denoised.png`` (or ``out_path``); never writes over the input.
+    """Denoise a photo file into ``output_path(in_path, out_dir, out_format)`` (or ``out_path``); never over the input.
 
-    An existing output raises FileExistsError unless ``overwrite``; ``on_image`` is called with
-    the image once read (e.g. to estimate its noise); ``tiling`` goes to ``denoise_array``.
+    The result keeps the photo's depth, grey, alpha, colour profile and EXIF (``nnkit.denoise.photo``);
+    ``out_format`` ('png', 'tiff', 'jpeg', 'webp'; default: by the output's suffix) and
+    ``quality`` (JPEG, lossy WebP) choose the type. An existing output raises FileExistsError
+    unless ``overwrite``; ``on_image`` is called with the photo in 8 bits once read (e.g. to
+    estimate its noise); ``notes`` (a list) receives what the output could not keep;
+    ``tiling`` goes to ``denoise_float``.
     """
-    from nnkit.denoise.imageio import read_image, write_image
+    from nnkit.denoise.photo import read_photo, save_like
 
     source = Path(in_path)
-    target = Path(out_path) if out_path is not None else output_path(source, out_dir)
+    target = Path(out_path) if out_path is not None else output_path(source, out_dir, out_format)
     if _same_file(source, target) or source.resolve() == target.resolve():
         raise FileExistsError(f"will not overwrite the input image {str(source)!r} with its denoised version")
     if target.exists() and not overwrite:
         raise FileExistsError(f"output {str(target)!r} already exists (pass overwrite=True to replace it)")
-    image = read_image(source)
+    photo = read_photo(source)
+    image8 = photo.rgb8()
     if on_image is not None:
-        on_image(image)
-    result = denoise_array(model, image, **tiling)
-    return write_image(target, result, overwrite=overwrite)
+        on_image(image8)
+    result = denoise_float(model, photo.rgb, image8=image8, **tiling)
+    written, lost = save_like(photo, result, target, fmt=out_format, quality=quality, overwrite=overwrite)
+    if notes is not None:
+        notes.extend([*photo.notes, *lost])
+    return written
 
 
 @dataclass
@@ -379,6 +438,19 @@ class Denoiser:
         kwargs.setdefault("batch", self.batch)
         kwargs.setdefault("orientations", self.orientations)
         return denoise_array(self.model, image, **kwargs)
+
+    def denoise_float(
+        self, image: np.ndarray, sigma: float | None = None, strength: float = 1.0, **kwargs: Any
+    ) -> np.ndarray:
+        """Denoise a float32 (H, W, 3) image in [0, 1], e.g. a ``Photo``'s ``rgb`` (16-bit and float photos
+        too); returns float32 (H, W, 3), unrounded, for ``nnkit.denoise.photo.save_like``. As ``denoise``."""
+        self._correction(kwargs, sigma)
+        kwargs["strength"] = strength
+        kwargs.setdefault("tile", self.tile)
+        kwargs.setdefault("overlap", self.overlap)
+        kwargs.setdefault("batch", self.batch)
+        kwargs.setdefault("orientations", self.orientations)
+        return denoise_float(self.model, image, **kwargs)
 
     def denoise_file(
         self, in_path: str | os.PathLike[str], out_dir: str | os.PathLike[str], sigma: float | None = None,

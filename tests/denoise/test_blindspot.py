@@ -274,7 +274,7 @@ def test_cli_trains_on_one_noisy_photo_then_denoises_it(tmp_path: Path, capsys: 
         )
         == 0
     )
-    result = read_image(tmp_path / "den" / "mine_denoised.png")
+    result = read_image(tmp_path / "den" / "mine.png.denoised.png")
     assert result.shape == (72, 56, 3)
     assert train_main([*argv[:-2], "--target", "noisy", "--out", str(tmp_path / "y")]) == 2
     assert "--target: must be 'self' with noise 'none'" in capsys.readouterr().err

@@ -147,41 +147,47 @@ def test_denoise_files_and_folders(tmp_path: Path, tiny_ckpt: Path, capsys: pyte
     err = capsys.readouterr().err
     assert code == 0
     assert "notes.txt" in err and "broken.png" in err
-    assert sorted(p.name for p in out.iterdir()) == ["a_denoised.png", "b_denoised.png", "c_denoised.png"]
-    assert read_image(out / "b_denoised.png").shape == (20, 30, 3)
+    assert sorted(p.name for p in out.iterdir()) == ["a.png.denoised.png", "b.jpg.denoised.png", "c.png.denoised.png"]
+    assert read_image(out / "b.jpg.denoised.png").shape == (20, 30, 3)
 
 
 def test_denoise_never_overwrites(tmp_path: Path, tiny_ckpt: Path, capsys: pytest.CaptureFixture[str]) -> None:
     folder = tmp_path / "in"
     a = write_image(folder / "a.png", photo(0))
-    a_out_as_input = write_image(folder / "a_denoised.png", photo(1))
+    a_out_as_input = write_image(folder / "a.png.denoised.png", photo(1))
     before = {p: p.read_bytes() for p in (a, a_out_as_input)}
     args = [str(folder), "-o", str(folder), "--checkpoint", str(tiny_ckpt), "--overwrite"]
-    assert denoise_main(args) == 1  # a.png's output would be the input a_denoised.png
+    assert denoise_main(args) == 1  # a.png's output would be the input a.png.denoised.png
     err = capsys.readouterr().err
     assert "is one of the inputs" in err
     assert {p: p.read_bytes() for p in before} == before
     # the output folder is the input folder: its earlier outputs are not denoised again
     assert "an output of denoise in the output folder" in err
-    assert not (folder / "a_denoised_denoised.png").exists()
+    assert not (folder / "a.png.denoised.png.denoised.png").exists()
 
     out = tmp_path / "out"
     assert denoise_main([str(a), "-o", str(out), "--checkpoint", str(tiny_ckpt)]) == 0
-    first = (out / "a_denoised.png").read_bytes()
+    first = (out / "a.png.denoised.png").read_bytes()
     write_image(folder / "a.png", photo(5), overwrite=True)
     assert denoise_main([str(a), "-o", str(out), "--checkpoint", str(tiny_ckpt)]) == 1  # exists: left alone
     assert "exists already" in capsys.readouterr().err
-    assert (out / "a_denoised.png").read_bytes() == first
+    assert (out / "a.png.denoised.png").read_bytes() == first
     assert denoise_main([str(a), "-o", str(out), "--checkpoint", str(tiny_ckpt), "--overwrite"]) == 0
-    assert (out / "a_denoised.png").read_bytes() != first
+    assert (out / "a.png.denoised.png").read_bytes() != first
 
 
-def test_denoise_same_stem_twice_gets_numbered(tmp_path: Path, tiny_ckpt: Path) -> None:
+def test_denoise_same_stem_photos_keep_their_own_results(tmp_path: Path, tiny_ckpt: Path, capsys) -> None:
     one = write_image(tmp_path / "x" / "p.png", photo(0))
     two = write_image(tmp_path / "y" / "p.jpg", photo(1))
     out = tmp_path / "out"
     assert denoise_main([str(one), str(two), str(one), "-o", str(out), "--checkpoint", str(tiny_ckpt), "-q"]) == 0
-    assert sorted(p.name for p in out.iterdir()) == ["p_denoised-1.png", "p_denoised.png"]
+    assert sorted(p.name for p in out.iterdir()) == ["p.jpg.denoised.png", "p.png.denoised.png"]
+    # the same file name from two folders: the second is refused, the first's result stays its own
+    same = write_image(tmp_path / "y" / "p.png", photo(2))
+    first = (out / "p.png.denoised.png").read_bytes()
+    assert denoise_main([str(one), str(same), "-o", str(out), "--checkpoint", str(tiny_ckpt), "-q", "--overwrite"]) == 1
+    assert f"{same}: its output" in capsys.readouterr().err
+    assert (out / "p.png.denoised.png").read_bytes() == first
 
 
 def test_denoise_errors(tmp_path: Path, tiny_ckpt: Path, monkeypatch, capsys: pytest.CaptureFixture[str]) -> None:
@@ -228,12 +234,12 @@ def test_denoise_prints_the_estimated_sigma_or_the_given_one(
     assert estimate == pytest.approx(20.0, abs=1.5)
     assert denoise_main([*args, "--sigma", "12.5", "--strength", "0.5", "--overwrite"]) == 0
     assert "noise σ 12.5 (given)" in capsys.readouterr().err
-    written = read_image(tmp_path / "out" / "n_denoised.png")
+    written = read_image(tmp_path / "out" / "n.png.denoised.png")
     den = Denoiser.from_checkpoint(tiny_ckpt, device="cpu")
     assert np.array_equal(written, den.denoise(noisy.noisy, sigma=12.5, strength=0.5))  # σ given: it corrects with it
     assert denoise_main([*args, "--no-mean-correction", "--overwrite"]) == 0
     den.correct_means = False
-    assert np.array_equal(read_image(tmp_path / "out" / "n_denoised.png"), den.denoise(noisy.noisy))
+    assert np.array_equal(read_image(tmp_path / "out" / "n.png.denoised.png"), den.denoise(noisy.noisy))
     for bad in (["--sigma", "-3"], ["--sigma", "nan"], ["--strength", "2"]):
         assert denoise_main([*args, *bad, "--overwrite"]) == 2
         assert "error: --" in capsys.readouterr().err
@@ -252,4 +258,4 @@ def test_denoise_leaves_a_model_of_impulse_noise_uncorrected_and_says_so(tmp_pat
     assert "mean correction: off (the model is not one of Gaussian noise)" in capsys.readouterr().err
     den = Denoiser.from_checkpoint(ckpt, device="cpu")
     assert not den.corrects_means
-    assert np.array_equal(read_image(tmp_path / "out" / "n_denoised.png"), den.denoise(read_image(image)))
+    assert np.array_equal(read_image(tmp_path / "out" / "n.png.denoised.png"), den.denoise(read_image(image)))

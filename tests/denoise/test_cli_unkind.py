@@ -51,7 +51,7 @@ def test_a_fifo_among_the_inputs_is_skipped_not_waited_on(tmp_path: Path, ckpt: 
     assert code == 0
     err = capsys.readouterr().err
     assert "x.png" in err and "pipe (FIFO)" in err
-    assert sorted(p.name for p in out.iterdir()) == ["a_denoised.png"]
+    assert sorted(p.name for p in out.iterdir()) == ["a.png.denoised.png"]
     # named on the command line: an error naming it, the other input still done
     code = run_with_deadline(
         lambda: denoise_main([str(folder / "x.png"), str(folder / "a.png"), "-o", str(tmp_path / "o2"),
@@ -81,10 +81,10 @@ def test_the_output_folder_as_input_does_not_denoise_its_outputs(tmp_path: Path,
     write_image(folder / "a.png", photo())
     args = [str(folder), "-o", str(folder), "--checkpoint", str(ckpt), "-q"]
     assert denoise_main(args) == 0
-    assert denoise_main(args) == 1  # the second time: a_denoised.png exists (left alone) and is not denoised
+    assert denoise_main(args) == 1  # the second time: a.png.denoised.png exists (left alone) and is not denoised
     err = capsys.readouterr().err
     assert "an output of denoise in the output folder" in err
-    assert sorted(p.name for p in folder.iterdir()) == ["a.png", "a_denoised.png"]
+    assert sorted(p.name for p in folder.iterdir()) == ["a.png", "a.png.denoised.png"]
 
 
 @pytest.mark.parametrize(
@@ -111,7 +111,7 @@ def test_ctrl_c_in_denoise_exits_130(tmp_path: Path, ckpt: Path, monkeypatch, ca
     def interrupted(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(inference, "denoise_array", interrupted)
+    monkeypatch.setattr(inference, "denoise_float", interrupted)  # what denoise_file calls
     image = write_image(tmp_path / "a.png", photo())
     assert denoise_main([str(image), "-o", str(tmp_path / "o"), "--checkpoint", str(ckpt), "-q"]) == 130
     assert "interrupted" in capsys.readouterr().err
@@ -294,7 +294,7 @@ def test_odd_files_in_a_folder_are_skipped_by_name(tmp_path: Path, ckpt: Path, c
     out = tmp_path / "out"
     code = run_with_deadline(lambda: denoise_main([str(folder), "-o", str(out), "--checkpoint", str(ckpt), "-q"]))
     err = capsys.readouterr().err
-    assert code == 0 and sorted(p.name for p in out.iterdir()) == ["good_denoised.png"]
+    assert code == 0 and sorted(p.name for p in out.iterdir()) == ["good.png.denoised.png"]
     for name in names.values():
         assert name in err, name
     assert "Traceback" not in err

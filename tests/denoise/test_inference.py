@@ -137,7 +137,7 @@ def test_denoise_file_writes_png_and_never_overwrites(tmp_path) -> None:
     model = small_model()
     src = write_image(tmp_path / "photo.jpg", random_image(30, 40))
     out = denoise_file(model, src, tmp_path / "out")
-    assert out == tmp_path / "out" / "photo_denoised.png" == output_path(src, tmp_path / "out")
+    assert out == tmp_path / "out" / "photo.jpg.denoised.png" == output_path(src, tmp_path / "out")
     assert read_image(out).shape == (30, 40, 3)
     with pytest.raises(FileExistsError, match="already exists"):
         denoise_file(model, src, tmp_path / "out")

@@ -22,10 +22,24 @@ def build_denoise_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="denoise",
         description="Denoise image files with a trained checkpoint (the shipped one by default). "
-        "Writes <name>_denoised.png files; never writes over an input.",
+        "Writes <name>.denoised.<type> files (x.jpg -> x.jpg.denoised.png) that keep each photo's bit depth, "
+        "grey, alpha, colour profile and EXIF; never writes over an input.",
     )
     parser.add_argument("inputs", nargs="+", type=Path, metavar="INPUT", help="image files or folders of images")
     parser.add_argument("-o", "--out", type=Path, default=Path("denoised"), help="output folder (default: ./denoised)")
+    parser.add_argument(
+        "--format",
+        type=_output_format,
+        metavar="TYPE",
+        help="output type: png, tiff, jpeg or webp (default: tiff for TIFF inputs, so 16-bit and float stay "
+        "TIFF; png for the others, 8 or 16 bits as the input)",
+    )
+    parser.add_argument(
+        "--quality",
+        type=int,
+        metavar="Q",
+        help="JPEG quality 1-100 (default: 95), or lossy WebP at this quality (default: lossless WebP)",
+    )
     parser.add_argument("--checkpoint", type=Path, metavar="CKPT", help="checkpoint file (default: the shipped one)")
     parser.add_argument(
         "--sigma",
@@ -64,13 +78,27 @@ def build_denoise_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _is_own_output(path: Path, out: Path) -> bool:
-    """A file of the output folder named like denoise's outputs (<stem>_denoised[-N].png)."""
+def _output_format(value: str) -> str:
+    """--format's value as 'png', 'tiff', 'jpeg' or 'webp' (tif and jpg too, any case)."""
+    from nnkit.denoise.photo import format_name
+
     try:
-        in_out = path.parent.resolve() == out.resolve()
+        return format_name(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _is_own_output(path: Path, out: Path) -> bool:
+    """A file in the output folder (or below it) named like denoise's outputs (<name>.denoised.<type>, or
+    the <stem>_denoised[-N].png of versions before 0.2)."""
+    from nnkit.denoise.photo import is_result_name
+
+    try:
+        in_out = path.resolve().is_relative_to(out.resolve())
     except OSError:
         return False
-    return in_out and path.suffix.lower() == ".png" and _OUTPUT_NAME.search(path.stem) is not None
+    old = path.suffix.lower() == ".png" and _OUTPUT_NAME.search(path.stem) is not None
+    return in_out and (is_result_name(path.name) or old)
 
 
 def _folder_images(folder: Path, recursive: bool, out: Path, warn: Callable[[str], None]) -> Iterator[Path]:
@@ -138,6 +166,12 @@ def denoise_main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_USAGE
+    if args.quality is not None and not 1 <= args.quality <= 100:
+        parser.print_usage(sys.stderr)
+        print(f"denoise: error: --quality must be between 1 and 100, got {args.quality}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.quality is not None and args.format not in ("jpeg", "webp"):
+        print("denoise: warning: --quality is for --format jpeg or webp; ignored", file=sys.stderr)
     if args.out.exists() and not args.out.is_dir():
         print(f"denoise: error: -o {args.out}: exists and is not a folder", file=sys.stderr)
         return EXIT_USAGE
@@ -212,6 +246,17 @@ def _load_denoiser(checkpoint: Path | None, device: str) -> Any:
     return None
 
 
+def _subfolder(path: Path, explicit: bool, folders: Sequence[Path]) -> Path:
+    """Where below -o a photo's result goes: a photo found in a folder's sub-folder (--recursive) keeps
+    that sub-folder, so that same-named photos of two sub-folders keep their own results."""
+    if explicit:
+        return Path()
+    for folder in folders:
+        if path.is_relative_to(folder):
+            return path.parent.relative_to(folder)
+    return Path()
+
+
 def _inside(path: Path, folders: Sequence[Path]) -> bool:
     resolved = path.resolve()
     return any(resolved.is_relative_to(folder) for folder in folders)
@@ -226,15 +271,20 @@ def _denoise_jobs(
 
     inputs = {p.resolve() for p, _ in jobs}
     input_dirs = [item.resolve() for item in args.inputs if item.is_dir()]  # files there are inputs, outputs too
-    taken: set[Path] = set()
+    folders = [item for item in args.inputs if item.is_dir()]
+    taken: dict[Path, Path] = {}  # result -> the photo it is of
     written = failed = 0
     line = ProgressLine(sys.stderr, enabled=not args.quiet)
     for index, (path, explicit) in enumerate(jobs, 1):
-        target = output_path(path, args.out)
-        counter = 0
-        while target.resolve() in taken:
-            counter += 1
-            target = target.with_name(f"{path.stem}_denoised-{counter}.png")
+        target = output_path(path, args.out / _subfolder(path, explicit, folders), args.format)
+        other = taken.get(target.resolve())
+        if other is not None:  # the same file name from two folders: neither result may replace the other
+            warn(
+                f"error: {path}: its output {target} is that of {other} too (the same file name); "
+                "denoise one of them into another -o folder"
+            )
+            failed += 1
+            continue
         if target.resolve() in inputs or (target.exists() and _inside(target, input_dirs)):
             warn(f"error: {path}: its output {target} is one of the inputs; choose another -o folder")
             failed += 1
@@ -243,13 +293,14 @@ def _denoise_jobs(
             warn(f"{path}: output {target} exists already, left alone (use --overwrite to replace it)")
             failed += 1
             continue
-        taken.add(target.resolve())
+        taken[target.resolve()] = path
         start = time.perf_counter()
 
         def progress(done: int, total: int, name: str = path.name, i: int = index) -> None:
             line.update(f"[{i}/{len(jobs)}] {name} {bar(done / total)} tile {done}/{total}")
 
         sigma: list[str] = []
+        lost: list[str] = []
 
         def note_sigma(image: Any, notes: list[str] = sigma) -> None:
             if args.sigma is not None:
@@ -267,6 +318,9 @@ def _denoise_jobs(
                 on_image=note_sigma,
                 strength=args.strength,
                 sigma=args.sigma,
+                out_format=args.format,
+                quality=args.quality,
+                notes=lost,
             )
         except ImageReadError as exc:
             line.clear()
@@ -282,6 +336,9 @@ def _denoise_jobs(
             failed += 1
             continue
         written += 1
+        for note in lost:
+            line.clear()
+            warn(f"{path}: {note}")
         took = f"{time.perf_counter() - start:.1f} s"
         line.finish_line(f"[{index}/{len(jobs)}] {path} -> {out} ({', '.join([*sigma, took])})")
     return written, failed
