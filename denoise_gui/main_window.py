@@ -93,7 +93,8 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget(self)
         self.tabs.addTab(self.train_view, "&Train")
         self.tabs.addTab(self.denoise_view, "&Denoise")
-        self.inspect_view = InspectView(lambda: gradcheck_source(self.train_view), self)
+        self.inspect_view = InspectView(lambda: gradcheck_source(self.train_view), self,
+                                        field_label=self.train_view.form.label_of)
         self.tabs.addTab(self.inspect_view, "&Inspect")
         self.tabs.setDocumentMode(True)
         self.setCentralWidget(self.tabs)
@@ -112,12 +113,14 @@ class MainWindow(QMainWindow):
         self.train_view.use_button.clicked.connect(self.use_run_for_denoising)
         self.train_view.sigDenoiseWith.connect(self.denoise_with)
         self.train_view.sigJobStarted.connect(self.inspect_view.attach)
+        self.train_view.table.sigRunChosen.connect(self.show_stored_inspection)
         self.self_train.sigStatus.connect(self.denoise_view.show_message)
         self.self_train.sigTrained.connect(self._self_trained)
         self.train_view.sigDevice.connect(lambda device: self.status.set_device(describe_device(device)))
         self.tabs.currentChanged.connect(self._view_changed)
         self._form_changed(self.train_view.form.try_config()[0])
 
+        self.show_stored_inspection()  # the newest run's layer statistics, as the last session left them
         self._load_initial_checkpoint(checkpoint)
         geometry, state = self.settings.geometry(), self.settings.window_state()
         if geometry is None or not self.restoreGeometry(geometry):
@@ -193,6 +196,19 @@ class MainWindow(QMainWindow):
         for action in (self.side_action, self.split_action, self.difference_action, self.zoom_in_action,
                        self.zoom_out_action, self.fit_action, self.actual_action):
             view_menu.addAction(action)
+
+    def show_stored_inspection(self, run_id: int = -1) -> None:
+        """The Inspect view shows a past run's stored layer statistics: the chosen run, else the newest."""
+        runs = self.train_view.runs
+        run = runs.get(run_id) or (runs[max(runs)] if runs else None)
+        if run is None or run.running:
+            return
+        try:
+            layers, drift = self.train_view.library.load_inspection(run)
+        except OSError as exc:
+            self.inspect_view.status_label.setText(f"Could not read the metrics of {run.label}: {exc}")
+            return
+        self.inspect_view.show_stored(run.label, layers, drift)
 
     def show_guide(self) -> HelpDialog:
         """The short page on how to read the window."""

@@ -11,7 +11,8 @@ import torch
 from PySide6.QtCore import Qt
 
 from denoise_gui.main_window import MainWindow
-from nnkit.denoise.events import Preview
+from nnkit.denoise.events import Lockstep, Preview
+from nnkit.layer_stats import Histogram
 
 
 def test_the_whole_form_fits_at_1280_by_720(qtbot: Any, make_window: Callable[..., MainWindow]) -> None:
@@ -64,3 +65,58 @@ def test_the_status_bar_says_the_checkpoint_once(make_window: Callable[..., Main
     window = make_window(checkpoint=tiny_checkpoint)
     assert "tiny.safetensors" in window.status.checkpoint_label.text()
     assert "tiny.safetensors" not in window.status.currentMessage()
+
+
+def _plots_fit(view: Any) -> list[str]:
+    """What does not fit in the Inspect view's plots: a title or axis wider than its plot, a legend outside it."""
+    import pyqtgraph as pg
+
+    problems = []
+    for plot in view.findChildren(pg.PlotWidget):
+        item = plot.getPlotItem()
+        title = item.titleLabel.item.toPlainText()
+        viewport = plot.viewport().rect()
+        least = item.effectiveSizeHint(Qt.SizeHint.MinimumSize)
+        if least.width() > viewport.width() or least.height() > viewport.height():
+            problems.append(f"{title!r}: needs {least.width():.0f}×{least.height():.0f}, has {viewport.width()}×"
+                            f"{viewport.height()}")
+        shown = plot.mapFromScene(item.sceneBoundingRect()).boundingRect()
+        if not viewport.adjusted(-1, -1, 1, 1).contains(shown):
+            problems.append(f"{title!r}: drawn at {shown}, outside {viewport}")
+        legend = item.legend
+        if legend is not None and legend.isVisible():
+            box = plot.mapFromScene(legend.sceneBoundingRect()).boundingRect()
+            if not viewport.contains(box):
+                problems.append(f"{title!r}: legend at {box}, outside {viewport}")
+    return problems
+
+
+def test_the_inspect_view_is_readable_at_1280_by_720(qtbot: Any, make_window: Callable[..., MainWindow]) -> None:
+    from PySide6.QtWidgets import QLabel
+
+    from denoise_gui.main_window import INSPECT
+
+    window = make_window()
+    window.tabs.setCurrentIndex(INSPECT)
+    window.resize(1280, 720)
+    qtbot.waitUntil(lambda: window.size().width() == 1280 and window.size().height() == 720, timeout=2000)
+    view = window.inspect_view
+    for off in (True, False):  # the lockstep plot with its "off" note, then with its legend
+        view.lockstep.set_off(off)
+        qtbot.wait(50)
+        assert _plots_fit(view) == []
+    # the longest titles a run gives: wide histogram ranges, a drift with its values
+    counts = list(range(40))
+    view.histograms.show_layer(Histogram(-23.456, 1234.5, counts), Histogram(-1.5e-05, 2.25e-06, counts), 40)
+    view.lockstep.show_drift([Lockstep(s, 0.1, 0.1, 1.234e-07 * s, 2.5e-06 * s) for s in range(1, 9)])
+    qtbot.wait(50)
+    assert "-23" in view.histograms.activations.getPlotItem().titleLabel.item.toPlainText()
+    assert _plots_fit(view) == []
+    least = view.minimumSizeHint()
+    assert least.width() <= view.width() and least.height() <= view.height()
+    for label in view.findChildren(QLabel):
+        if label.isVisibleTo(window) and not label.wordWrap():
+            assert label.sizeHint().width() <= label.width(), label.text()
+    for table in (view.gradcheck_table, view.pipeline_table):
+        header = table.horizontalHeader()
+        assert header.length() <= table.viewport().width() + 1 and table.height() > 100
