@@ -16,7 +16,6 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QCheckBox,
-    QHBoxLayout,
     QLabel,
     QPushButton,
     QScrollArea,
@@ -36,6 +35,7 @@ from denoise_gui.train.runs import RunRecord
 from denoise_gui.train.runs_panel import RunsPanel
 from denoise_gui.widgets.dialogs import Dialogs
 from denoise_gui.widgets.durations import format_duration
+from denoise_gui.widgets.flow_layout import FlowLayout
 from nnkit.denoise.config import RunConfig
 from nnkit.denoise.events import Epoch, Finished, LayerStats, Lockstep, Preview, Started, Step
 from nnkit.layer_stats import as_record
@@ -101,12 +101,12 @@ class TrainView(QWidget):
         self.start_button.clicked.connect(self.start)
         self.pause_button.clicked.connect(self.toggle_pause)
         self.stop_button.clicked.connect(self.stop)
-        buttons = QHBoxLayout()
+        buttons = FlowLayout()  # wraps when narrow: a row's full width would be the window's minimum
         for button in (self.start_button, self.pause_button, self.stop_button):
             buttons.addWidget(button)
         buttons.addWidget(self.resume_check)
         buttons.addWidget(self.processes)
-        buttons.addStretch(1)
+        buttons.add_stretch()
         buttons.addWidget(self.use_button)
         buttons.addWidget(self.save_button)
 

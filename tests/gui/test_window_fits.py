@@ -120,3 +120,44 @@ def test_the_inspect_view_is_readable_at_1280_by_720(qtbot: Any, make_window: Ca
     for table in (view.gradcheck_table, view.pipeline_table):
         header = table.horizontalHeader()
         assert header.length() <= table.viewport().width() + 1 and table.height() > 100
+
+
+def _overlaps(widgets: list[Any], window: Any) -> list[str]:
+    """Pairs of shown widgets that overlap, or a widget outside its parent: what a wrapped row must never do."""
+    from PySide6.QtCore import QRect
+
+    shown = [w for w in widgets if w.isVisibleTo(window)]
+    boxes = [QRect(w.mapTo(window, w.rect().topLeft()), w.size()) for w in shown]
+    problems = [f"{type(a).__name__} and {type(b).__name__}" for i, a in enumerate(shown) for b in shown[i + 1:]
+                if boxes[i].intersects(boxes[shown.index(b)])]
+    problems += [type(w).__name__ for w in shown if not w.parentWidget().rect().contains(w.geometry())]
+    return problems
+
+
+def test_the_window_fits_a_1366_px_screen_at_150_percent(qtbot: Any, make_window: Callable[..., MainWindow]) -> None:
+    window = make_window()
+    view = window.train_view
+    from PySide6.QtWidgets import QLabel
+
+    rows = {  # the rows that wrap when narrow
+        "buttons": [view.start_button, view.pause_button, view.stop_button, view.resume_check, view.processes,
+                    view.use_button, view.save_button],
+        "curve controls": [*view.curves.findChildren(QLabel), view.curves.x_combo, view.curves.smooth_slider,
+                           view.curves.log_check, view.curves.auto_button, view.curves.export_button],
+        "run filters": [view.runs_panel.date_combo, view.runs_panel.arch_combo, view.runs_panel.export_button,
+                        view.runs_panel.reveal_button, view.runs_panel.delete_button],
+    }
+    window.resize(1280, 720)
+    qtbot.waitUntil(lambda: window.width() == 1280, timeout=2000)
+    assert view.start_button.y() == view.save_button.y()  # one line when there is room
+    # logical pixels scale with QT_SCALE_FACTOR (fonts included): 1.5 × the minimum at 1, plus a window frame
+    least = window.minimumSizeHint()
+    assert least.width() * 1.5 + 16 <= 1366, f"{least.width()} px wide at scale 1: {least.width() * 1.5:.0f} at 1.5"
+    assert least.height() * 1.5 + 80 <= 768
+    window.resize(1366 * 2 // 3 - 10, 768 * 2 // 3 - 40)
+    qtbot.waitUntil(lambda: window.width() <= 1366 * 2 // 3, timeout=2000)
+    qtbot.wait(50)
+    for name, widgets in rows.items():
+        assert _overlaps(widgets, window) == [], name
+    for name, editor in view.form.editors.items():
+        assert editor.isVisibleTo(window) and editor.width() > 20, name
