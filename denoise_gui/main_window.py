@@ -112,7 +112,8 @@ class MainWindow(QMainWindow):
         self.train_view.sigRunFinished.connect(self._run_finished)
         self.train_view.use_button.clicked.connect(self.use_run_for_denoising)
         self.train_view.sigDenoiseWith.connect(self.denoise_with)
-        self.train_view.sigJobStarted.connect(self.inspect_view.attach)
+        self.inspected_run: Any = None  # the run the Inspect view shows (live or stored)
+        self.train_view.sigJobStarted.connect(self._inspect_live)
         self.train_view.table.sigRunChosen.connect(self.show_stored_inspection)
         self.self_train.sigStatus.connect(self.denoise_view.show_message)
         self.self_train.sigTrained.connect(self._self_trained)
@@ -197,18 +198,26 @@ class MainWindow(QMainWindow):
                        self.zoom_out_action, self.fit_action, self.actual_action):
             view_menu.addAction(action)
 
+    def _inspect_live(self, job: Any) -> None:
+        self.inspect_view.attach(job)
+        self.inspected_run = self.train_view.current
+
     def show_stored_inspection(self, run_id: int = -1) -> None:
-        """The Inspect view shows a past run's stored layer statistics: the chosen run, else the newest."""
+        """The Inspect view shows a past run's stored layer statistics: the chosen run, else the newest.
+
+        Not the run it already shows: a run followed live keeps its histograms and shapes (not stored).
+        """
         runs = self.train_view.runs
         run = runs.get(run_id) or (runs[max(runs)] if runs else None)
-        if run is None or run.running:
+        if run is None or run.running or run is self.inspected_run:
             return
         try:
             layers, drift = self.train_view.library.load_inspection(run)
         except OSError as exc:
             self.inspect_view.status_label.setText(f"Could not read the metrics of {run.label}: {exc}")
             return
-        self.inspect_view.show_stored(run.label, layers, drift)
+        if self.inspect_view.show_stored(run.label, layers, drift):
+            self.inspected_run = run
 
     def show_guide(self) -> HelpDialog:
         """The short page on how to read the window."""

@@ -55,6 +55,8 @@ def test_layer_stats_of_a_past_run_show_again_after_a_restart(
     qtbot.waitUntil(lambda: len(live.steps) == 2 and len(live.drift) == 4, timeout=10_000)
     run = window.train_view.current or window.train_view.last_run_with_checkpoint()
     assert run is not None
+    window.train_view.table.select_run(run.run_id)  # the run shown live keeps its histograms (not stored)
+    assert live.latest is not None and live.histograms.bar_count() == 2
     window.close()
 
     records = [json.loads(line) for line in (Path(run.folder) / "metrics.jsonl").read_text().splitlines()]
