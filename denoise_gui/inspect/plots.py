@@ -51,6 +51,9 @@ class DecadeAxis(pg.AxisItem):
 def _plot(parent: QWidget, title: str, tip: str, bottom: str = "step") -> pg.PlotWidget:
     plot = pg.PlotWidget(parent, title=title, axisItems={"left": DecadeAxis("left")})
     plot.setToolTip(tip)
+    item = plot.getPlotItem()
+    item.layout.removeItem(item.titleLabel)  # the title spans the left axis's column too: ~50 px more room
+    item.layout.addItem(item.titleLabel, 0, 0, 1, 3)
     plot.setLabel("bottom", bottom)
     plot.showGrid(x=True, y=True, alpha=0.2)
     plot.setMenuEnabled(False)
@@ -148,7 +151,7 @@ class LockstepPlot(QWidget):
         self.note.setToolTip(reading.LOCKSTEP)
         self.plot = _plot(self, LOCKSTEP_TITLE, reading.LOCKSTEP)
         self.plot.setLogMode(y=True)
-        self.plot.addLegend(offset=(-10, 10))
+        self.plot.addLegend(offset=(-10, -10))  # bottom right: the drift climbs from the bottom left
         self.loss = self.plot.plot([], [], pen=pg.mkPen("#1f77b4", width=2), name="loss", connect="finite")
         self.weights = self.plot.plot([], [], pen=pg.mkPen("#ff7f0e", width=2), name="weights", connect="finite")
         layout.addWidget(self.note, 0, 0)

@@ -106,8 +106,8 @@ def test_the_inspect_view_is_readable_at_1280_by_720(qtbot: Any, make_window: Ca
         qtbot.wait(50)
         assert _plots_fit(view) == []
     # the longest titles a run gives: wide histogram ranges, a drift with its values
-    counts = list(range(40))
-    view.histograms.show_layer(Histogram(-23.456, 1234.5, counts), Histogram(-1.5e-05, 2.25e-06, counts), 40)
+    counts = [11_000 + i for i in range(40)]  # five-digit counts: the widest left axis
+    view.histograms.show_layer(Histogram(-23.456, 1234.5, counts), Histogram(-0.0011, 0.00052, counts), 40)
     view.lockstep.show_drift([Lockstep(s, 0.1, 0.1, 1.234e-07 * s, 2.5e-06 * s) for s in range(1, 9)])
     qtbot.wait(50)
     assert "-23" in view.histograms.activations.getPlotItem().titleLabel.item.toPlainText()
