@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QLineEdit, QMainWindow, QTabWidget, QWidget
 
@@ -60,6 +60,11 @@ def inference_model(checkpoint: Any, build: Callable[[Any], Any]) -> Any:
     model = build(checkpoint)
     model.to(device=resolve_device("auto"), dtype=torch.float32)
     return model
+
+
+def default_size(available: QSize) -> QSize:
+    """1280×720, or the screen's free area when smaller (1366×768 at QT_SCALE_FACTOR=1.5 is 911×512)."""
+    return QSize(1280, 720).boundedTo(available)
 
 
 class MainWindow(QMainWindow):
@@ -125,7 +130,7 @@ class MainWindow(QMainWindow):
         self._load_initial_checkpoint(checkpoint)
         geometry, state = self.settings.geometry(), self.settings.window_state()
         if geometry is None or not self.restoreGeometry(geometry):
-            self.resize(1280, 720)
+            self.resize(default_size(self.screen().availableGeometry().size()))
         if state is not None:
             self.restoreState(state)
         self.tabs.setCurrentIndex(min(max(self.settings.current_view(), 0), self.tabs.count() - 1))

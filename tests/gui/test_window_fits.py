@@ -161,3 +161,12 @@ def test_the_window_fits_a_1366_px_screen_at_150_percent(qtbot: Any, make_window
         assert _overlaps(widgets, window) == [], name
     for name, editor in view.form.editors.items():
         assert editor.isVisibleTo(window) and editor.width() > 20, name
+
+
+def test_the_first_window_is_never_larger_than_the_screen() -> None:
+    from PySide6.QtCore import QSize
+
+    from denoise_gui.main_window import default_size
+
+    assert default_size(QSize(1920, 1040)) == QSize(1280, 720)
+    assert default_size(QSize(1366 * 2 // 3, 728 * 2 // 3)) == QSize(910, 485)  # 1366×768 at 150%, a taskbar
