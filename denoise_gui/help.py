@@ -1,4 +1,4 @@
-"""Help: About (versions, device, where runs are kept) and a short page on how to read the window."""
+"""Help: About (versions, device, where runs are kept) and a short page on how to read the window (all three views)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,9 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayout, QWidget
+
+from denoise_gui.inspect.reading import guide_html
+from denoise_gui.train.run_form import LABELS
 
 GUIDE = """
 <h3>How to read this window</h3>
@@ -41,7 +44,7 @@ photo's local means (what clipping at black and white does to them included), so
 highlights keep their colour.</p>
 <p>The window title and the status bar always name the checkpoint that denoises; the shipped one
 is used until you pick another (File → Load checkpoint).</p>
-"""
+""" + guide_html(LABELS["inspect_every"], LABELS["lockstep"])
 
 
 def versions() -> dict[str, str]:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QLineEdit, QMainWindow, QTabWidget, QWidget
 
@@ -62,6 +62,11 @@ def inference_model(checkpoint: Any, build: Callable[[Any], Any]) -> Any:
     return model
 
 
+def default_size(available: QSize) -> QSize:
+    """1280×720, or the screen's free area when smaller (1366×768 at QT_SCALE_FACTOR=1.5 is 911×512)."""
+    return QSize(1280, 720).boundedTo(available)
+
+
 class MainWindow(QMainWindow):
     """The app window. Everything injectable for tests: settings, runs folder, checkpoint, engine."""
 
@@ -93,7 +98,8 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget(self)
         self.tabs.addTab(self.train_view, "&Train")
         self.tabs.addTab(self.denoise_view, "&Denoise")
-        self.inspect_view = InspectView(lambda: gradcheck_source(self.train_view), self)
+        self.inspect_view = InspectView(lambda: gradcheck_source(self.train_view), self,
+                                        field_label=self.train_view.form.label_of)
         self.tabs.addTab(self.inspect_view, "&Inspect")
         self.tabs.setDocumentMode(True)
         self.setCentralWidget(self.tabs)
@@ -111,17 +117,20 @@ class MainWindow(QMainWindow):
         self.train_view.sigRunFinished.connect(self._run_finished)
         self.train_view.use_button.clicked.connect(self.use_run_for_denoising)
         self.train_view.sigDenoiseWith.connect(self.denoise_with)
-        self.train_view.sigJobStarted.connect(self.inspect_view.attach)
+        self.inspected_run: Any = None  # the run the Inspect view shows (live or stored)
+        self.train_view.sigJobStarted.connect(self._inspect_live)
+        self.train_view.table.sigRunChosen.connect(self.show_stored_inspection)
         self.self_train.sigStatus.connect(self.denoise_view.show_message)
         self.self_train.sigTrained.connect(self._self_trained)
         self.train_view.sigDevice.connect(lambda device: self.status.set_device(describe_device(device)))
         self.tabs.currentChanged.connect(self._view_changed)
         self._form_changed(self.train_view.form.try_config()[0])
 
+        self.show_stored_inspection()  # the newest run's layer statistics, as the last session left them
         self._load_initial_checkpoint(checkpoint)
         geometry, state = self.settings.geometry(), self.settings.window_state()
         if geometry is None or not self.restoreGeometry(geometry):
-            self.resize(1280, 720)
+            self.resize(default_size(self.screen().availableGeometry().size()))
         if state is not None:
             self.restoreState(state)
         self.tabs.setCurrentIndex(min(max(self.settings.current_view(), 0), self.tabs.count() - 1))
@@ -193,6 +202,27 @@ class MainWindow(QMainWindow):
         for action in (self.side_action, self.split_action, self.difference_action, self.zoom_in_action,
                        self.zoom_out_action, self.fit_action, self.actual_action):
             view_menu.addAction(action)
+
+    def _inspect_live(self, job: Any) -> None:
+        self.inspect_view.attach(job)
+        self.inspected_run = self.train_view.current
+
+    def show_stored_inspection(self, run_id: int = -1) -> None:
+        """The Inspect view shows a past run's stored layer statistics: the chosen run, else the newest.
+
+        Not the run it already shows: a run followed live keeps its histograms and shapes (not stored).
+        """
+        runs = self.train_view.runs
+        run = runs.get(run_id) or (runs[max(runs)] if runs else None)
+        if run is None or run.running or run is self.inspected_run:
+            return
+        try:
+            layers, drift = self.train_view.library.load_inspection(run)
+        except OSError as exc:
+            self.inspect_view.status_label.setText(f"Could not read the metrics of {run.label}: {exc}")
+            return
+        if self.inspect_view.show_stored(run.label, layers, drift):
+            self.inspected_run = run
 
     def show_guide(self) -> HelpDialog:
         """The short page on how to read the window."""

@@ -10,21 +10,24 @@ from collections.abc import Sequence
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtWidgets import QGridLayout, QWidget
+from PySide6.QtWidgets import QGridLayout, QLabel, QWidget
 
+from denoise_gui.inspect import reading
 from nnkit.denoise.events import Lockstep
 from nnkit.layer_stats import Histogram
 
-LOCKSTEP_TITLE = "Lockstep: nnkit vs torch.nn twin"
-LOCKSTEP_OFF = "Lockstep: off (tick “Lockstep” in the form)"
+# Titles short enough for a third of the left pane at 1280×720: a pyqtgraph title never shrinks, a
+# longer one pushes the plot's axes out of its widget (tests/gui/test_window_fits.py checks it).
+LOCKSTEP_TITLE = "Lockstep drift (relative)"
 SELECTED = pg.mkPen("#1f77b4", width=2.5)
 OTHERS = pg.mkPen("#c7c7c7", width=1)
-# (stat, title, log scale allowed)
+# (stat, title, log scale allowed, tooltip)
 CURVES = (
-    ("grad_out_norm", "Gradient norm (output)", True),
-    ("weight_update_ratio", "Update ratio |Δw| / |w|", True),
-    ("out_zero_frac", "Dead fraction (exact zeros)", False),
+    ("grad_out_norm", "Gradient norm (output)", True, reading.GRAD_NORM),
+    ("weight_update_ratio", "Update ratio |Δw| / |w|", True, reading.UPDATE_RATIO),
+    ("out_zero_frac", "Dead fraction (zeros)", False, reading.DEAD_FRACTION),
 )
+ACTIVATIONS, GRADIENTS = "Activations", "Gradients"  # of the chosen layer's output
 
 
 def _positive(values: Sequence[float], log: bool) -> np.ndarray:
@@ -45,8 +48,12 @@ class DecadeAxis(pg.AxisItem):
         return [text if abs(v - round(v)) < 1e-9 else "" for v, text in zip(values, strings, strict=True)]
 
 
-def _plot(parent: QWidget, title: str, bottom: str = "step") -> pg.PlotWidget:
+def _plot(parent: QWidget, title: str, tip: str, bottom: str = "step") -> pg.PlotWidget:
     plot = pg.PlotWidget(parent, title=title, axisItems={"left": DecadeAxis("left")})
+    plot.setToolTip(tip)
+    item = plot.getPlotItem()
+    item.layout.removeItem(item.titleLabel)  # the title spans the left axis's column too: ~50 px more room
+    item.layout.addItem(item.titleLabel, 0, 0, 1, 3)
     plot.setLabel("bottom", bottom)
     plot.showGrid(x=True, y=True, alpha=0.2)
     plot.setMenuEnabled(False)
@@ -61,7 +68,7 @@ class LayerCurves(QWidget):
         super().__init__(parent)
         layout = QGridLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        self.plots = {stat: _plot(self, title) for stat, title, _ in CURVES}
+        self.plots = {stat: _plot(self, title, tip) for stat, title, _, tip in CURVES}
         for column, plot in enumerate(self.plots.values()):
             layout.addWidget(plot, 0, column)
         self.plots["out_zero_frac"].setYRange(0, 1)
@@ -74,12 +81,12 @@ class LayerCurves(QWidget):
         self._apply_log()
 
     def _apply_log(self) -> None:
-        for stat, _, loggable in CURVES:
+        for stat, _, loggable, _ in CURVES:
             self.plots[stat].setLogMode(y=self.log and loggable)
 
     def show_layers(self, steps: Sequence[int], history: dict[str, dict[str, list[float]]], selected: str) -> None:
         """Redraw every layer's curves; ``history[layer][stat]`` is aligned with ``steps``."""
-        for stat, _, loggable in CURVES:
+        for stat, _, loggable, _ in CURVES:
             plot = self.plots[stat]
             plot.clear()
             log = self.log and loggable
@@ -102,15 +109,15 @@ class LayerHistograms(QWidget):
         super().__init__(parent)
         layout = QGridLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        self.activations = _plot(self, "Activations (output)", bottom="value")
-        self.gradients = _plot(self, "Gradients at the output", bottom="value")
+        self.activations = _plot(self, ACTIVATIONS, reading.ACTIVATIONS, bottom="value")
+        self.gradients = _plot(self, GRADIENTS, reading.GRADIENTS, bottom="value")
         layout.addWidget(self.activations, 0, 0)
         layout.addWidget(self.gradients, 0, 1)
 
     def show_layer(self, activations: Histogram | None, gradients: Histogram | None, step: int) -> None:
         for plot, histogram, colour, what in (
-            (self.activations, activations, "#2ca02c", "Activations (output)"),
-            (self.gradients, gradients, "#d62728", "Gradients at the output"),
+            (self.activations, activations, "#2ca02c", ACTIVATIONS),
+            (self.gradients, gradients, "#d62728", GRADIENTS),
         ):
             plot.clear()
             if histogram is None or not histogram.counts:
@@ -119,29 +126,45 @@ class LayerHistograms(QWidget):
             edges = np.linspace(histogram.lo, histogram.hi, len(histogram.counts) + 1)
             plot.plot(edges, histogram.counts, stepMode="center", fillLevel=0, brush=colour + "80", pen=colour)
             plot.enableAutoRange()
-            plot.setTitle(f"{what}: {histogram.lo:.2g} … {histogram.hi:.2g}")
+            plot.setTitle(f"{what} {histogram.lo:.2g} … {histogram.hi:.2g}")
 
     def bar_count(self) -> int:
         return len(self.activations.listDataItems()) + len(self.gradients.listDataItems())
 
 
 class LockstepPlot(QWidget):
-    """Relative difference of nnkit and its torch.nn twin per step: the losses and the weights (log scale)."""
+    """Relative difference of nnkit and its torch.nn twin per step: the losses and the weights (log scale).
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    A wrapped line above the plot says the latest values, or that the run has no twin (and which
+    field of the form turns it on): a plot title would not fit a third of the pane.
+    """
+
+    def __init__(self, parent: QWidget | None = None, field_label: str = "Lockstep twin") -> None:
         super().__init__(parent)
+        self.off_text = f"Off for this run: tick “{field_label}” in the Train form to train a torch.nn twin beside it."
+        self.on_text = f"nnkit against its torch.nn twin, step by step (“{field_label}” in the Train form)."
         layout = QGridLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        self.plot = _plot(self, LOCKSTEP_TITLE)
+        layout.setSpacing(2)
+        self.note = QLabel(self)
+        self.note.setWordWrap(True)
+        self.note.setToolTip(reading.LOCKSTEP)
+        self.plot = _plot(self, LOCKSTEP_TITLE, reading.LOCKSTEP)
         self.plot.setLogMode(y=True)
-        self.plot.addLegend(offset=(-10, 10))
+        self.plot.addLegend(offset=(-10, -10))  # bottom right: the drift climbs from the bottom left
         self.loss = self.plot.plot([], [], pen=pg.mkPen("#1f77b4", width=2), name="loss", connect="finite")
         self.weights = self.plot.plot([], [], pen=pg.mkPen("#ff7f0e", width=2), name="weights", connect="finite")
-        layout.addWidget(self.plot, 0, 0)
+        layout.addWidget(self.note, 0, 0)
+        layout.addWidget(self.plot, 1, 0)
+        layout.setRowStretch(1, 1)
+        self.set_off(False)
 
     def set_off(self, off: bool) -> None:
-        """Say in the title whether this run has a lockstep twin at all."""
-        self.plot.setTitle(LOCKSTEP_OFF if off else LOCKSTEP_TITLE)
+        """Say whether this run has a lockstep twin at all (the legend only when it has)."""
+        self.note.setText(self.off_text if off else self.on_text)
+        legend = self.plot.getPlotItem().legend
+        if legend is not None:
+            legend.setVisible(not off)
 
     def show_drift(self, drift: Sequence[Lockstep]) -> None:
         steps = [d.step for d in drift]
@@ -151,4 +174,4 @@ class LockstepPlot(QWidget):
         self.weights.setData(steps, _positive([max(d.weight_rel_diff, floor) for d in drift], True))
         if drift and not math.isnan(drift[-1].weight_rel_diff):
             last = drift[-1]
-            self.plot.setTitle(f"Lockstep: loss {last.loss_rel_diff:.0e}, weights {last.weight_rel_diff:.0e}")
+            self.note.setText(f"Step {last.step}: loss {last.loss_rel_diff:.1e}, weights {last.weight_rel_diff:.1e}")

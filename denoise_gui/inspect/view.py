@@ -8,7 +8,7 @@ or fresh weights of the form's settings), never on the model a training worker o
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,13 +25,20 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from denoise_gui.inspect import reading
 from denoise_gui.inspect.gradcheck_worker import GradcheckJob, GradcheckWorker, ModelFactory
 from denoise_gui.inspect.plots import LayerCurves, LayerHistograms, LockstepPlot
 from denoise_gui.inspect.tables import GradcheckTable, PipelineTable
 from nnkit.denoise.events import LayerStats, Lockstep, Started
 
 GradcheckSource = Callable[[], tuple[str, ModelFactory]]  # (what is checked, in words; how to build it)
-NO_STATS = "No per-layer statistics yet: set “Inspect every” (say 10) in the form, then start a run."
+FieldLabel = Callable[[str], str]  # a RunConfig field's label in the Train form ('Layer stats every')
+
+
+def no_stats_text(field_label: FieldLabel) -> str:
+    """The empty state, in the form's own words."""
+    return (f"No per-layer statistics yet: set “{field_label('inspect_every')}” (say 10) in the Train form, "
+            "then start a run (F1 says how to read this view).")
 
 
 class InspectView(QWidget):
@@ -40,9 +47,18 @@ class InspectView(QWidget):
     sigUpdated = Signal(int)  # the step of the latest statistics drawn
     sigGradcheckDone = Signal(object)  # the rows, or the failure message
 
-    def __init__(self, gradcheck_source: GradcheckSource | None = None, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        gradcheck_source: GradcheckSource | None = None,
+        parent: QWidget | None = None,
+        *,
+        field_label: FieldLabel | None = None,
+    ) -> None:
         super().__init__(parent)
         self.gradcheck_source = gradcheck_source
+        self.field_label: FieldLabel = field_label or (lambda name: name)
+        self.no_stats = no_stats_text(self.field_label)
+        self.live = False  # following a running job (stored runs are not shown meanwhile)
         self.steps: list[int] = []
         self.history: dict[str, dict[str, list[float]]] = {}
         self.latest: LayerStats | None = None
@@ -59,11 +75,11 @@ class InspectView(QWidget):
         self.log_check = QCheckBox("Log scale", self)
         self.log_check.setChecked(True)
         self.log_check.toggled.connect(self._log_toggled)
-        self.status_label = QLabel(NO_STATS, self)
+        self.status_label = QLabel(self.no_stats, self)
         self.status_label.setWordWrap(True)
         self.curves = LayerCurves(self)
         self.histograms = LayerHistograms(self)
-        self.lockstep = LockstepPlot(self)
+        self.lockstep = LockstepPlot(self, self.field_label("lockstep"))
 
         self.gradcheck_button = QPushButton("Gradient check", self)
         self.gradcheck_button.setToolTip("Each layer's hand-written backward against torch autograd and differences")
@@ -71,9 +87,12 @@ class InspectView(QWidget):
         self.gradcheck_label = QLabel("Checks each layer's hand-written backward on its own (float64).", self)
         self.gradcheck_label.setWordWrap(True)
         self.gradcheck_table = GradcheckTable(self)
+        self.gradcheck_table.setToolTip(reading.GRADCHECK)
         self.pipeline_label = QLabel("Pick a Conv2d layer to see its shapes.", self)
         self.pipeline_label.setWordWrap(True)
         self.pipeline_table = PipelineTable(self)
+        self.pipeline_table.setToolTip(reading.PIPELINE)
+        self.layer_combo.setToolTip("The layer drawn in blue (the others stay grey behind it) and shown below")
         self._lay_out()
 
     def _lay_out(self) -> None:
@@ -118,35 +137,72 @@ class InspectView(QWidget):
     def attach(self, job: Any) -> None:
         """Follow a TrainJob: its Started resets the view, its LayerStats and Lockstep events fill it."""
         job.sigStarted.connect(self.on_started)
+        job.sigFinished.connect(self.on_finished)
         job.sigLayerStats.connect(self.on_layer_stats)
         job.sigLockstep.connect(self.on_lockstep)
 
     def on_started(self, started: Started) -> None:
+        self.live = True
+        self._clear()
+        every = started.config.inspect_every
+        self.status_label.setText(f"Statistics every {every} steps: waiting for step {every}." if every
+                                  else self.no_stats)
+        self.lockstep.set_off(not started.config.lockstep)
+
+    def on_finished(self, _finished: object = None) -> None:
+        self.live = False
+
+    def _clear(self) -> None:
         self.steps, self.history, self.latest, self.drift = [], {}, None, []
         self.layer_combo.clear()
-        every = started.config.inspect_every
-        self.status_label.setText(f"Statistics every {every} steps: waiting for step {every}." if every else NO_STATS)
         self.lockstep.show_drift([])
-        self.lockstep.set_off(not started.config.lockstep)
         self.curves.show_layers([], {}, "")
         self.histograms.show_layer(None, None, 0)
+        self.pipeline_table.setRowCount(0)
 
     def on_layer_stats(self, event: LayerStats) -> None:
         report = event.report
-        if not self.history:
-            for name, kind in report.kinds.items():
-                self.layer_combo.addItem(f"{name} · {kind}", name)
-        self.steps.append(event.step)
-        for name, stats in report.stats.items():
-            layer = self.history.setdefault(name, {})
-            for stat, value in stats.items():
-                series = layer.setdefault(stat, [float("nan")] * (len(self.steps) - 1))
-                series.append(value)
-            for series in layer.values():  # a stat missing this time stays aligned with the steps
-                series.extend([float("nan")] * (len(self.steps) - len(series)))
+        self._add_stats(event.step, report.stats, report.kinds)
         self.latest = event
         self.status_label.setText(f"Step {event.step} (epoch {event.epoch}): {len(report.stats)} layers")
         self._redraw.start()
+
+    def _add_stats(self, step: int, stats_of: Mapping[str, Mapping[str, float]], kinds: Mapping[str, str]) -> None:
+        if not self.history:
+            for name in stats_of:
+                kind = kinds.get(name)
+                self.layer_combo.addItem(f"{name} · {kind}" if kind else name, name)
+        self.steps.append(step)
+        for name, stats in stats_of.items():
+            layer = self.history.setdefault(name, {})
+            for stat, value in stats.items():
+                series = layer.setdefault(stat, [float("nan")] * (len(self.steps) - 1))
+                series.append(float("nan") if value is None else value)  # null: not finite when written
+            for series in layer.values():  # a stat missing this time stays aligned with the steps
+                series.extend([float("nan")] * (len(self.steps) - len(series)))
+
+    def show_stored(self, label: str, layers: Sequence[Mapping[str, Any]], drift: Sequence[Lockstep]) -> bool:
+        """Show a past run's ``layers`` records (metrics.jsonl) and lockstep drift; False while a run is followed.
+
+        The file keeps the per-layer numbers, not the histograms nor the shapes: those are drawn only
+        while a run trains.
+        """
+        if self.live:
+            return False
+        self._clear()
+        for record in layers:
+            stats = record.get("layers")
+            if isinstance(stats, Mapping):
+                self._add_stats(int(record.get("step", 0)), stats, {})
+        self.on_lockstep(drift)
+        self.lockstep.set_off(not drift)
+        if self.steps:
+            self.status_label.setText(f"{label} (stored): {len(self.steps)} inspected steps, the last "
+                                      f"{self.steps[-1]}; histograms and shapes are drawn while a run trains.")
+        else:
+            self.status_label.setText(f"{label} has no layer statistics. {self.no_stats}")
+        self._redraw.start()
+        return True
 
     def on_lockstep(self, drifts: Sequence[Lockstep]) -> None:
         self.drift.extend(drifts)
@@ -164,6 +220,8 @@ class InspectView(QWidget):
         name = self.selected_layer()
         self.curves.show_layers(self.steps, self.history, name)
         if self.latest is None:
+            if self.steps:
+                self.sigUpdated.emit(self.steps[-1])
             return
         report = self.latest.report
         self.histograms.show_layer(report.activations.get(name), report.gradients.get(name), self.latest.step)

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QPushBu
 from denoise_gui.train.runs import SMOOTHING, RunRecord
 from denoise_gui.widgets import plot_range
 from denoise_gui.widgets.axes import IntegerAxis, ReadableLogAxis, format_value
+from denoise_gui.widgets.flow_layout import FlowLayout
 from denoise_gui.widgets.hover import HoverReadout, Points
 
 X_AXES = (("steps", "steps", "epoch"), ("images", "images seen", "images seen"), ("time", "wall time (s)",
@@ -116,14 +117,14 @@ class CurvesPanel(QWidget):
         plots.setContentsMargins(0, 0, 0, 0)
         plots.addWidget(self.loss_plot, 1)
         plots.addWidget(self.psnr_plot, 1)
-        controls = QHBoxLayout()
+        controls = FlowLayout()  # wraps when narrow (the window's minimum width)
         controls.addWidget(QLabel("x-axis:", self))
         controls.addWidget(self.x_combo)
         controls.addWidget(QLabel("Smoothing:", self))
         controls.addWidget(self.smooth_slider)
         controls.addWidget(self.smooth_label)
         controls.addWidget(self.log_check)
-        controls.addStretch(1)
+        controls.add_stretch()
         controls.addWidget(self.auto_button)
         controls.addWidget(self.export_button)
         layout = QVBoxLayout(self)

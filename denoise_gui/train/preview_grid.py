@@ -29,7 +29,7 @@ class PreviewGrid(QWidget):
         self.grid.setSpacing(4)
         self.title = QLabel("Before / after: appears after the first epoch (click a crop to enlarge it)", self)
         self.title.setWordWrap(True)
-        self.setMinimumWidth(240)
+        self.setMinimumWidth(200)  # with the form and the run table: a window that fits 1366 px at 150%
         self.grid.addWidget(self.title, 0, 0, 1, self.MAX_COLUMNS + 1)
         self.row_labels: list[QLabel] = []
         for row, name in enumerate(ROWS, start=1):

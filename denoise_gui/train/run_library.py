@@ -6,8 +6,9 @@ A library is a folder (``<AppData>/runs`` by default) of run folders named ``run
 
 * ``run.json``: name, when it started, the RunConfig, status, best PSNR, timings, whether it
   is hidden; rewritten atomically (temporary file, fsync, rename) at each change;
-* ``metrics.jsonl``: one JSON object per step or epoch, appended as the run goes (the format of
-  ``denoise-train``'s file; a torn last line after a crash is skipped on reading);
+* ``metrics.jsonl``: one JSON object per step or epoch, and the ``layers`` and ``lockstep`` records of
+  the Inspect view, appended as the run goes (the format of ``denoise-train``'s file; a torn last
+  line after a crash is skipped on reading);
 * ``checkpoint.safetensors`` and ``checkpoint.best.safetensors``, written by the trainer.
 
 Plain Python: no Qt here. run.json rewrites can go to a writer thread (``save_soon``), so that an fsync
@@ -32,6 +33,7 @@ from typing import Any
 
 from denoise_gui.train.runs import RunRecord
 from nnkit.denoise.config import ConfigError, RunConfig
+from nnkit.denoise.events import Lockstep
 from nnkit.denoise.tempfiles import write_bytes_atomically
 
 RUN_FILE = "run.json"
@@ -43,6 +45,17 @@ FORMAT_VERSION = 1
 
 def _number(value: float) -> float | None:
     return value if math.isfinite(value) else None
+
+
+def _finite(value: Any) -> Any:
+    """``value`` with every non-finite float, however deeply nested, as None (JSON has no NaN)."""
+    if isinstance(value, float):
+        return _number(value)
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
 
 
 def _float(value: Any) -> float:
@@ -128,8 +141,8 @@ class RunLibrary:
         return json.dumps(record, indent=1).encode()
 
     def append_metrics(self, run: RunRecord, records: Iterable[dict[str, Any]]) -> None:
-        """Append step/epoch records (non-finite numbers as null) to the run's metrics.jsonl."""
-        lines = [json.dumps({k: (_number(v) if isinstance(v, float) else v) for k, v in r.items()}) for r in records]
+        """Append records (non-finite numbers as null, nested ones too) to the run's metrics.jsonl."""
+        lines = [json.dumps(_finite(r)) for r in records]
         if lines:
             with open(Path(run.folder) / METRICS_FILE, "a", encoding="utf-8") as handle:
                 handle.write("\n".join(lines) + "\n")
@@ -203,6 +216,31 @@ class RunLibrary:
                     run.add_stored_epoch(record)
         run.add_stored_steps(steps)
         run.metrics_loaded = True
+
+    def load_inspection(self, run: RunRecord) -> tuple[list[dict[str, Any]], list[Lockstep]]:
+        """The run's ``layers`` records and lockstep drift from its metrics.jsonl (what the Inspect view shows)."""
+        layers: list[dict[str, Any]] = []
+        drift: list[Lockstep] = []
+        path = Path(run.folder) / METRICS_FILE
+        if not path.is_file():
+            return layers, drift
+        with open(path, encoding="utf-8") as handle:
+            for line in handle:
+                if '"layers"' not in line and '"lockstep"' not in line:
+                    continue  # most lines are steps: not parsed
+                try:
+                    record = json.loads(line)
+                except json.JSONDecodeError:
+                    continue
+                if not isinstance(record, dict):
+                    continue
+                if record.get("event") == "layers" and isinstance(record.get("layers"), dict):
+                    layers.append(record)
+                elif record.get("event") == "lockstep":
+                    drift.append(Lockstep(int(record.get("step") or 0), _float(record.get("loss_nnkit")),
+                                          _float(record.get("loss_torch")), _float(record.get("loss_rel_diff")),
+                                          _float(record.get("weight_rel_diff"))))
+        return layers, drift
 
     # -- removing and exporting --------------------------------------------------------------
     def delete(self, run: RunRecord) -> None:

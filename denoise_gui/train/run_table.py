@@ -74,7 +74,7 @@ class RunTable(QTableWidget):
             header_item = self.horizontalHeaderItem(column)
             if header_item is not None:
                 header_item.setToolTip(tip)
-        self.setMinimumWidth(220)  # scrolls sideways rather than squeezing the plots
+        self.setMinimumWidth(180)  # scrolls sideways rather than squeezing the plots (the window fits 1366 px at 150%)
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.customContextMenuRequested.connect(self._context_menu)
         self.itemChanged.connect(self._item_changed)

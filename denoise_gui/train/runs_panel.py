@@ -5,9 +5,10 @@ from __future__ import annotations
 import math
 
 from PySide6.QtCore import QPoint, Signal
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QMenu, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QMenu, QPushButton, QVBoxLayout, QWidget
 
 from denoise_gui.train.run_table import DAY_S, RunTable
+from denoise_gui.widgets.flow_layout import FlowLayout
 from nnkit.denoise.config import ARCHS
 
 DATE_FILTERS = (("All dates", math.inf), ("Today", DAY_S), ("Last 7 days", 7 * DAY_S), ("Last 30 days", 30 * DAY_S))
@@ -56,11 +57,10 @@ class RunsPanel(QWidget):
         for button, name in ((self.export_button, "export_csv"), (self.reveal_button, "reveal"),
                              (self.delete_button, "delete")):
             button.clicked.connect(lambda _checked=False, n=name: self._emit_for_selection(n))
-        bar = QHBoxLayout()
-        bar.setContentsMargins(0, 0, 0, 0)
+        bar = FlowLayout()  # wraps when narrow (the window's minimum width)
         bar.addWidget(self.date_combo)
         bar.addWidget(self.arch_combo)
-        bar.addStretch(1)
+        bar.add_stretch()
         for button in (self.export_button, self.reveal_button, self.delete_button):
             bar.addWidget(button)
         layout = QVBoxLayout(self)

@@ -4,6 +4,7 @@ on launch, and a run's folder holds its config, metrics and checkpoints."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import shutil
@@ -15,7 +16,6 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QCheckBox,
-    QHBoxLayout,
     QLabel,
     QPushButton,
     QScrollArea,
@@ -35,8 +35,10 @@ from denoise_gui.train.runs import RunRecord
 from denoise_gui.train.runs_panel import RunsPanel
 from denoise_gui.widgets.dialogs import Dialogs
 from denoise_gui.widgets.durations import format_duration
+from denoise_gui.widgets.flow_layout import FlowLayout
 from nnkit.denoise.config import RunConfig
-from nnkit.denoise.events import Epoch, Finished, Preview, Started, Step
+from nnkit.denoise.events import Epoch, Finished, LayerStats, Lockstep, Preview, Started, Step
+from nnkit.layer_stats import as_record
 
 MESSAGE_STYLES = {"info": "", "ok": "color: #2ca02c;", "error": "color: #d62728; font-weight: bold;"}
 TABLE_REFRESH_S = 1.0  # the running run's Time cell is refreshed this often during an epoch
@@ -99,12 +101,12 @@ class TrainView(QWidget):
         self.start_button.clicked.connect(self.start)
         self.pause_button.clicked.connect(self.toggle_pause)
         self.stop_button.clicked.connect(self.stop)
-        buttons = QHBoxLayout()
+        buttons = FlowLayout()  # wraps when narrow: a row's full width would be the window's minimum
         for button in (self.start_button, self.pause_button, self.stop_button):
             buttons.addWidget(button)
         buttons.addWidget(self.resume_check)
         buttons.addWidget(self.processes)
-        buttons.addStretch(1)
+        buttons.add_stretch()
         buttons.addWidget(self.use_button)
         buttons.addWidget(self.save_button)
 
@@ -346,6 +348,8 @@ class TrainView(QWidget):
         job.sigStep.connect(self._on_steps)
         job.sigEpoch.connect(self._on_epoch)
         job.sigPreview.connect(self._on_preview)
+        job.sigLayerStats.connect(self._on_layer_stats)
+        job.sigLockstep.connect(self._on_lockstep)
         job.sigSaved.connect(self._on_saved)
         job.sigFinished.connect(self._on_finished)
         self.table.update_run(run)
@@ -518,6 +522,15 @@ class TrainView(QWidget):
         self.progress.on_epoch(event)
         self.curves.update_run(self.current)
         self.table.update_run(self.current)
+
+    def _on_layer_stats(self, event: LayerStats) -> None:
+        """Into metrics.jsonl as denoise-train writes it, so the Inspect view can show it after a restart."""
+        if self.current is not None:
+            self._append_metrics(self.current, [as_record(event.report, event.step)])
+
+    def _on_lockstep(self, drifts: tuple[Lockstep, ...]) -> None:
+        if self.current is not None:
+            self._append_metrics(self.current, [{"event": "lockstep", **dataclasses.asdict(d)} for d in drifts])
 
     def _on_preview(self, event: Preview) -> None:
         self.grid.show_preview(event)
