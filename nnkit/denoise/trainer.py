@@ -13,14 +13,16 @@ and ``resume`` may be called from any thread; they are honoured between steps.
 Checkpoints: with a ``checkpoint_path`` the latest weights and optimiser state are written
 (atomically) at the end of every epoch and when the run ends, so a killed run resumes from
 its last epoch; nothing is rewritten when no step was taken since the last write, so a
-resume that fails at once leaves its checkpoint as it was.
+resume that fails at once leaves its checkpoint as it was. ``<name>.best.safetensors`` holds the
+best validated weights, the starting ones (epoch 0) included, and ``best_psnr`` is their score.
 
 Divergence (see ``nnkit.denoise.divergence``): a NaN or Inf loss, non-finite weights or
 validation output, or a validation PSNR more than 1 dB below the noisy input's from the
 second epoch on, ends the run with reason "diverged" and a message saying which. The model
 is then restored to the *best validated weights* (the starting weights included, so never
 worse than those), and the checkpoint written then holds them, with the epoch and step they
-were validated at, and no optimiser state.
+were validated at, and no optimiser state: the same weights as the best checkpoint (a resumed run
+whose earlier session validated better weights goes back to that session's best file).
 
 Errors inside ``run()`` end the run with reason "error" (after saving a checkpoint when a
 step was taken) instead of escaping to the caller's thread; unexpected ones are logged with
@@ -458,17 +460,43 @@ class Trainer:
         hint = f"lower the learning rate ({self.config.lr:g})"
         log.warning("training diverged: %s", what)
         best = self._best_weights
-        if best.kept:
+        by_psnr = self.data is None or self.data.val_clean is not None
+        restored = self._restore_best_file(best.psnr) if by_psnr else None
+        if restored is not None:  # an earlier session of this resumed run validated better weights
+            self.epoch, self.step = restored
+            kept = f"the model keeps the best validated weights (epoch {self.epoch}, {self.best_psnr:.2f} dB)"
+        elif best.kept:
             best.restore_into(self.engine.parameter_tensors())
             self.engine.sync_model()
             self.epoch, self.step = best.epoch, best.step
-            value = f"{best.psnr:.2f} dB" if self.data is None or self.data.val_clean is not None else (
-                f"validation loss {-best.psnr:.5f}"
-            )
+            value = f"{best.psnr:.2f} dB" if by_psnr else f"validation loss {-best.psnr:.5f}"
             kept = f"the model keeps the best validated weights (epoch {best.epoch}, {value})"
         else:
             kept = "no validated weights to go back to"
-        return self._finish("diverged", f"{what}: {hint}; {kept}", with_optimizer=False, force_save=best.kept)
+        force = best.kept or restored is not None
+        return self._finish("diverged", f"{what}: {hint}; {kept}", with_optimizer=False, force_save=force)
+
+    def _restore_best_file(self, kept_psnr: float) -> tuple[int, int] | None:
+        """Load the best checkpoint's weights when they beat those kept in memory; returns (epoch, step) or None.
+
+        Only a resumed run can be in that case: its best checkpoint may come from an earlier session,
+        validated better than anything this session saw (its starting weights included).
+        """
+        from nnkit.denoise.checkpoint import load_checkpoint
+
+        path = self._best_path()
+        if path is None or self.engine is None or not self.best_psnr > kept_psnr or not path.is_file():
+            return None
+        if self.group is not None and not self.group.is_main:
+            return None
+        try:
+            ckpt = load_checkpoint(path)
+            self.engine.load_model_state(ckpt.weights)
+        except (CheckpointError, OSError, KeyError, ValueError) as exc:
+            log.warning("could not go back to the best checkpoint %s: %s", path, exc)
+            return None
+        self.engine.sync_model()
+        return ckpt.epoch, ckpt.step
 
     @property
     def _preview_index(self) -> Tensor:
@@ -496,7 +524,8 @@ class Trainer:
         val_psnr = psnr(denoised, clean) if clean is not None else float("nan")
         val_ssim = ssim(denoised, clean) if clean is not None and min(clean.shape[-2:]) >= 11 else float("nan")
         val_loss = self.data.self_supervised_loss(self.engine.predict)
-        if epoch > 0 and self._improved(val_psnr, val_loss, by_psnr=clean is not None):
+        # the starting weights (epoch 0) count too: a run that only gets worse keeps them as its best
+        if self._improved(val_psnr, val_loss, by_psnr=clean is not None):
             best = self._best_path()
             if best is not None:
                 self.save_checkpoint(best, with_optimizer=False, elapsed_s=self._elapsed())
