@@ -93,6 +93,32 @@ def _centre_crop(images: Tensor, side: int) -> Tensor:
     return images[..., top : top + side, left : left + side]
 
 
+class _StepTimer:
+    """The smoothed time of a training step, pauses left out."""
+
+    def __init__(self) -> None:
+        self.step_time: float | None = None
+        self.steps = 0  # timed this session
+        self._last = time.perf_counter()
+
+    def restart(self) -> None:
+        """Time the next step from now (a new epoch, a skipped batch)."""
+        self._last = time.perf_counter()
+
+    def lap(self, waited: float) -> float:
+        """A step ended: the whole step (making the batch, training, events) less ``waited``; the smoothed time."""
+        now = time.perf_counter()
+        dt, self._last = now - self._last - waited, now
+        self.steps += 1
+        # the first step of a session pays one-time costs (first forward of the process, allocations):
+        # the smoothed rate starts again from the second step, so that it does not linger in the average
+        if self.step_time is None or self.steps == 2:
+            self.step_time = dt
+        else:
+            self.step_time = 0.9 * self.step_time + 0.1 * dt
+        return self.step_time
+
+
 class Trainer:
     """Trains ``build_model(config)`` (or a checkpoint's weights) with the config's engine."""
 
@@ -137,6 +163,7 @@ class Trainer:
         self._paused_s = 0.0
         self._session_start: float | None = None
         self._start_step = self.step
+        self._noisy_psnr = float("nan")  # the validation inputs' own PSNR, once the data are loaded
         self._lr = config.lr  # the rate the engine trains with now (schedule.learning_rate sets it per epoch)
 
     def _restore(self, ckpt: Checkpoint) -> None:
@@ -293,11 +320,53 @@ class Trainer:
         return self._elapsed_before + time.perf_counter() - self._session_start - self._paused_s
 
     def _run(self) -> Finished:
-        cfg = self.config
+        """The run, step by step: set up, validate the start, train the epochs, finish."""
+        engine = self._set_up()
+        by_psnr = self._by_psnr
+        start_score = self._score_resumed_start()
+        self._emit_started(start_score)
+        self._session_start = time.perf_counter()
+        if self._resumed is None and self.epoch == 0 and self.step == 0:
+            start_score = self._validate(0, float("nan"), 0.0, float("nan"))
+            self._best_weights.offer(engine.parameter_tensors(), _quality(start_score, by_psnr), 0, 0)
+        timer = _StepTimer()
+        previous_score = start_score
+        first_epoch = self.epoch + 1
+        for epoch in range(first_epoch, self.config.epochs + 1):
+            losses = self._train_epoch(epoch, timer)
+            if isinstance(losses, Finished):
+                return losses
+            score = self._end_epoch(epoch, losses, first_epoch)
+            if isinstance(score, Finished):
+                return score
+            diverged = self._check_progress(epoch, score, previous_score, start_score)
+            if diverged is not None:
+                return diverged
+            previous_score = score
+            if self.checkpoint_path is not None and epoch < self.config.epochs:
+                self._save_latest(elapsed_s=self._elapsed())  # a killed run resumes from here
+        if first_epoch > self.config.epochs:
+            return self._finish(
+                "done", f"nothing to train: {self.epoch} epochs done already (epochs={self.config.epochs})",
+                with_optimizer=True,
+            )
+        self._score_photos()
+        best = f"PSNR {self.best_psnr:.2f} dB" if math.isfinite(self.best_psnr) else f"loss {self.best_val_loss:.5f}"
+        return self._finish("done", f"trained {self.config.epochs} epochs, best validation {best}", with_optimizer=True)
+
+    @property
+    def _by_psnr(self) -> bool:
+        """Validation against clean images (a PSNR, higher is better), else a blind-spot loss (lower is better)."""
+        assert self.data is not None
+        return self.data.val_clean is not None
+
+    def _set_up(self) -> Engine:
+        """Clear killed runs' leftovers, load the data, make the engine (data-parallel, resumed optimiser)."""
         if self.checkpoint_path is not None:
             remove_dead_temp_files(self.checkpoint_path.parent)  # leftovers of killed runs' writes
-        self.data = data = self._given_data if self._given_data is not None else load_data(cfg)
-        self.engine = engine = make_engine(cfg, self.model)
+        self.data = self._given_data if self._given_data is not None else load_data(self.config)
+        self._noisy_psnr = self.data.noisy_psnr()  # the floor of divergence, computed once
+        self.engine = engine = make_engine(self.config, self.model)
         if self.group is not None:
             data_parallel(engine, self.group)
         if self._resume_optimizer is not None:
@@ -306,101 +375,102 @@ class Trainer:
             except (KeyError, ValueError, TypeError, IndexError, AttributeError) as exc:
                 where = self._resumed.path if self._resumed is not None and self._resumed.path else "checkpoint"
                 raise CheckpointError(where, f"its optimiser state does not fit the run: {exc}") from None
-            engine.set_learning_rate(cfg.lr)  # the run's (possibly lowered) rate, not the saved one
-        steps_per_epoch = data.batches_per_epoch(cfg.batch_size)
-        noisy_psnr = data.noisy_psnr()
-        params = engine.parameter_tensors()
-        by_psnr = data.val_clean is not None  # else blind-spot validation: a loss, the lower the better
-        start_score = float("nan")
-        if self._resumed is not None:  # the starting weights' score: the progress line, and the floor to keep
-            if data.val_clean is not None:
-                start_score = psnr(engine.predict(data.val_noisy), data.val_clean)
-            else:
-                start_score = data.self_supervised_loss(engine.predict)
-            self._best_weights.offer(params, _quality(start_score, by_psnr), self.epoch, self.step)
+            engine.set_learning_rate(self.config.lr)  # the run's (possibly lowered) rate, not the saved one
+        return engine
+
+    def _score_resumed_start(self) -> float:
+        """A resumed run's starting weights' score (for the progress line, and the floor to keep); NaN otherwise."""
+        assert self.data is not None and self.engine is not None
+        if self._resumed is None:
+            return float("nan")
+        data, engine = self.data, self.engine
+        if data.val_clean is not None:
+            score = psnr(engine.predict(data.val_noisy), data.val_clean)
+        else:
+            score = data.self_supervised_loss(engine.predict)
+        self._best_weights.offer(engine.parameter_tensors(), _quality(score, self._by_psnr), self.epoch, self.step)
+        return score
+
+    def _emit_started(self, start_score: float) -> None:
+        assert self.data is not None and self.engine is not None
+        data, resumed = self.data, self._resumed
         self._emit(
             Started(
-                config=cfg,
-                device=str(engine.device),
+                config=self.config,
+                device=str(self.engine.device),
                 num_parameters=self.model.num_parameters(),
-                steps_per_epoch=steps_per_epoch,
+                steps_per_epoch=data.batches_per_epoch(self.config.batch_size),
                 train_size=data.train_size,
                 val_size=int(data.val_noisy.shape[0]),
-                noisy_psnr=noisy_psnr,
-                resumed_from=self._resumed.path if self._resumed is not None else "",
-                resumed_epoch=self._resumed.epoch if self._resumed is not None else 0,
-                start_val_psnr=start_score if by_psnr else float("nan"),
+                noisy_psnr=self._noisy_psnr,
+                resumed_from=resumed.path if resumed is not None else "",
+                resumed_epoch=resumed.epoch if resumed is not None else 0,
+                start_val_psnr=start_score if self._by_psnr else float("nan"),
             )
         )
-        self._session_start = time.perf_counter()
-        if self._resumed is None and self.epoch == 0 and self.step == 0:
-            start_score = self._validate(0, float("nan"), 0.0, float("nan"))
-            self._best_weights.offer(params, _quality(start_score, by_psnr), 0, 0)
 
-        step_time = None
-        session_steps = 0
-        previous_score = start_score
-        first_epoch = self.epoch + 1
-        for epoch in range(first_epoch, cfg.epochs + 1):
-            # > 0 when resuming mid-epoch: skip the batches already trained on (same data and batches only)
-            done_in_epoch = self.step - (epoch - 1) * steps_per_epoch if self._same_batches else 0
-            losses: list[float] = []
-            self._apply_schedule(epoch)
-            last = time.perf_counter()
-            batches = data.epoch_batches(epoch, cfg.batch_size)
-            if self.group is not None:
-                batches = self.group.shard(batches)
-            for index, (x, y) in enumerate(batches):
-                if index < done_in_epoch:
-                    last = time.perf_counter()
-                    continue
-                waited = self._wait_if_paused()
-                if self._stop_requested():
-                    return self._finish("stopped", self._stopped_message(), with_optimizer=True)
-                inspect = cfg.inspect_every > 0 and (self.step + 1) % cfg.inspect_every == 0
-                if inspect:  # the only extra work of a run with inspect_every=0 is this test
-                    loss, report = engine.inspect_step(x, y, before=[t.clone() for t in params])
-                else:
-                    loss = engine.train_step(x, y)
-                now = time.perf_counter()
-                dt, last = now - last - waited, now  # the whole step: making the batch, training, events
-                if not math.isfinite(loss):
-                    return self._diverged(f"the training loss became {loss} at step {self.step + 1} (epoch {epoch})")
-                self.step += 1
-                losses.append(loss)
-                session_steps += 1
-                # the first step of a session pays one-time costs (first forward of the process, allocations):
-                # the smoothed rate starts again from the second step, so that it does not linger in the average
-                step_time = dt if step_time is None or session_steps == 2 else 0.9 * step_time + 0.1 * dt
-                images = x.shape[0] * (self.group.world_size if self.group is not None else 1)
-                self._emit(Step(self.step, epoch, loss, images / max(step_time, 1e-9)))
-                if inspect:
-                    self._emit(layer_stats_event(self.model, report, self.step, epoch))
-                if isinstance(engine, LockstepEngine):
-                    self._emit(engine.event(self.step))
-            if not all(bool(torch.isfinite(t).all()) for t in params):
-                return self._diverged(f"the weights became NaN or Inf at step {self.step} (epoch {epoch})")
-            self.epoch = epoch
-            session = time.perf_counter() - self._session_start - self._paused_s
-            eta = session / (epoch - first_epoch + 1) * (cfg.epochs - epoch)
-            train_loss = sum(losses) / len(losses) if losses else float("nan")
-            score = self._validate(epoch, train_loss, self._elapsed(), eta)
-            if not math.isfinite(score):
-                return self._diverged(f"the validation output became NaN or Inf after epoch {epoch}")
-            self._best_weights.offer(params, _quality(score, by_psnr), epoch, self.step)
-            too_low = below_noisy_message(epoch, score, previous_score, start_score, noisy_psnr) if by_psnr else None
-            previous_score = score
-            if too_low is not None:
-                return self._diverged(too_low)
-            if self.checkpoint_path is not None and epoch < cfg.epochs:
-                self._save_latest(elapsed_s=self._elapsed())  # a killed run resumes from here
-        if first_epoch > cfg.epochs:
-            return self._finish(
-                "done", f"nothing to train: {self.epoch} epochs done already (epochs={cfg.epochs})", with_optimizer=True
-            )
-        self._score_photos()
-        best = f"PSNR {self.best_psnr:.2f} dB" if math.isfinite(self.best_psnr) else f"loss {self.best_val_loss:.5f}"
-        return self._finish("done", f"trained {cfg.epochs} epochs, best validation {best}", with_optimizer=True)
+    def _train_epoch(self, epoch: int, timer: _StepTimer) -> list[float] | Finished:
+        """The optimiser steps of ``epoch`` (emitting their events); their losses, or how the run ended."""
+        assert self.data is not None and self.engine is not None
+        cfg, engine = self.config, self.engine
+        params = engine.parameter_tensors()
+        # > 0 when resuming mid-epoch: skip the batches already trained on (same data and batches only)
+        steps_per_epoch = self.data.batches_per_epoch(cfg.batch_size)
+        done_in_epoch = self.step - (epoch - 1) * steps_per_epoch if self._same_batches else 0
+        losses: list[float] = []
+        self._apply_schedule(epoch)
+        timer.restart()
+        batches = self.data.epoch_batches(epoch, cfg.batch_size)
+        if self.group is not None:
+            batches = self.group.shard(batches)
+        for index, (x, y) in enumerate(batches):
+            if index < done_in_epoch:
+                timer.restart()
+                continue
+            waited = self._wait_if_paused()
+            if self._stop_requested():
+                return self._finish("stopped", self._stopped_message(), with_optimizer=True)
+            inspect = cfg.inspect_every > 0 and (self.step + 1) % cfg.inspect_every == 0
+            if inspect:  # the only extra work of a run with inspect_every=0 is this test
+                loss, report = engine.inspect_step(x, y, before=[t.clone() for t in params])
+            else:
+                loss = engine.train_step(x, y)
+            step_time = timer.lap(waited)
+            if not math.isfinite(loss):
+                return self._diverged(f"the training loss became {loss} at step {self.step + 1} (epoch {epoch})")
+            self.step += 1
+            losses.append(loss)
+            images = x.shape[0] * (self.group.world_size if self.group is not None else 1)
+            self._emit(Step(self.step, epoch, loss, images / max(step_time, 1e-9)))
+            if inspect:
+                self._emit(layer_stats_event(self.model, report, self.step, epoch))
+            if isinstance(engine, LockstepEngine):
+                self._emit(engine.event(self.step))
+        return losses
+
+    def _end_epoch(self, epoch: int, losses: list[float], first_epoch: int) -> float | Finished:
+        """Check the weights, validate ``epoch`` and keep the weights if best; the score, or the divergence."""
+        assert self.engine is not None
+        params = self.engine.parameter_tensors()
+        if not all(bool(torch.isfinite(t).all()) for t in params):
+            return self._diverged(f"the weights became NaN or Inf at step {self.step} (epoch {epoch})")
+        self.epoch = epoch
+        assert self._session_start is not None
+        session = time.perf_counter() - self._session_start - self._paused_s
+        eta = session / (epoch - first_epoch + 1) * (self.config.epochs - epoch)
+        train_loss = sum(losses) / len(losses) if losses else float("nan")
+        score = self._validate(epoch, train_loss, self._elapsed(), eta)
+        if not math.isfinite(score):
+            return self._diverged(f"the validation output became NaN or Inf after epoch {epoch}")
+        self._best_weights.offer(params, _quality(score, self._by_psnr), epoch, self.step)
+        return score
+
+    def _check_progress(self, epoch: int, score: float, previous: float, start: float) -> Finished | None:
+        """End the run as diverged when its validation PSNR has fallen too far (see nnkit.denoise.divergence)."""
+        if not self._by_psnr:
+            return None
+        too_low = below_noisy_message(epoch, score, previous, start, self._noisy_psnr)
+        return self._diverged(too_low) if too_low is not None else None
 
     def _apply_schedule(self, epoch: int) -> None:
         """Set the schedule's learning rate for ``epoch`` (only when it changes: a CUDA graph is captured again)."""
