@@ -87,6 +87,13 @@ def _same_file(a: str | Path, b: str | Path) -> bool:
         return False
 
 
+def _describe(exc: BaseException) -> str:
+    """An error in a line: the file and the reason of an OSError ("x/metrics.jsonl: No space left on device")."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"{exc.filename}: {exc.strerror}" if exc.filename is not None else exc.strerror
+    return f"{type(exc).__name__}: {exc}"
+
+
 def _centre_crop(images: Tensor, side: int) -> Tensor:
     h, w = images.shape[-2:]
     top, left = max(0, (h - side) // 2), max(0, (w - side) // 2)
@@ -150,6 +157,7 @@ class Trainer:
         self._resumed: Checkpoint | None = None
         self._elapsed_before = 0.0  # training time of the run before this session (resumed runs)
         self._saved_step: int | None = None  # step of the checkpoint on disk at checkpoint_path
+        self._saved_epoch = 0
         self._best_weights = BestWeights()
         if resume_from is not None:
             self._restore(resume_from)
@@ -181,7 +189,7 @@ class Trainer:
         self._resumed = ckpt
         self._elapsed_before = ckpt.elapsed_s
         if self.checkpoint_path is not None and ckpt.path and _same_file(ckpt.path, self.checkpoint_path):
-            self._saved_step = ckpt.step  # continuing that very file: it holds this step already
+            self._saved_step, self._saved_epoch = ckpt.step, ckpt.epoch  # continuing that very file: it holds them
         batches = ("data", "data_path", "epoch_size", "batch_size", "crop_size", "seed")
         self._same_batches = all(getattr(old, f) == getattr(new, f) for f in batches)
         same_optimizer = (old.optimizer, old.engine) == (new.optimizer, new.engine)
@@ -252,8 +260,15 @@ class Trainer:
     def _save_latest(self, *, with_optimizer: bool = True, elapsed_s: float = 0.0) -> Path:
         assert self.checkpoint_path is not None
         path = self.save_checkpoint(self.checkpoint_path, with_optimizer=with_optimizer, elapsed_s=elapsed_s)
-        self._saved_step = self.step
+        self._saved_step, self._saved_epoch = self.step, self.epoch
         return path
+
+    def _last_good(self) -> str:
+        """Where the last checkpoint saved whole is, for a message after a failed save."""
+        path = self.checkpoint_path
+        if path is None or self._saved_step is None or not path.is_file():
+            return "no checkpoint of this run was saved"
+        return f"the last good checkpoint is {path} (epoch {self._saved_epoch}, step {self._saved_step})"
 
     def _best_path(self) -> Path | None:
         if self.checkpoint_path is None:
@@ -282,7 +297,7 @@ class Trainer:
                 log.debug("training failed", exc_info=True)
             else:
                 log.exception("training failed")
-            finished = self._finish("error", f"training failed: {type(exc).__name__}: {exc}", with_optimizer=True)
+            finished = self._finish("error", f"training failed: {_describe(exc)}", with_optimizer=True)
         try:
             self._emit(finished)
         except Exception:
@@ -300,8 +315,11 @@ class Trainer:
             try:
                 saved = str(self._save_latest(with_optimizer=with_optimizer, elapsed_s=self._elapsed()))
             except Exception as exc:
-                log.exception("saving the checkpoint failed")
-                message += f" (saving the checkpoint {self.checkpoint_path} failed: {exc})"
+                if isinstance(exc, OSError):  # a full disk, a folder gone read-only: the message says it
+                    log.warning("saving the checkpoint failed: %s", exc)
+                else:
+                    log.exception("saving the checkpoint failed")
+                message += f" (saving the checkpoint failed too: {_describe(exc)}); {self._last_good()}"
                 if reason in ("done", "stopped"):
                     reason = "error"
         return Finished(

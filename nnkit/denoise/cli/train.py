@@ -3,24 +3,30 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
-import io
 import json
+import logging
 import math
+import os
 import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from types import FrameType
 from typing import Any, TextIO
 
-from nnkit.denoise.cli.common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, _run_parser
+import torch
+
+from nnkit.denoise.cli.common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, _run_parser, plain_warnings
 from nnkit.denoise.cli.parallel import TerminateAsStop, launch, nproc_conflict, run_follower
 from nnkit.denoise.config import ConfigError, RunConfig
 from nnkit.denoise.distributed import check_config, join, leave, world_size_from_env
+from nnkit.denoise.engine import resolve_device
 from nnkit.denoise.events import Epoch, Event, Finished, LayerStats, Lockstep, PhotoScores, Started, Step
+from nnkit.denoise.jsonl_log import JsonlLog, drop_after, repair
 from nnkit.denoise.progress import ProgressLine, bar, format_duration
 from nnkit.denoise.run_folder import (
     BEST_NAME,
@@ -94,9 +100,10 @@ def build_train_parser() -> argparse.ArgumentParser:
 class _TrainReporter:
     """Turns trainer events into a progress line, epoch lines and metrics.jsonl records."""
 
-    def __init__(self, out_dir: Path, line: ProgressLine, out: TextIO) -> None:
+    def __init__(self, out_dir: Path, line: ProgressLine, out: TextIO, resumed_step: int | None = None) -> None:
         self.out_dir = out_dir
-        self.metrics: TextIO = io.StringIO()  # until Started: the run folder is written only once training starts
+        self.metrics: JsonlLog | None = None  # opened at Started: the run folder is written only once training starts
+        self.resumed_step = resumed_step  # a resumed checkpoint's step: later records of the file are dropped
         self.line = line
         self.out = out
         self.started: Started | None = None
@@ -112,7 +119,7 @@ class _TrainReporter:
             # config.json and metrics.jsonl are written once the trainer has started (data loaded,
             # optimiser state fitted), so a run that fails to start, a failed resume, changes nothing
             _write_config(self.out_dir, event.config)
-            self.metrics = (self.out_dir / METRICS_NAME).open("a", encoding="utf-8")
+            self._open_metrics(event.resumed_epoch)
             fields = ("device", "num_parameters", "steps_per_epoch", "train_size", "val_size", "noisy_psnr")
             self._write({"event": "started", **{k: getattr(event, k) for k in fields}})
             cfg = event.config
@@ -139,10 +146,11 @@ class _TrainReporter:
             self._record("lockstep", event)
         elif isinstance(event, Finished):  # the last line: how the run ended (read by nnkit.denoise.parallel_run)
             self._write({"event": "finished", **dataclasses.asdict(event)})
-            self.metrics.flush()
+            if self.metrics is not None:
+                self.metrics.close()  # a write error here is in metrics.failed: the run has ended anyway
         elif isinstance(event, Epoch):
             self._record("epoch", event)
-            self.metrics.flush()
+            self._flush()
             self.last_epoch = event
             total = f"/{self.started.config.epochs}" if self.started is not None else ""
             loss = f"train loss {event.train_loss:.5f}, " if math.isfinite(event.train_loss) else ""
@@ -163,12 +171,38 @@ class _TrainReporter:
     def _record(self, kind: str, event: Step | Epoch | Lockstep | PhotoScores) -> None:
         self._write({"event": kind, **dataclasses.asdict(event)})
 
+    def _open_metrics(self, resumed_epoch: int) -> None:
+        """Open metrics.jsonl to append, first cutting a half record at its end and (resuming) the records
+        of steps the checkpoint does not hold, each said in a note."""
+        path = self.out_dir / METRICS_NAME
+        cut = repair(path)
+        if cut:
+            _note(f"{path}: dropped a half record at its end ({cut} bytes, cut by an interrupted write)")
+        if self.resumed_step is not None:
+            dropped = drop_after(path, self.resumed_step, resumed_epoch)
+            if dropped:
+                _note(
+                    f"{path}: dropped {dropped} records past the resumed checkpoint's step {self.resumed_step} "
+                    "(written after its last save), so that steps do not repeat"
+                )
+        self.metrics = JsonlLog(path)
+
     def _write(self, record: dict[str, Any]) -> None:
-        self.metrics.write(json.dumps(_finite_or_none(record)) + "\n")
-        now = time.monotonic()
-        if now - self._last_flush > METRICS_FLUSH_S:  # so that `tail -f metrics.jsonl` follows the run
+        if self.metrics is None:
+            return
+        self.metrics.write(_finite_or_none(record))
+        if time.monotonic() - self._last_flush > METRICS_FLUSH_S:  # so that `tail -f metrics.jsonl` follows the run
+            self._flush()
+
+    def _flush(self) -> None:
+        """Append the records so far, whole; an OSError (disk full) goes up and ends the run."""
+        self._last_flush = time.monotonic()
+        if self.metrics is not None:
             self.metrics.flush()
-            self._last_flush = now
+
+    def close(self) -> None:
+        if self.metrics is not None:
+            self.metrics.close()
 
     def _draw(self, event: Step) -> None:
         if self.started is None:
@@ -264,6 +298,11 @@ def _make_config(args: argparse.Namespace, parser: argparse.ArgumentParser) -> t
 
 def train_main(argv: Sequence[str] | None = None) -> int:
     """The ``denoise-train`` console script; returns the exit status."""
+    with plain_warnings("denoise-train"):
+        return _train_main(argv)
+
+
+def _train_main(argv: Sequence[str] | None) -> int:
     parser = build_train_parser()
     args = _run_parser(parser, argv)
     if isinstance(args, int):
@@ -278,7 +317,12 @@ def train_main(argv: Sequence[str] | None = None) -> int:
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
 
     world = world_size_from_env()
-    problem = nproc_conflict(args.nproc, world) or _nproc_problem(args.nproc, config, world)
+    problem = (
+        nproc_conflict(args.nproc, world)
+        or _nproc_problem(args.nproc, config, world)
+        or _batch_problem(config)
+        or _edited_config_problem(args, config, ckpt)
+    )
     if problem is not None:
         parser.print_usage(sys.stderr)
         print(f"denoise-train: error: {problem}", file=sys.stderr)
@@ -290,6 +334,13 @@ def train_main(argv: Sequence[str] | None = None) -> int:
         print(f"denoise-train: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     if args.nproc is not None and args.nproc > 1 and world == 1:
+        cores = _cpu_cores()
+        if args.nproc > cores and resolve_device(config.device).type == "cpu":
+            print(
+                f"denoise-train: warning: --nproc {args.nproc} starts more processes than this machine's {cores} "
+                f"CPU cores: they share them, and each step is slower than with --nproc {cores}",
+                file=sys.stderr,
+            )
         rank_argv = list(sys.argv[1:] if argv is None else argv)
         if args.out is None:  # every process must agree on the folder: name it here, once
             rank_argv += ["--out", str(out)]
@@ -315,9 +366,70 @@ def _nproc_problem(nproc: int | None, config: RunConfig, world: int) -> str | No
     if processes > 1:
         try:
             check_config(config, processes)
+            resolve_device(config.device)  # now, before any process starts
         except ConfigError as exc:
             return _config_message(exc)
+    if nproc is not None and nproc > 1 and world == 1 and config.device in ("cuda", "auto"):
+        gpus = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if config.device == "cuda" and gpus < nproc:
+            return f"--device cuda: --nproc {nproc} needs a CUDA device per process, this machine has {gpus}"
     return None
+
+
+def _cpu_cores() -> int:
+    """The CPU cores this process may run on."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def _batch_problem(config: RunConfig) -> str | None:
+    """A batch larger than an epoch's pairs (known from the flags for every source but the course files)."""
+    if config.data != "course" and config.batch_size > config.epoch_size:
+        return (
+            f"--batch-size {config.batch_size} is larger than --epoch-size {config.epoch_size} "
+            "(the training pairs of an epoch): lower the one or raise the other"
+        )
+    return None
+
+
+def _edited_config_problem(args: argparse.Namespace, config: RunConfig, ckpt: Any) -> str | None:
+    """Refuse a resume whose run folder's config.json was edited by hand since the run wrote it.
+
+    The checkpoint, not config.json, holds a run's settings, and the resume writes config.json
+    anew: an edit would be lost, and the run would go on without what its editor most likely
+    meant (e.g. a new learning rate). Nothing has started yet, so saying it costs nothing.
+    """
+    if ckpt is None:
+        return None
+    out = args.out if args.out is not None else args.resume.parent
+    path = out / CONFIG_NAME
+    try:
+        saved = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        return f"--resume: {path} cannot be read ({exc}); move it away (the checkpoint holds the run's settings)"
+    if not isinstance(saved, dict):
+        return f"--resume: {path} is not a mapping of settings; move it away (the checkpoint holds the run's settings)"
+    now, before = _as_json(config), _as_json(ckpt.config)
+    edited = sorted(k for k, v in saved.items() if (v != now.get(k, v) and v != before.get(k, v)) or k not in now)
+    if not edited:
+        return None
+    fields = ", ".join(
+        f"{k} is {json.dumps(saved[k])} there, {json.dumps(now[k])} in the run" if k in now else f"{k} is unknown"
+        for k in edited
+    )
+    allowed = ", ".join("--" + k.replace("_", "-") for k in sorted(RESUME_OVERRIDABLE))
+    return (
+        f"--resume: {path} was edited since the run wrote it ({fields}); a resume takes the checkpoint's settings "
+        f"and rewrites that file: undo the edit, or change what may change with {allowed}"
+    )
+
+
+def _as_json(config: RunConfig) -> dict[str, Any]:
+    """A config as config.json holds it (tuples as lists)."""
+    return json.loads(json.dumps(config.to_dict()))
 
 
 def _lock_run_folder(out: Path, ckpt: Any) -> RunLock:
@@ -367,39 +479,63 @@ def _train_here(
     config: RunConfig, ckpt: Any, out: Path, *, quiet: bool, group: Any, terminate: TerminateAsStop | None
 ) -> int:
     """The run in this process (alone, or rank 0 of a data-parallel run): the run folder, progress, summary."""
+    from nnkit.denoise.data import DataError, load_data
     from nnkit.denoise.trainer import Trainer
 
     try:
-        trainer = Trainer(config, checkpoint_path=out / CHECKPOINT_NAME, resume_from=ckpt, group=group)
+        # the data first, alone (every rank loads its own): a data error is a usage error, and no folder is made
+        data = load_data(config) if group is None else None
+        trainer = Trainer(config, checkpoint_path=out / CHECKPOINT_NAME, resume_from=ckpt, group=group, data=data)
     except ConfigError as exc:
         print(f"denoise-train: error: {_config_message(exc)}", file=sys.stderr)
         return EXIT_USAGE
-    except ValueError as exc:
+    except (DataError, ValueError) as exc:
         print(f"denoise-train: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     lock = _lock_run_folder(out, ckpt)  # RunFolderError when another trainer holds the folder
     line = ProgressLine(sys.stderr, enabled=not quiet)
-    reporter = _TrainReporter(out, line, sys.stdout)
+    reporter = _TrainReporter(out, line, sys.stdout, resumed_step=ckpt.step if ckpt is not None else None)
     try:
         trainer.on_event = reporter
         stopper = _SigintStopper(trainer.request_stop, sys.stderr)
         if terminate is not None:
             terminate.request_stop = trainer.request_stop
         try:
-            with stopper:
+            with stopper, _summary_says_it():
                 finished = trainer.run()
         except KeyboardInterrupt:
             line.clear()
             finished = _save_after_abort(trainer, out)
             stopper.interrupted = True
     finally:
-        reporter.metrics.close()
-        lock.release()
+        try:
+            reporter.close()
+        finally:
+            lock.release()  # even when the disk is full: the next run must not meet a lock
     line.clear()
     status = _summarise(finished, reporter, out, interrupted=stopper.interrupted)
     if group is not None:  # after the summary: the message must come out even when the group is broken
         leave(status, broken=finished.reason == "error")
     return status
+
+
+@contextlib.contextmanager
+def _summary_says_it() -> Iterator[None]:
+    """Silence the trainer's log warnings (divergence, failures) while it runs: the summary line says them once.
+
+    Its errors (unexpected exceptions, with their traceback) still show.
+    """
+    logger = logging.getLogger("nnkit.denoise.trainer")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def _note(text: str) -> None:
+    print(f"denoise-train: note: {text}", file=sys.stderr)
 
 
 def _save_after_abort(trainer: Any, out: Path) -> Finished:
@@ -432,7 +568,11 @@ def _summarise(finished: Finished, reporter: _TrainReporter, out: Path, *, inter
         best = out / BEST_NAME
         if best.exists():
             print(f"best checkpoint: {best}")
-    print(f"metrics: {out / METRICS_NAME}")
+    failed = reporter.metrics.failed if reporter.metrics is not None else None
+    if failed is not None and str(failed.filename) not in finished.message:
+        print(f"denoise-train: error: {failed.filename}: {failed.strerror}; its records end there", file=sys.stderr)
+    if reporter.metrics is not None:
+        print(f"metrics: {out / METRICS_NAME}")
     if interrupted:
         return EXIT_INTERRUPTED
     return EXIT_OK if finished.reason in ("done", "stopped") else EXIT_FAILED
