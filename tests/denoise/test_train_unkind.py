@@ -126,7 +126,7 @@ def test_nproc_with_fewer_gpus_than_processes(monkeypatch: pytest.MonkeyPatch, c
 
 def test_more_processes_than_cores_is_a_warning(monkeypatch: pytest.MonkeyPatch, capsys, tmp_path: Path) -> None:
     """Before: --nproc 64 on 2 cores ran without a word."""
-    monkeypatch.setattr(train_cli, "_cpu_cores", lambda: 2)
+    monkeypatch.setattr(train_cli, "cpu_cores", lambda: 2)
     monkeypatch.setattr(train_cli, "launch", lambda argv, nproc, out: 0)
     flags = [*TINY[:4], "--epoch-size", "128", "--batch-size", "64", "--device", "cpu", "--quiet"]
     assert train_main([*flags, "--nproc", "64", "--out", str(tmp_path / "o")]) == 0

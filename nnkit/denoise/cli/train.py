@@ -1,14 +1,16 @@
-"""``denoise-train``: train a denoiser from the command line (flags are RunConfig's fields)."""
+"""``denoise-train``: train a denoiser from the command line (flags are RunConfig's fields).
+
+Its checks of the arguments before anything starts are in ``train_checks``, the reporter of the
+trainer's events (progress line, metrics.jsonl) in ``train_report``.
+"""
 
 from __future__ import annotations
 
 import argparse
 import contextlib
 import dataclasses
-import json
 import logging
 import math
-import os
 import signal
 import sys
 import threading
@@ -18,20 +20,26 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, TextIO
 
-import torch
-
 from nnkit.denoise.cli.common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, _run_parser, plain_warnings
 from nnkit.denoise.cli.parallel import TerminateAsStop, launch, nproc_conflict, run_follower
+from nnkit.denoise.cli.train_checks import (
+    RESUME_OVERRIDABLE,
+    batch_problem,
+    config_message,
+    cpu_cores,
+    edited_config_problem,
+    nproc_problem,
+)
+from nnkit.denoise.cli.train_report import TrainReporter
 from nnkit.denoise.config import ConfigError, RunConfig
-from nnkit.denoise.distributed import check_config, join, leave, world_size_from_env
+from nnkit.denoise.distributed import join, leave, world_size_from_env
 from nnkit.denoise.engine import resolve_device
-from nnkit.denoise.events import Epoch, Event, Finished, LayerStats, Lockstep, PhotoScores, Started, Step
-from nnkit.denoise.jsonl_log import JsonlLog, drop_after, repair
-from nnkit.denoise.progress import ProgressLine, bar, format_duration
+from nnkit.denoise.events import Finished
+from nnkit.denoise.progress import ProgressLine
 from nnkit.denoise.run_folder import (
     BEST_NAME,
     CHECKPOINT_NAME,
-    CONFIG_NAME,
+    CONFIG_NAME,  # noqa: F401 - re-exported by nnkit.denoise.cli
     METRICS_NAME,
     RunFolderError,
     RunLock,
@@ -39,11 +47,9 @@ from nnkit.denoise.run_folder import (
     check_out_folder,
     remove_leftover_temp_files,
 )
-from nnkit.layer_stats import as_record
 
-METRICS_FLUSH_S = 1.0
-MAX_NPROC = 64  # local processes for --nproc
-RESUME_OVERRIDABLE = frozenset({"epochs", "lr", "device", "cuda_graph", "inspect_every"})
+_TrainReporter = TrainReporter  # the name tests and older callers use
+
 _PY_TYPES: dict[str, Callable[[str], Any]] = {"int": int, "float": float, "str": str}
 
 
@@ -95,147 +101,6 @@ def build_train_parser() -> argparse.ArgumentParser:
     )
     add_config_flags(parser)
     return parser
-
-
-class _TrainReporter:
-    """Turns trainer events into a progress line, epoch lines and metrics.jsonl records."""
-
-    def __init__(self, out_dir: Path, line: ProgressLine, out: TextIO, resumed_step: int | None = None) -> None:
-        self.out_dir = out_dir
-        self.metrics: JsonlLog | None = None  # opened at Started: the run folder is written only once training starts
-        self.resumed_step = resumed_step  # a resumed checkpoint's step: later records of the file are dropped
-        self.line = line
-        self.out = out
-        self.started: Started | None = None
-        self.last_epoch: Epoch | None = None
-        self.run_start = time.perf_counter()
-        self.steps_done_at_start: int | None = None
-        self._last_flush = time.monotonic()
-
-    def __call__(self, event: Event) -> None:
-        if isinstance(event, Started):
-            self.started = event
-            self.run_start = time.perf_counter()
-            # config.json and metrics.jsonl are written once the trainer has started (data loaded,
-            # optimiser state fitted), so a run that fails to start, a failed resume, changes nothing
-            _write_config(self.out_dir, event.config)
-            self._open_metrics(event.resumed_epoch)
-            fields = ("device", "num_parameters", "steps_per_epoch", "train_size", "val_size", "noisy_psnr")
-            self._write({"event": "started", **{k: getattr(event, k) for k in fields}})
-            cfg = event.config
-            if event.resumed_from:
-                self._write({"event": "resumed", "from": event.resumed_from, "epoch": event.resumed_epoch})
-                psnr = event.start_val_psnr
-                start = f", validation PSNR {psnr:.2f} dB" if math.isfinite(psnr) else ""
-                self.line.finish_line(
-                    f"resuming {event.resumed_from}: {event.resumed_epoch} of {cfg.epochs} epochs done{start}"
-                )
-            floor = f"noisy validation input {event.noisy_psnr:.2f} dB" if math.isfinite(event.noisy_psnr) else (
-                "no clean images: validation scores the hidden pixels"
-            )
-            self.line.finish_line(
-                f"training {cfg.arch} width {cfg.width} ({event.num_parameters:,} parameters) on {event.device}: "
-                f"{event.train_size} crops/epoch, {event.steps_per_epoch} steps/epoch, {cfg.epochs} epochs; {floor}"
-            )
-        elif isinstance(event, Step):
-            self._record("step", event)
-            self._draw(event)
-        elif isinstance(event, LayerStats):
-            self._write(as_record(event.report, event.step))
-        elif isinstance(event, Lockstep):
-            self._record("lockstep", event)
-        elif isinstance(event, Finished):  # the last line: how the run ended (read by nnkit.denoise.parallel_run)
-            self._write({"event": "finished", **dataclasses.asdict(event)})
-            if self.metrics is not None:
-                self.metrics.close()  # a write error here is in metrics.failed: the run has ended anyway
-        elif isinstance(event, Epoch):
-            self._record("epoch", event)
-            self._flush()
-            self.last_epoch = event
-            total = f"/{self.started.config.epochs}" if self.started is not None else ""
-            loss = f"train loss {event.train_loss:.5f}, " if math.isfinite(event.train_loss) else ""
-            scores = [f"val loss {event.val_loss:.5f}"] if math.isfinite(event.val_loss) else []
-            scores += [f"val PSNR {event.val_psnr:.2f} dB"] if math.isfinite(event.val_psnr) or not scores else []
-            scores += [f"SSIM {event.val_ssim:.4f}"] if math.isfinite(event.val_ssim) else []
-            self.line.finish_line(
-                f"epoch {event.epoch}{total}: {loss}{', '.join(scores)}, "
-                f"elapsed {format_duration(event.elapsed_s)}, ETA {format_duration(event.eta_s)}"
-            )
-        elif isinstance(event, PhotoScores):
-            self._record("photos", event)
-            self.line.finish_line(
-                f"whole validation photos (noise level {event.level:g}): PSNR {event.psnr:.2f} dB, "
-                f"SSIM {event.ssim:.4f} (noisy {event.noisy_psnr:.2f} dB)"
-            )
-
-    def _record(self, kind: str, event: Step | Epoch | Lockstep | PhotoScores) -> None:
-        self._write({"event": kind, **dataclasses.asdict(event)})
-
-    def _open_metrics(self, resumed_epoch: int) -> None:
-        """Open metrics.jsonl to append, first cutting a half record at its end and (resuming) the records
-        of steps the checkpoint does not hold, each said in a note."""
-        path = self.out_dir / METRICS_NAME
-        cut = repair(path)
-        if cut:
-            _note(f"{path}: dropped a half record at its end ({cut} bytes, cut by an interrupted write)")
-        if self.resumed_step is not None:
-            dropped = drop_after(path, self.resumed_step, resumed_epoch)
-            if dropped:
-                _note(
-                    f"{path}: dropped {dropped} records past the resumed checkpoint's step {self.resumed_step} "
-                    "(written after its last save), so that steps do not repeat"
-                )
-        self.metrics = JsonlLog(path)
-
-    def _write(self, record: dict[str, Any]) -> None:
-        if self.metrics is None:
-            return
-        self.metrics.write(_finite_or_none(record))
-        if time.monotonic() - self._last_flush > METRICS_FLUSH_S:  # so that `tail -f metrics.jsonl` follows the run
-            self._flush()
-
-    def _flush(self) -> None:
-        """Append the records so far, whole; an OSError (disk full) goes up and ends the run."""
-        self._last_flush = time.monotonic()
-        if self.metrics is not None:
-            self.metrics.flush()
-
-    def close(self) -> None:
-        if self.metrics is not None:
-            self.metrics.close()
-
-    def _draw(self, event: Step) -> None:
-        if self.started is None:
-            return
-        s = self.started
-        if self.steps_done_at_start is None:
-            self.steps_done_at_start = event.step - 1
-        total = s.config.epochs * s.steps_per_epoch
-        in_epoch = event.step - (event.epoch - 1) * s.steps_per_epoch
-        done_here = event.step - self.steps_done_at_start
-        elapsed = time.perf_counter() - self.run_start
-        eta = elapsed / max(done_here, 1) * (total - event.step)
-        val_psnr = self.last_epoch.val_psnr if self.last_epoch is not None else s.start_val_psnr
-        val = f" | val {val_psnr:.2f} dB" if math.isfinite(val_psnr) else ""
-        self.line.update(
-            f"epoch {event.epoch}/{s.config.epochs} {bar(event.step / max(total, 1))} "
-            f"step {in_epoch}/{s.steps_per_epoch} | loss {event.loss:.5f}{val} | "
-            f"{event.images_per_s:.0f} img/s | ETA {format_duration(eta)}"
-        )
-
-
-def _config_message(exc: ConfigError) -> str:
-    """'--batch-size: must be at least 1, got 0' from ConfigError('batch_size', ...)."""
-    text = str(exc)
-    prefix = f"{exc.field}: "
-    return "--" + exc.field.replace("_", "-") + ": " + (text[len(prefix) :] if text.startswith(prefix) else text)
-
-
-def _finite_or_none(value: Any) -> Any:
-    """NaN and Inf become null (JSON has neither), in nested dicts too."""
-    if isinstance(value, dict):
-        return {k: _finite_or_none(v) for k, v in value.items()}
-    return None if isinstance(value, float) and not math.isfinite(value) else value
 
 
 class _SigintStopper:
@@ -311,7 +176,7 @@ def _train_main(argv: Sequence[str] | None) -> int:
         config, ckpt = _make_config(args, parser)
     except ConfigError as exc:
         parser.print_usage(sys.stderr)
-        print(f"denoise-train: error: {_config_message(exc)}", file=sys.stderr)
+        print(f"denoise-train: error: {config_message(exc)}", file=sys.stderr)
         return EXIT_USAGE
     except SystemExit as exc:  # parser.error inside _make_config
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
@@ -319,9 +184,9 @@ def _train_main(argv: Sequence[str] | None) -> int:
     world = world_size_from_env()
     problem = (
         nproc_conflict(args.nproc, world)
-        or _nproc_problem(args.nproc, config, world)
-        or _batch_problem(config)
-        or _edited_config_problem(args, config, ckpt)
+        or nproc_problem(args.nproc, config, world)
+        or batch_problem(config)
+        or edited_config_problem(args, config, ckpt)
     )
     if problem is not None:
         parser.print_usage(sys.stderr)
@@ -334,7 +199,7 @@ def _train_main(argv: Sequence[str] | None) -> int:
         print(f"denoise-train: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     if args.nproc is not None and args.nproc > 1 and world == 1:
-        cores = _cpu_cores()
+        cores = cpu_cores()
         if args.nproc > cores and resolve_device(config.device).type == "cpu":
             print(
                 f"denoise-train: warning: --nproc {args.nproc} starts more processes than this machine's {cores} "
@@ -358,80 +223,6 @@ def _train_main(argv: Sequence[str] | None) -> int:
         return EXIT_INTERRUPTED
 
 
-def _nproc_problem(nproc: int | None, config: RunConfig, world: int) -> str | None:
-    """Why ``--nproc`` (or torchrun's world size) cannot run ``config``, or None."""
-    if nproc is not None and not 1 <= nproc <= MAX_NPROC:
-        return f"--nproc must be between 1 and {MAX_NPROC}, got {nproc}"
-    processes = max(world, nproc or 1)
-    if processes > 1:
-        try:
-            check_config(config, processes)
-            resolve_device(config.device)  # now, before any process starts
-        except ConfigError as exc:
-            return _config_message(exc)
-    if nproc is not None and nproc > 1 and world == 1 and config.device in ("cuda", "auto"):
-        gpus = torch.cuda.device_count() if torch.cuda.is_available() else 0
-        if config.device == "cuda" and gpus < nproc:
-            return f"--device cuda: --nproc {nproc} needs a CUDA device per process, this machine has {gpus}"
-    return None
-
-
-def _cpu_cores() -> int:
-    """The CPU cores this process may run on."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
-
-
-def _batch_problem(config: RunConfig) -> str | None:
-    """A batch larger than an epoch's pairs (known from the flags for every source but the course files)."""
-    if config.data != "course" and config.batch_size > config.epoch_size:
-        return (
-            f"--batch-size {config.batch_size} is larger than --epoch-size {config.epoch_size} "
-            "(the training pairs of an epoch): lower the one or raise the other"
-        )
-    return None
-
-
-def _edited_config_problem(args: argparse.Namespace, config: RunConfig, ckpt: Any) -> str | None:
-    """Refuse a resume whose run folder's config.json was edited by hand since the run wrote it.
-
-    The checkpoint, not config.json, holds a run's settings, and the resume writes config.json
-    anew: an edit would be lost, and the run would go on without what its editor most likely
-    meant (e.g. a new learning rate). Nothing has started yet, so saying it costs nothing.
-    """
-    if ckpt is None:
-        return None
-    out = args.out if args.out is not None else args.resume.parent
-    path = out / CONFIG_NAME
-    try:
-        saved = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return None
-    except (OSError, ValueError) as exc:
-        return f"--resume: {path} cannot be read ({exc}); move it away (the checkpoint holds the run's settings)"
-    if not isinstance(saved, dict):
-        return f"--resume: {path} is not a mapping of settings; move it away (the checkpoint holds the run's settings)"
-    now, before = _as_json(config), _as_json(ckpt.config)
-    edited = sorted(k for k, v in saved.items() if (v != now.get(k, v) and v != before.get(k, v)) or k not in now)
-    if not edited:
-        return None
-    fields = ", ".join(
-        f"{k} is {json.dumps(saved[k])} there, {json.dumps(now[k])} in the run" if k in now else f"{k} is unknown"
-        for k in edited
-    )
-    allowed = ", ".join("--" + k.replace("_", "-") for k in sorted(RESUME_OVERRIDABLE))
-    return (
-        f"--resume: {path} was edited since the run wrote it ({fields}); a resume takes the checkpoint's settings "
-        f"and rewrites that file: undo the edit, or change what may change with {allowed}"
-    )
-
-
-def _as_json(config: RunConfig) -> dict[str, Any]:
-    """A config as config.json holds it (tuples as lists)."""
-    return json.loads(json.dumps(config.to_dict()))
-
-
 def _lock_run_folder(out: Path, ckpt: Any) -> RunLock:
     """Hold ``out``'s lock (a second trainer on the folder is refused) and clear its leftovers."""
     lock = RunLock(out).acquire()
@@ -448,20 +239,6 @@ def _lock_run_folder(out: Path, ckpt: Any) -> RunLock:
         lock.release()
         raise
     return lock
-
-
-def _write_config(out: Path, config: RunConfig) -> None:
-    """config.json, written atomically."""
-    from nnkit.denoise.tempfiles import temp_file_beside
-
-    path = out / CONFIG_NAME
-    fd, tmp = temp_file_beside(path)
-    try:
-        with open(fd, "w", encoding="utf-8") as f:
-            f.write(json.dumps(config.to_dict(), indent=2, sort_keys=True) + "\n")
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def _train(config: RunConfig, ckpt: Any, out: Path, *, quiet: bool) -> int:
@@ -487,14 +264,14 @@ def _train_here(
         data = load_data(config) if group is None else None
         trainer = Trainer(config, checkpoint_path=out / CHECKPOINT_NAME, resume_from=ckpt, group=group, data=data)
     except ConfigError as exc:
-        print(f"denoise-train: error: {_config_message(exc)}", file=sys.stderr)
+        print(f"denoise-train: error: {config_message(exc)}", file=sys.stderr)
         return EXIT_USAGE
     except (DataError, ValueError) as exc:
         print(f"denoise-train: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     lock = _lock_run_folder(out, ckpt)  # RunFolderError when another trainer holds the folder
     line = ProgressLine(sys.stderr, enabled=not quiet)
-    reporter = _TrainReporter(out, line, sys.stdout, resumed_step=ckpt.step if ckpt is not None else None)
+    reporter = TrainReporter(out, line, sys.stdout, resumed_step=ckpt.step if ckpt is not None else None)
     try:
         trainer.on_event = reporter
         stopper = _SigintStopper(trainer.request_stop, sys.stderr)
@@ -534,10 +311,6 @@ def _summary_says_it() -> Iterator[None]:
         logger.setLevel(level)
 
 
-def _note(text: str) -> None:
-    print(f"denoise-train: note: {text}", file=sys.stderr)
-
-
 def _save_after_abort(trainer: Any, out: Path) -> Finished:
     """A second Ctrl-C broke into a step: save the model's weights (no optimiser state) to a new file.
 
@@ -554,7 +327,7 @@ def _save_after_abort(trainer: Any, out: Path) -> Finished:
                     trainer.step, trainer.best_psnr, str(path))
 
 
-def _summarise(finished: Finished, reporter: _TrainReporter, out: Path, *, interrupted: bool) -> int:
+def _summarise(finished: Finished, reporter: TrainReporter, out: Path, *, interrupted: bool) -> int:
     print(f"{finished.reason}: {finished.message}")
     started, last = reporter.started, reporter.last_epoch
     if started is not None and last is not None and math.isfinite(finished.best_psnr):
