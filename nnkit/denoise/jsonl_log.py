@@ -6,7 +6,8 @@
 * ``repair`` cuts a file found ending in half a record (a process killed mid-write, a machine
   that crashed) back to its last whole line before anything is appended after it.
 * ``drop_after`` removes, atomically, the records of steps and epochs a resumed checkpoint does
-  not hold (those of a run killed after its last save), so step numbers never repeat.
+  not hold (those of a run killed after its last save, or of a diverged run resumed from its best
+  weights), so step numbers never repeat; they are kept in a side file.
 """
 
 from __future__ import annotations
@@ -48,26 +49,32 @@ def repair(path: Path) -> int:
         return 0
 
 
-def drop_after(path: Path, step: int, epoch: int) -> int:
+def drop_after(path: Path, step: int, epoch: int, *, keep_in: Path | None = None) -> int:
     """Rewrite ``path`` (atomically) without records past ``step`` (or epoch records past ``epoch``); returns
-    how many were dropped. Lines that are not JSON records are kept as they are."""
+    how many were dropped. Lines that are not JSON records are kept as they are.
+
+    ``keep_in``: a file the dropped records are appended to first (the history of the attempt they
+    tell of, e.g. a diverged one, is not lost; a crash in between duplicates them there, never loses them).
+    """
     if not path.is_file():
         return 0
     kept: list[bytes] = []
-    dropped = 0
+    dropped: list[bytes] = []
     for line in path.read_bytes().splitlines(keepends=True):
         try:
             record = json.loads(line)
         except ValueError:
             kept.append(line)
             continue
-        if isinstance(record, dict) and _past(record, step, epoch):
-            dropped += 1
-        else:
-            kept.append(line)
+        (dropped if isinstance(record, dict) and _past(record, step, epoch) else kept).append(line)
     if dropped:
+        if keep_in is not None:
+            with keep_in.open("ab") as side:
+                side.write(b"".join(dropped))
+                side.flush()
+                os.fsync(side.fileno())
         write_bytes_atomically(path, b"".join(kept))
-    return dropped
+    return len(dropped)
 
 
 def _past(record: dict[str, Any], step: int, epoch: int) -> bool:

@@ -7,6 +7,10 @@ killed process can be told from a write in progress and removed (``remove_dead_t
 ``tempfile.mkstemp`` creates its files readable by their owner alone (0600); renamed into
 place, a saved image or checkpoint would keep that mode. ``temp_file_beside`` gives the
 temporary file the mode a plain ``open(path, "w")`` would have (0666 less the umask).
+
+A failed atomic write raises an OSError naming the file meant (not the temporary one), so
+that "disk full" messages say where. ``output_file_problem`` checks, before a long run, that
+its results file can be written at all.
 """
 
 from __future__ import annotations

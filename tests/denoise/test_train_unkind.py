@@ -214,11 +214,13 @@ def test_resume_after_a_kill_mid_epoch_leaves_no_duplicate_steps(tmp_path: Path,
     steps = [r["step"] for r in all_records if r["event"] == "step"]
     assert steps == [1, 2, 3, 4]
     assert [r["epoch"] for r in all_records if r["event"] == "epoch"] == [0, 1, 2]
-    assert "dropped 3 records past the resumed checkpoint's step 2" in capsys.readouterr().err
+    assert "moved 3 records past the resumed checkpoint's step 2" in capsys.readouterr().err
+    side = [json.loads(line) for line in (out / "metrics.superseded.jsonl").read_text().splitlines()]
+    assert [(r["event"], r.get("step")) for r in side] == [("step", 3), ("step", 4), ("epoch", None)]
 
 
-def test_a_real_kill_mid_epoch_then_resume(tmp_path: Path) -> None:
-    """The same through a real SIGKILL of a training process mid-epoch."""
+def test_a_real_sigterm_mid_epoch_then_resume(tmp_path: Path) -> None:
+    """The same through a real SIGTERM of a training process mid-epoch (as issue 20 did it)."""
     import signal
     import subprocess
     import time
@@ -237,7 +239,7 @@ def test_a_real_kill_mid_epoch_then_resume(tmp_path: Path) -> None:
                 break
         else:
             pytest.fail("the run saved no checkpoint in time")
-        os.kill(process.pid, signal.SIGKILL)
+        os.kill(process.pid, signal.SIGTERM)
     finally:
         process.wait(30)
     saved = load_checkpoint(out / CHECKPOINT_NAME).step

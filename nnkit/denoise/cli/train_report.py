@@ -18,6 +18,7 @@ from nnkit.denoise.run_folder import CONFIG_NAME, METRICS_NAME
 from nnkit.layer_stats import as_record
 
 METRICS_FLUSH_S = 1.0
+SUPERSEDED_NAME = "metrics.superseded.jsonl"  # records a resume took out of metrics.jsonl (steps it trains again)
 
 
 class TrainReporter:
@@ -102,11 +103,12 @@ class TrainReporter:
         if cut:
             note(f"{path}: dropped a half record at its end ({cut} bytes, cut by an interrupted write)")
         if self.resumed_step is not None:
-            dropped = drop_after(path, self.resumed_step, resumed_epoch)
+            side = self.out_dir / SUPERSEDED_NAME
+            dropped = drop_after(path, self.resumed_step, resumed_epoch, keep_in=side)
             if dropped:
                 note(
-                    f"{path}: dropped {dropped} records past the resumed checkpoint's step {self.resumed_step} "
-                    "(written after its last save), so that steps do not repeat"
+                    f"{path}: moved {dropped} records past the resumed checkpoint's step {self.resumed_step} "
+                    f"(written after its last save) to {side}, so that steps do not repeat"
                 )
         self.metrics = JsonlLog(path)
 
