@@ -86,6 +86,20 @@ def test_a_full_disk_is_one_line_naming_the_last_good_checkpoint(
     assert load_checkpoint(out / CHECKPOINT_NAME).step == 2
 
 
+def test_a_disk_full_from_the_start_names_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    disk = FullDisk(full_at=1)
+    disk.full = True
+    monkeypatch.setattr(jsonl_log, "os", disk)
+    monkeypatch.setattr(tempfiles, "os", disk)
+    out = tmp_path / "run"
+    assert train_main([*TINY, "--epochs", "1", "--out", str(out)]) == 1
+    captured = capsys.readouterr()
+    assert captured.out.splitlines() == [f"error: training failed: {out / CONFIG_NAME}: No space left on device"]
+    assert "Traceback" not in captured.err and sorted(p.name for p in out.iterdir()) == []
+
+
 def test_a_metrics_write_cut_short_leaves_no_half_record(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     disk = FullDisk(full_at=2)
     monkeypatch.setattr(jsonl_log, "os", disk)

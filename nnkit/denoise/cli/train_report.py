@@ -15,6 +15,7 @@ from nnkit.denoise.events import Epoch, Event, Finished, LayerStats, Lockstep, P
 from nnkit.denoise.jsonl_log import JsonlLog, drop_after, repair
 from nnkit.denoise.progress import ProgressLine, bar, format_duration
 from nnkit.denoise.run_folder import CONFIG_NAME, METRICS_NAME
+from nnkit.denoise.tempfiles import write_bytes_atomically
 from nnkit.layer_stats import as_record
 
 METRICS_FLUSH_S = 1.0
@@ -157,17 +158,9 @@ def _finite_or_none(value: Any) -> Any:
 
 
 def write_config(out: Path, config: RunConfig) -> None:
-    """config.json, written atomically."""
-    from nnkit.denoise.tempfiles import temp_file_beside
-
-    path = out / CONFIG_NAME
-    fd, tmp = temp_file_beside(path)
-    try:
-        with open(fd, "w", encoding="utf-8") as f:
-            f.write(json.dumps(config.to_dict(), indent=2, sort_keys=True) + "\n")
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    """config.json, written atomically (an OSError names it)."""
+    text = json.dumps(config.to_dict(), indent=2, sort_keys=True) + "\n"
+    write_bytes_atomically(out / CONFIG_NAME, text.encode("utf-8"))
 
 
 def note(text: str) -> None:
