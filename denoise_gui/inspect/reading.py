@@ -1,6 +1,6 @@
 """How to read the Inspect view, in a learner's words: the plots' tooltips and the F1 help's section.
 
-The numbers are those the app computes (nnkit.layer_stats, nnkit.model_check, nnkit.denoise.lockstep)
+The numbers are those the app computes (nnkit.layer_stats, nnkit.model_check, nnkit.denoise.engines.lockstep)
 and those measured for the README's screenshots (docs/screenshot-inspect*.png).
 """
 

@@ -39,6 +39,7 @@ import torch
 
 from nnkit.denoise.config import ConfigError, RunConfig
 from nnkit.denoise.events import Epoch, Event, Started, Step
+from nnkit.denoise.tempfiles import output_file_problem, write_bytes_atomically
 
 # The report's numbers, keyed by (table, row). Unknown here: None prints as "—". Do not guess them.
 REPORT_NUMBERS: dict[tuple[str, str], float | None] = {
@@ -355,6 +356,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if unknown or not tables:
         print(f"denoise-experiments: error: --tables: unknown {unknown} (use {', '.join(TABLES)})", file=sys.stderr)
         return 2
+    problem = output_file_problem(args.out)  # now, not after the whole run: the results would be lost
+    if problem is not None:
+        print(f"denoise-experiments: error: {problem}", file=sys.stderr)
+        return 2
     sizes = QUICK if args.quick else FULL
     try:
         base_config(sizes, device=args.device, seed=args.seed)
@@ -370,7 +375,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     text = run_experiments(sizes, device=args.device, seed=args.seed, tables=tables, log=log)
     print(text)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(text, encoding="utf-8")
+    try:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        write_bytes_atomically(args.out, text.encode("utf-8"))
+    except OSError as exc:  # e.g. the disk filled during the run: the tables are on stdout above
+        print(f"denoise-experiments: error: {args.out}: {exc.strerror or exc} (the tables are printed above)",
+              file=sys.stderr)
+        return 1
     print(f"written to {args.out}", file=sys.stderr)
     return 0

@@ -7,6 +7,10 @@ killed process can be told from a write in progress and removed (``remove_dead_t
 ``tempfile.mkstemp`` creates its files readable by their owner alone (0600); renamed into
 place, a saved image or checkpoint would keep that mode. ``temp_file_beside`` gives the
 temporary file the mode a plain ``open(path, "w")`` would have (0666 less the umask).
+
+A failed atomic write raises an OSError naming the file meant (not the temporary one), so
+that "disk full" messages say where. ``output_file_problem`` checks, before a long run, that
+its results file can be written at all.
 """
 
 from __future__ import annotations
@@ -45,17 +49,28 @@ def temp_file_beside(path: Path) -> tuple[int, Path]:
 
 def write_bytes_atomically(path: Path, data: bytes) -> Path:
     """Write ``data`` to ``path`` through a temporary file beside it, fsync, rename: a failure leaves the old file."""
-    fd, tmp = temp_file_beside(path)
+    try:
+        fd, tmp = temp_file_beside(path)
+    except OSError as exc:
+        raise with_filename(exc, path) from None
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise with_filename(exc, path) from None
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
     return path
+
+
+def with_filename(exc: OSError, path: Path) -> OSError:
+    """``exc`` naming ``path``, the file meant (not the temporary one; a failed write names none)."""
+    return OSError(exc.errno, exc.strerror or str(exc), str(path))  # the same subclass: PermissionError, ...
 
 
 def is_temp_file(path: Path) -> bool:
@@ -88,3 +103,28 @@ def remove_dead_temp_files(folder: Path) -> list[Path]:
                 path.unlink()
                 removed.append(path)
     return removed
+
+
+def output_file_problem(path: Path) -> str | None:
+    """Why the results cannot be written to the file ``path`` (checked before a long run), or None.
+
+    A missing folder is fine when it can be made (the results' writer makes it); the check
+    writes a temporary file where the folder is, so a read-only file system is caught too.
+    """
+    if path.is_dir():
+        return f"--out {path}: is a folder; give a file name"
+    if path.exists() and not path.is_file():
+        return f"--out {path}: exists and is not a regular file"
+    if path.exists() and not os.access(path, os.W_OK):
+        return f"--out {path}: is read-only"
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        return f"--out {path}: {folder} is not a folder"
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        return f"--out {path}: cannot write in {folder}: {exc.strerror or exc}"
+    return None

@@ -13,14 +13,16 @@ and ``resume`` may be called from any thread; they are honoured between steps.
 Checkpoints: with a ``checkpoint_path`` the latest weights and optimiser state are written
 (atomically) at the end of every epoch and when the run ends, so a killed run resumes from
 its last epoch; nothing is rewritten when no step was taken since the last write, so a
-resume that fails at once leaves its checkpoint as it was.
+resume that fails at once leaves its checkpoint as it was. ``<name>.best.safetensors`` holds the
+best validated weights, the starting ones (epoch 0) included, and ``best_psnr`` is their score.
 
 Divergence (see ``nnkit.denoise.divergence``): a NaN or Inf loss, non-finite weights or
 validation output, or a validation PSNR more than 1 dB below the noisy input's from the
 second epoch on, ends the run with reason "diverged" and a message saying which. The model
 is then restored to the *best validated weights* (the starting weights included, so never
 worse than those), and the checkpoint written then holds them, with the epoch and step they
-were validated at, and no optimiser state.
+were validated at, and no optimiser state: the same weights as the best checkpoint (a resumed run
+whose earlier session validated better weights goes back to that session's best file).
 
 Errors inside ``run()`` end the run with reason "error" (after saving a checkpoint when a
 step was taken) instead of escaping to the caller's thread; unexpected ones are logged with
@@ -85,10 +87,43 @@ def _same_file(a: str | Path, b: str | Path) -> bool:
         return False
 
 
+def _describe(exc: BaseException) -> str:
+    """An error in a line: the file and the reason of an OSError ("x/metrics.jsonl: No space left on device")."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"{exc.filename}: {exc.strerror}" if exc.filename is not None else exc.strerror
+    return f"{type(exc).__name__}: {exc}"
+
+
 def _centre_crop(images: Tensor, side: int) -> Tensor:
     h, w = images.shape[-2:]
     top, left = max(0, (h - side) // 2), max(0, (w - side) // 2)
     return images[..., top : top + side, left : left + side]
+
+
+class _StepTimer:
+    """The smoothed time of a training step, pauses left out."""
+
+    def __init__(self) -> None:
+        self.step_time: float | None = None
+        self.steps = 0  # timed this session
+        self._last = time.perf_counter()
+
+    def restart(self) -> None:
+        """Time the next step from now (a new epoch, a skipped batch)."""
+        self._last = time.perf_counter()
+
+    def lap(self, waited: float) -> float:
+        """A step ended: the whole step (making the batch, training, events) less ``waited``; the smoothed time."""
+        now = time.perf_counter()
+        dt, self._last = now - self._last - waited, now
+        self.steps += 1
+        # the first step of a session pays one-time costs (first forward of the process, allocations):
+        # the smoothed rate starts again from the second step, so that it does not linger in the average
+        if self.step_time is None or self.steps == 2:
+            self.step_time = dt
+        else:
+            self.step_time = 0.9 * self.step_time + 0.1 * dt
+        return self.step_time
 
 
 class Trainer:
@@ -122,6 +157,7 @@ class Trainer:
         self._resumed: Checkpoint | None = None
         self._elapsed_before = 0.0  # training time of the run before this session (resumed runs)
         self._saved_step: int | None = None  # step of the checkpoint on disk at checkpoint_path
+        self._saved_epoch = 0
         self._best_weights = BestWeights()
         if resume_from is not None:
             self._restore(resume_from)
@@ -135,6 +171,7 @@ class Trainer:
         self._paused_s = 0.0
         self._session_start: float | None = None
         self._start_step = self.step
+        self._noisy_psnr = float("nan")  # the validation inputs' own PSNR, once the data are loaded
         self._lr = config.lr  # the rate the engine trains with now (schedule.learning_rate sets it per epoch)
 
     def _restore(self, ckpt: Checkpoint) -> None:
@@ -152,7 +189,7 @@ class Trainer:
         self._resumed = ckpt
         self._elapsed_before = ckpt.elapsed_s
         if self.checkpoint_path is not None and ckpt.path and _same_file(ckpt.path, self.checkpoint_path):
-            self._saved_step = ckpt.step  # continuing that very file: it holds this step already
+            self._saved_step, self._saved_epoch = ckpt.step, ckpt.epoch  # continuing that very file: it holds them
         batches = ("data", "data_path", "epoch_size", "batch_size", "crop_size", "seed")
         self._same_batches = all(getattr(old, f) == getattr(new, f) for f in batches)
         same_optimizer = (old.optimizer, old.engine) == (new.optimizer, new.engine)
@@ -223,8 +260,15 @@ class Trainer:
     def _save_latest(self, *, with_optimizer: bool = True, elapsed_s: float = 0.0) -> Path:
         assert self.checkpoint_path is not None
         path = self.save_checkpoint(self.checkpoint_path, with_optimizer=with_optimizer, elapsed_s=elapsed_s)
-        self._saved_step = self.step
+        self._saved_step, self._saved_epoch = self.step, self.epoch
         return path
+
+    def _last_good(self) -> str:
+        """Where the last checkpoint saved whole is, for a message after a failed save."""
+        path = self.checkpoint_path
+        if path is None or self._saved_step is None or not path.is_file():
+            return "no checkpoint of this run was saved"
+        return f"the last good checkpoint is {path} (epoch {self._saved_epoch}, step {self._saved_step})"
 
     def _best_path(self) -> Path | None:
         if self.checkpoint_path is None:
@@ -253,7 +297,7 @@ class Trainer:
                 log.debug("training failed", exc_info=True)
             else:
                 log.exception("training failed")
-            finished = self._finish("error", f"training failed: {type(exc).__name__}: {exc}", with_optimizer=True)
+            finished = self._finish("error", f"training failed: {_describe(exc)}", with_optimizer=True)
         try:
             self._emit(finished)
         except Exception:
@@ -271,8 +315,11 @@ class Trainer:
             try:
                 saved = str(self._save_latest(with_optimizer=with_optimizer, elapsed_s=self._elapsed()))
             except Exception as exc:
-                log.exception("saving the checkpoint failed")
-                message += f" (saving the checkpoint {self.checkpoint_path} failed: {exc})"
+                if isinstance(exc, OSError):  # a full disk, a folder gone read-only: the message says it
+                    log.warning("saving the checkpoint failed: %s", exc)
+                else:
+                    log.exception("saving the checkpoint failed")
+                message += f" (saving the checkpoint failed too: {_describe(exc)}); {self._last_good()}"
                 if reason in ("done", "stopped"):
                     reason = "error"
         return Finished(
@@ -291,11 +338,53 @@ class Trainer:
         return self._elapsed_before + time.perf_counter() - self._session_start - self._paused_s
 
     def _run(self) -> Finished:
-        cfg = self.config
+        """The run, step by step: set up, validate the start, train the epochs, finish."""
+        engine = self._set_up()
+        by_psnr = self._by_psnr
+        start_score = self._score_resumed_start()
+        self._emit_started(start_score)
+        self._session_start = time.perf_counter()
+        if self._resumed is None and self.epoch == 0 and self.step == 0:
+            start_score = self._validate(0, float("nan"), 0.0, float("nan"))
+            self._best_weights.offer(engine.parameter_tensors(), _quality(start_score, by_psnr), 0, 0)
+        timer = _StepTimer()
+        previous_score = start_score
+        first_epoch = self.epoch + 1
+        for epoch in range(first_epoch, self.config.epochs + 1):
+            losses = self._train_epoch(epoch, timer)
+            if isinstance(losses, Finished):
+                return losses
+            score = self._end_epoch(epoch, losses, first_epoch)
+            if isinstance(score, Finished):
+                return score
+            diverged = self._check_progress(epoch, score, previous_score, start_score)
+            if diverged is not None:
+                return diverged
+            previous_score = score
+            if self.checkpoint_path is not None and epoch < self.config.epochs:
+                self._save_latest(elapsed_s=self._elapsed())  # a killed run resumes from here
+        if first_epoch > self.config.epochs:
+            return self._finish(
+                "done", f"nothing to train: {self.epoch} epochs done already (epochs={self.config.epochs})",
+                with_optimizer=True,
+            )
+        self._score_photos()
+        best = f"PSNR {self.best_psnr:.2f} dB" if math.isfinite(self.best_psnr) else f"loss {self.best_val_loss:.5f}"
+        return self._finish("done", f"trained {self.config.epochs} epochs, best validation {best}", with_optimizer=True)
+
+    @property
+    def _by_psnr(self) -> bool:
+        """Validation against clean images (a PSNR, higher is better), else a blind-spot loss (lower is better)."""
+        assert self.data is not None
+        return self.data.val_clean is not None
+
+    def _set_up(self) -> Engine:
+        """Clear killed runs' leftovers, load the data, make the engine (data-parallel, resumed optimiser)."""
         if self.checkpoint_path is not None:
             remove_dead_temp_files(self.checkpoint_path.parent)  # leftovers of killed runs' writes
-        self.data = data = self._given_data if self._given_data is not None else load_data(cfg)
-        self.engine = engine = make_engine(cfg, self.model)
+        self.data = self._given_data if self._given_data is not None else load_data(self.config)
+        self._noisy_psnr = self.data.noisy_psnr()  # the floor of divergence, computed once
+        self.engine = engine = make_engine(self.config, self.model)
         if self.group is not None:
             data_parallel(engine, self.group)
         if self._resume_optimizer is not None:
@@ -304,101 +393,102 @@ class Trainer:
             except (KeyError, ValueError, TypeError, IndexError, AttributeError) as exc:
                 where = self._resumed.path if self._resumed is not None and self._resumed.path else "checkpoint"
                 raise CheckpointError(where, f"its optimiser state does not fit the run: {exc}") from None
-            engine.set_learning_rate(cfg.lr)  # the run's (possibly lowered) rate, not the saved one
-        steps_per_epoch = data.batches_per_epoch(cfg.batch_size)
-        noisy_psnr = data.noisy_psnr()
-        params = engine.parameter_tensors()
-        by_psnr = data.val_clean is not None  # else blind-spot validation: a loss, the lower the better
-        start_score = float("nan")
-        if self._resumed is not None:  # the starting weights' score: the progress line, and the floor to keep
-            if data.val_clean is not None:
-                start_score = psnr(engine.predict(data.val_noisy), data.val_clean)
-            else:
-                start_score = data.self_supervised_loss(engine.predict)
-            self._best_weights.offer(params, _quality(start_score, by_psnr), self.epoch, self.step)
+            engine.set_learning_rate(self.config.lr)  # the run's (possibly lowered) rate, not the saved one
+        return engine
+
+    def _score_resumed_start(self) -> float:
+        """A resumed run's starting weights' score (for the progress line, and the floor to keep); NaN otherwise."""
+        assert self.data is not None and self.engine is not None
+        if self._resumed is None:
+            return float("nan")
+        data, engine = self.data, self.engine
+        if data.val_clean is not None:
+            score = psnr(engine.predict(data.val_noisy), data.val_clean)
+        else:
+            score = data.self_supervised_loss(engine.predict)
+        self._best_weights.offer(engine.parameter_tensors(), _quality(score, self._by_psnr), self.epoch, self.step)
+        return score
+
+    def _emit_started(self, start_score: float) -> None:
+        assert self.data is not None and self.engine is not None
+        data, resumed = self.data, self._resumed
         self._emit(
             Started(
-                config=cfg,
-                device=str(engine.device),
+                config=self.config,
+                device=str(self.engine.device),
                 num_parameters=self.model.num_parameters(),
-                steps_per_epoch=steps_per_epoch,
+                steps_per_epoch=data.batches_per_epoch(self.config.batch_size),
                 train_size=data.train_size,
                 val_size=int(data.val_noisy.shape[0]),
-                noisy_psnr=noisy_psnr,
-                resumed_from=self._resumed.path if self._resumed is not None else "",
-                resumed_epoch=self._resumed.epoch if self._resumed is not None else 0,
-                start_val_psnr=start_score if by_psnr else float("nan"),
+                noisy_psnr=self._noisy_psnr,
+                resumed_from=resumed.path if resumed is not None else "",
+                resumed_epoch=resumed.epoch if resumed is not None else 0,
+                start_val_psnr=start_score if self._by_psnr else float("nan"),
             )
         )
-        self._session_start = time.perf_counter()
-        if self._resumed is None and self.epoch == 0 and self.step == 0:
-            start_score = self._validate(0, float("nan"), 0.0, float("nan"))
-            self._best_weights.offer(params, _quality(start_score, by_psnr), 0, 0)
 
-        step_time = None
-        session_steps = 0
-        previous_score = start_score
-        first_epoch = self.epoch + 1
-        for epoch in range(first_epoch, cfg.epochs + 1):
-            # > 0 when resuming mid-epoch: skip the batches already trained on (same data and batches only)
-            done_in_epoch = self.step - (epoch - 1) * steps_per_epoch if self._same_batches else 0
-            losses: list[float] = []
-            self._apply_schedule(epoch)
-            last = time.perf_counter()
-            batches = data.epoch_batches(epoch, cfg.batch_size)
-            if self.group is not None:
-                batches = self.group.shard(batches)
-            for index, (x, y) in enumerate(batches):
-                if index < done_in_epoch:
-                    last = time.perf_counter()
-                    continue
-                waited = self._wait_if_paused()
-                if self._stop_requested():
-                    return self._finish("stopped", self._stopped_message(), with_optimizer=True)
-                inspect = cfg.inspect_every > 0 and (self.step + 1) % cfg.inspect_every == 0
-                if inspect:  # the only extra work of a run with inspect_every=0 is this test
-                    loss, report = engine.inspect_step(x, y, before=[t.clone() for t in params])
-                else:
-                    loss = engine.train_step(x, y)
-                now = time.perf_counter()
-                dt, last = now - last - waited, now  # the whole step: making the batch, training, events
-                if not math.isfinite(loss):
-                    return self._diverged(f"the training loss became {loss} at step {self.step + 1} (epoch {epoch})")
-                self.step += 1
-                losses.append(loss)
-                session_steps += 1
-                # the first step of a session pays one-time costs (first forward of the process, allocations):
-                # the smoothed rate starts again from the second step, so that it does not linger in the average
-                step_time = dt if step_time is None or session_steps == 2 else 0.9 * step_time + 0.1 * dt
-                images = x.shape[0] * (self.group.world_size if self.group is not None else 1)
-                self._emit(Step(self.step, epoch, loss, images / max(step_time, 1e-9)))
-                if inspect:
-                    self._emit(layer_stats_event(self.model, report, self.step, epoch))
-                if isinstance(engine, LockstepEngine):
-                    self._emit(engine.event(self.step))
-            if not all(bool(torch.isfinite(t).all()) for t in params):
-                return self._diverged(f"the weights became NaN or Inf at step {self.step} (epoch {epoch})")
-            self.epoch = epoch
-            session = time.perf_counter() - self._session_start - self._paused_s
-            eta = session / (epoch - first_epoch + 1) * (cfg.epochs - epoch)
-            train_loss = sum(losses) / len(losses) if losses else float("nan")
-            score = self._validate(epoch, train_loss, self._elapsed(), eta)
-            if not math.isfinite(score):
-                return self._diverged(f"the validation output became NaN or Inf after epoch {epoch}")
-            self._best_weights.offer(params, _quality(score, by_psnr), epoch, self.step)
-            too_low = below_noisy_message(epoch, score, previous_score, start_score, noisy_psnr) if by_psnr else None
-            previous_score = score
-            if too_low is not None:
-                return self._diverged(too_low)
-            if self.checkpoint_path is not None and epoch < cfg.epochs:
-                self._save_latest(elapsed_s=self._elapsed())  # a killed run resumes from here
-        if first_epoch > cfg.epochs:
-            return self._finish(
-                "done", f"nothing to train: {self.epoch} epochs done already (epochs={cfg.epochs})", with_optimizer=True
-            )
-        self._score_photos()
-        best = f"PSNR {self.best_psnr:.2f} dB" if math.isfinite(self.best_psnr) else f"loss {self.best_val_loss:.5f}"
-        return self._finish("done", f"trained {cfg.epochs} epochs, best validation {best}", with_optimizer=True)
+    def _train_epoch(self, epoch: int, timer: _StepTimer) -> list[float] | Finished:
+        """The optimiser steps of ``epoch`` (emitting their events); their losses, or how the run ended."""
+        assert self.data is not None and self.engine is not None
+        cfg, engine = self.config, self.engine
+        params = engine.parameter_tensors()
+        # > 0 when resuming mid-epoch: skip the batches already trained on (same data and batches only)
+        steps_per_epoch = self.data.batches_per_epoch(cfg.batch_size)
+        done_in_epoch = self.step - (epoch - 1) * steps_per_epoch if self._same_batches else 0
+        losses: list[float] = []
+        self._apply_schedule(epoch)
+        timer.restart()
+        batches = self.data.epoch_batches(epoch, cfg.batch_size)
+        if self.group is not None:
+            batches = self.group.shard(batches)
+        for index, (x, y) in enumerate(batches):
+            if index < done_in_epoch:
+                timer.restart()
+                continue
+            waited = self._wait_if_paused()
+            if self._stop_requested():
+                return self._finish("stopped", self._stopped_message(), with_optimizer=True)
+            inspect = cfg.inspect_every > 0 and (self.step + 1) % cfg.inspect_every == 0
+            if inspect:  # the only extra work of a run with inspect_every=0 is this test
+                loss, report = engine.inspect_step(x, y, before=[t.clone() for t in params])
+            else:
+                loss = engine.train_step(x, y)
+            step_time = timer.lap(waited)
+            if not math.isfinite(loss):
+                return self._diverged(f"the training loss became {loss} at step {self.step + 1} (epoch {epoch})")
+            self.step += 1
+            losses.append(loss)
+            images = x.shape[0] * (self.group.world_size if self.group is not None else 1)
+            self._emit(Step(self.step, epoch, loss, images / max(step_time, 1e-9)))
+            if inspect:
+                self._emit(layer_stats_event(self.model, report, self.step, epoch))
+            if isinstance(engine, LockstepEngine):
+                self._emit(engine.event(self.step))
+        return losses
+
+    def _end_epoch(self, epoch: int, losses: list[float], first_epoch: int) -> float | Finished:
+        """Check the weights, validate ``epoch`` and keep the weights if best; the score, or the divergence."""
+        assert self.engine is not None
+        params = self.engine.parameter_tensors()
+        if not all(bool(torch.isfinite(t).all()) for t in params):
+            return self._diverged(f"the weights became NaN or Inf at step {self.step} (epoch {epoch})")
+        self.epoch = epoch
+        assert self._session_start is not None
+        session = time.perf_counter() - self._session_start - self._paused_s
+        eta = session / (epoch - first_epoch + 1) * (self.config.epochs - epoch)
+        train_loss = sum(losses) / len(losses) if losses else float("nan")
+        score = self._validate(epoch, train_loss, self._elapsed(), eta)
+        if not math.isfinite(score):
+            return self._diverged(f"the validation output became NaN or Inf after epoch {epoch}")
+        self._best_weights.offer(params, _quality(score, self._by_psnr), epoch, self.step)
+        return score
+
+    def _check_progress(self, epoch: int, score: float, previous: float, start: float) -> Finished | None:
+        """End the run as diverged when its validation PSNR has fallen too far (see nnkit.denoise.divergence)."""
+        if not self._by_psnr:
+            return None
+        too_low = below_noisy_message(epoch, score, previous, start, self._noisy_psnr)
+        return self._diverged(too_low) if too_low is not None else None
 
     def _apply_schedule(self, epoch: int) -> None:
         """Set the schedule's learning rate for ``epoch`` (only when it changes: a CUDA graph is captured again)."""
@@ -459,17 +549,43 @@ class Trainer:
         hint = f"lower the learning rate ({self.config.lr:g})"
         log.warning("training diverged: %s", what)
         best = self._best_weights
-        if best.kept:
+        by_psnr = self.data is None or self.data.val_clean is not None
+        restored = self._restore_best_file(best.psnr) if by_psnr else None
+        if restored is not None:  # an earlier session of this resumed run validated better weights
+            self.epoch, self.step = restored
+            kept = f"the model keeps the best validated weights (epoch {self.epoch}, {self.best_psnr:.2f} dB)"
+        elif best.kept:
             best.restore_into(self.engine.parameter_tensors())
             self.engine.sync_model()
             self.epoch, self.step = best.epoch, best.step
-            value = f"{best.psnr:.2f} dB" if self.data is None or self.data.val_clean is not None else (
-                f"validation loss {-best.psnr:.5f}"
-            )
+            value = f"{best.psnr:.2f} dB" if by_psnr else f"validation loss {-best.psnr:.5f}"
             kept = f"the model keeps the best validated weights (epoch {best.epoch}, {value})"
         else:
             kept = "no validated weights to go back to"
-        return self._finish("diverged", f"{what}: {hint}; {kept}", with_optimizer=False, force_save=best.kept)
+        force = best.kept or restored is not None
+        return self._finish("diverged", f"{what}: {hint}; {kept}", with_optimizer=False, force_save=force)
+
+    def _restore_best_file(self, kept_psnr: float) -> tuple[int, int] | None:
+        """Load the best checkpoint's weights when they beat those kept in memory; returns (epoch, step) or None.
+
+        Only a resumed run can be in that case: its best checkpoint may come from an earlier session,
+        validated better than anything this session saw (its starting weights included).
+        """
+        from nnkit.denoise.checkpoint import load_checkpoint
+
+        path = self._best_path()
+        if path is None or self.engine is None or not self.best_psnr > kept_psnr or not path.is_file():
+            return None
+        if self.group is not None and not self.group.is_main:
+            return None
+        try:
+            ckpt = load_checkpoint(path)
+            self.engine.load_model_state(ckpt.weights)
+        except (CheckpointError, OSError, KeyError, ValueError) as exc:
+            log.warning("could not go back to the best checkpoint %s: %s", path, exc)
+            return None
+        self.engine.sync_model()
+        return ckpt.epoch, ckpt.step
 
     @property
     def _preview_index(self) -> Tensor:
@@ -497,7 +613,8 @@ class Trainer:
         val_psnr = psnr(denoised, clean) if clean is not None else float("nan")
         val_ssim = ssim(denoised, clean) if clean is not None and min(clean.shape[-2:]) >= 11 else float("nan")
         val_loss = self.data.self_supervised_loss(self.engine.predict)
-        if epoch > 0 and self._improved(val_psnr, val_loss, by_psnr=clean is not None):
+        # the starting weights (epoch 0) count too: a run that only gets worse keeps them as its best
+        if self._improved(val_psnr, val_loss, by_psnr=clean is not None):
             best = self._best_path()
             if best is not None:
                 self.save_checkpoint(best, with_optimizer=False, elapsed_s=self._elapsed())

@@ -259,7 +259,10 @@ def test_train_ctrl_c_before_training_starts_is_130(tmp_path: Path, monkeypatch,
     def interrupted(config: object) -> None:
         raise KeyboardInterrupt
 
+    import nnkit.denoise.data as data_module
+
     monkeypatch.setattr(trainer_module, "load_data", interrupted)
+    monkeypatch.setattr(data_module, "load_data", interrupted)  # denoise-train loads the data before the trainer
     start = time.monotonic()
     assert train_main([*TINY, "--epochs", "1", "--out", str(tmp_path / "run")]) == 130
     assert time.monotonic() - start < 60

@@ -58,7 +58,7 @@ def test_events_order_and_counts() -> None:
     finished = events[-1]
     assert isinstance(finished, Finished)
     assert (finished.reason, finished.epoch, finished.step) == ("done", 2, 2 * STEPS)
-    assert finished.best_psnr == max(e.val_psnr for e in epochs[1:])
+    assert finished.best_psnr == max(e.val_psnr for e in epochs)  # the starting weights count too
 
 
 def test_same_config_same_curve_and_seed_matters() -> None:
@@ -274,3 +274,22 @@ def test_nan_validation_output_counts_as_divergence(monkeypatch: pytest.MonkeyPa
     finished = Trainer(CFG.replace(epochs=2)).run()
     assert finished.reason == "diverged", finished
     assert "validation output became NaN" in finished.message and "after epoch 1" in finished.message
+
+
+def test_a_resumed_run_that_diverges_goes_back_to_an_earlier_sessions_best(tmp_path: Path) -> None:
+    """The best file of an earlier session beats everything this session validated: the run keeps it."""
+    config = CFG.replace(arch="unet", epoch_size=64, epochs=1)
+    Trainer(config, checkpoint_path=tmp_path / "div").run()
+    best_file = load_checkpoint(tmp_path / "div.best.safetensors")
+    # the earlier session's best validated far better than the weights the run resumes from
+    ckpt = dataclasses.replace(load_checkpoint(tmp_path / "div.safetensors"), best_psnr=99.0)
+    for tensor in ckpt.weights.values():
+        tensor.mul_(0.5)
+    trainer = Trainer(config.replace(epochs=3, lr=1e3), checkpoint_path=tmp_path / "div", resume_from=ckpt)
+    finished = trainer.run()
+    assert finished.reason == "diverged", finished
+    assert f"best validated weights (epoch {best_file.epoch}, 99.00 dB)" in finished.message
+    kept = load_checkpoint(tmp_path / "div.safetensors")
+    assert (kept.epoch, kept.step) == (best_file.epoch, best_file.step)
+    for name, value in best_file.weights.items():
+        assert torch.equal(kept.weights[name], value), name

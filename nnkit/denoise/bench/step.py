@@ -20,6 +20,7 @@ import json
 import os
 import platform
 import statistics
+import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
@@ -30,6 +31,7 @@ import torch
 
 from nnkit import Module
 from nnkit.denoise.bench.twin_step import LR, TorchStep
+from nnkit.denoise.tempfiles import output_file_problem, write_bytes_atomically
 from nnkit.loss import MSELoss
 from nnkit.optim import Adam
 
@@ -296,6 +298,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--out", type=Path, help="write the results as JSON here")
     args = parser.parse_args(argv)
+    problem = output_file_problem(args.out) if args.out else None
+    if problem is not None:  # now, not after the whole grid: the results would be lost
+        parser.error(problem)
 
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -355,7 +360,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(QUICK_NOTE)
     if args.out:
         record = {"machine": info, "quick": bool(args.quick), "points": [p.row() for p in points]}
-        args.out.write_text(json.dumps(record, indent=2))
+        try:
+            args.out.parent.mkdir(parents=True, exist_ok=True)
+            write_bytes_atomically(args.out, json.dumps(record, indent=2).encode("utf-8"))
+        except OSError as exc:  # the table is printed above
+            print(f"denoise-bench: error: {args.out}: {exc.strerror or exc} (the table is printed above)",
+                  file=sys.stderr)
+            return 1
         print(f"wrote {args.out}")
     return 0
 

@@ -25,6 +25,7 @@ from typing import Any
 
 from nnkit.denoise.cli.common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
 from nnkit.denoise.config import RunConfig
+from nnkit.denoise.run_folder import CHECKPOINT_NAME
 
 RANK_PROGRAM = "nnkit.denoise.cli.train_rank"  # the module each launched process runs
 
@@ -77,7 +78,10 @@ def failure_summary(failures: dict[int, Any], nproc: int, out: Path | None) -> s
         code = code_of(failure)
         how = f"was killed by {signal.Signals(-code).name}" if code < 0 and -code in signal.valid_signals() else ""
         parts.append(f"rank {rank} {how or f'exited with status {code}'}")
-    where = f"; the run's last saved checkpoint is in {out}" if out is not None else ""
+    where = ""
+    if out is not None:  # name a checkpoint only where there is one (the run may have failed before its first save)
+        saved = out / CHECKPOINT_NAME
+        where = f"; the run's last saved checkpoint is {saved}" if saved.is_file() else f"; nothing saved in {out}"
     return f"data-parallel run of {nproc} processes failed: {', '.join(parts)}{where}"
 
 

@@ -1,31 +1,45 @@
-"""``denoise-train``: train a denoiser from the command line (flags are RunConfig's fields)."""
+"""``denoise-train``: train a denoiser from the command line (flags are RunConfig's fields).
+
+Its checks of the arguments before anything starts are in ``train_checks``, the reporter of the
+trainer's events (progress line, metrics.jsonl) in ``train_report``.
+"""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
-import io
-import json
+import logging
 import math
 import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from types import FrameType
 from typing import Any, TextIO
 
-from nnkit.denoise.cli.common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, _run_parser
+from nnkit.denoise.cli.common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, _run_parser, plain_warnings
 from nnkit.denoise.cli.parallel import TerminateAsStop, launch, nproc_conflict, run_follower
+from nnkit.denoise.cli.train_checks import (
+    RESUME_OVERRIDABLE,
+    batch_problem,
+    config_message,
+    cpu_cores,
+    edited_config_problem,
+    nproc_problem,
+)
+from nnkit.denoise.cli.train_report import TrainReporter
 from nnkit.denoise.config import ConfigError, RunConfig
-from nnkit.denoise.console_progress import ProgressLine, bar, format_duration
-from nnkit.denoise.distributed import check_config, join, leave, world_size_from_env
-from nnkit.denoise.events import Epoch, Event, Finished, LayerStats, Lockstep, PhotoScores, Started, Step
+from nnkit.denoise.console_progress import ProgressLine
+from nnkit.denoise.device import resolve_device
+from nnkit.denoise.distributed import join, leave, world_size_from_env
+from nnkit.denoise.events import Finished
 from nnkit.denoise.run_folder import (
     BEST_NAME,
     CHECKPOINT_NAME,
-    CONFIG_NAME,
+    CONFIG_NAME,  # noqa: F401 - re-exported by nnkit.denoise.cli
     METRICS_NAME,
     RunFolderError,
     RunLock,
@@ -33,11 +47,9 @@ from nnkit.denoise.run_folder import (
     check_out_folder,
     remove_leftover_temp_files,
 )
-from nnkit.layer_stats import as_record
 
-METRICS_FLUSH_S = 1.0
-MAX_NPROC = 64  # local processes for --nproc
-RESUME_OVERRIDABLE = frozenset({"epochs", "lr", "device", "cuda_graph", "inspect_every"})
+_TrainReporter = TrainReporter  # the name tests and older callers use
+
 _PY_TYPES: dict[str, Callable[[str], Any]] = {"int": int, "float": float, "str": str}
 
 
@@ -89,119 +101,6 @@ def build_train_parser() -> argparse.ArgumentParser:
     )
     add_config_flags(parser)
     return parser
-
-
-class _TrainReporter:
-    """Turns trainer events into a progress line, epoch lines and metrics.jsonl records."""
-
-    def __init__(self, out_dir: Path, line: ProgressLine, out: TextIO) -> None:
-        self.out_dir = out_dir
-        self.metrics: TextIO = io.StringIO()  # until Started: the run folder is written only once training starts
-        self.line = line
-        self.out = out
-        self.started: Started | None = None
-        self.last_epoch: Epoch | None = None
-        self.run_start = time.perf_counter()
-        self.steps_done_at_start: int | None = None
-        self._last_flush = time.monotonic()
-
-    def __call__(self, event: Event) -> None:
-        if isinstance(event, Started):
-            self.started = event
-            self.run_start = time.perf_counter()
-            # config.json and metrics.jsonl are written once the trainer has started (data loaded,
-            # optimiser state fitted), so a run that fails to start, a failed resume, changes nothing
-            _write_config(self.out_dir, event.config)
-            self.metrics = (self.out_dir / METRICS_NAME).open("a", encoding="utf-8")
-            fields = ("device", "num_parameters", "steps_per_epoch", "train_size", "val_size", "noisy_psnr")
-            self._write({"event": "started", **{k: getattr(event, k) for k in fields}})
-            cfg = event.config
-            if event.resumed_from:
-                self._write({"event": "resumed", "from": event.resumed_from, "epoch": event.resumed_epoch})
-                psnr = event.start_val_psnr
-                start = f", validation PSNR {psnr:.2f} dB" if math.isfinite(psnr) else ""
-                self.line.finish_line(
-                    f"resuming {event.resumed_from}: {event.resumed_epoch} of {cfg.epochs} epochs done{start}"
-                )
-            floor = f"noisy validation input {event.noisy_psnr:.2f} dB" if math.isfinite(event.noisy_psnr) else (
-                "no clean images: validation scores the hidden pixels"
-            )
-            self.line.finish_line(
-                f"training {cfg.arch} width {cfg.width} ({event.num_parameters:,} parameters) on {event.device}: "
-                f"{event.train_size} crops/epoch, {event.steps_per_epoch} steps/epoch, {cfg.epochs} epochs; {floor}"
-            )
-        elif isinstance(event, Step):
-            self._record("step", event)
-            self._draw(event)
-        elif isinstance(event, LayerStats):
-            self._write(as_record(event.report, event.step))
-        elif isinstance(event, Lockstep):
-            self._record("lockstep", event)
-        elif isinstance(event, Finished):  # the last line: how the run ended (read by nnkit.denoise.parallel_run)
-            self._write({"event": "finished", **dataclasses.asdict(event)})
-            self.metrics.flush()
-        elif isinstance(event, Epoch):
-            self._record("epoch", event)
-            self.metrics.flush()
-            self.last_epoch = event
-            total = f"/{self.started.config.epochs}" if self.started is not None else ""
-            loss = f"train loss {event.train_loss:.5f}, " if math.isfinite(event.train_loss) else ""
-            scores = [f"val loss {event.val_loss:.5f}"] if math.isfinite(event.val_loss) else []
-            scores += [f"val PSNR {event.val_psnr:.2f} dB"] if math.isfinite(event.val_psnr) or not scores else []
-            scores += [f"SSIM {event.val_ssim:.4f}"] if math.isfinite(event.val_ssim) else []
-            self.line.finish_line(
-                f"epoch {event.epoch}{total}: {loss}{', '.join(scores)}, "
-                f"elapsed {format_duration(event.elapsed_s)}, ETA {format_duration(event.eta_s)}"
-            )
-        elif isinstance(event, PhotoScores):
-            self._record("photos", event)
-            self.line.finish_line(
-                f"whole validation photos (noise level {event.level:g}): PSNR {event.psnr:.2f} dB, "
-                f"SSIM {event.ssim:.4f} (noisy {event.noisy_psnr:.2f} dB)"
-            )
-
-    def _record(self, kind: str, event: Step | Epoch | Lockstep | PhotoScores) -> None:
-        self._write({"event": kind, **dataclasses.asdict(event)})
-
-    def _write(self, record: dict[str, Any]) -> None:
-        self.metrics.write(json.dumps(_finite_or_none(record)) + "\n")
-        now = time.monotonic()
-        if now - self._last_flush > METRICS_FLUSH_S:  # so that `tail -f metrics.jsonl` follows the run
-            self.metrics.flush()
-            self._last_flush = now
-
-    def _draw(self, event: Step) -> None:
-        if self.started is None:
-            return
-        s = self.started
-        if self.steps_done_at_start is None:
-            self.steps_done_at_start = event.step - 1
-        total = s.config.epochs * s.steps_per_epoch
-        in_epoch = event.step - (event.epoch - 1) * s.steps_per_epoch
-        done_here = event.step - self.steps_done_at_start
-        elapsed = time.perf_counter() - self.run_start
-        eta = elapsed / max(done_here, 1) * (total - event.step)
-        val_psnr = self.last_epoch.val_psnr if self.last_epoch is not None else s.start_val_psnr
-        val = f" | val {val_psnr:.2f} dB" if math.isfinite(val_psnr) else ""
-        self.line.update(
-            f"epoch {event.epoch}/{s.config.epochs} {bar(event.step / max(total, 1))} "
-            f"step {in_epoch}/{s.steps_per_epoch} | loss {event.loss:.5f}{val} | "
-            f"{event.images_per_s:.0f} img/s | ETA {format_duration(eta)}"
-        )
-
-
-def _config_message(exc: ConfigError) -> str:
-    """'--batch-size: must be at least 1, got 0' from ConfigError('batch_size', ...)."""
-    text = str(exc)
-    prefix = f"{exc.field}: "
-    return "--" + exc.field.replace("_", "-") + ": " + (text[len(prefix) :] if text.startswith(prefix) else text)
-
-
-def _finite_or_none(value: Any) -> Any:
-    """NaN and Inf become null (JSON has neither), in nested dicts too."""
-    if isinstance(value, dict):
-        return {k: _finite_or_none(v) for k, v in value.items()}
-    return None if isinstance(value, float) and not math.isfinite(value) else value
 
 
 class _SigintStopper:
@@ -264,6 +163,11 @@ def _make_config(args: argparse.Namespace, parser: argparse.ArgumentParser) -> t
 
 def train_main(argv: Sequence[str] | None = None) -> int:
     """The ``denoise-train`` console script; returns the exit status."""
+    with plain_warnings("denoise-train"):
+        return _train_main(argv)
+
+
+def _train_main(argv: Sequence[str] | None) -> int:
     parser = build_train_parser()
     args = _run_parser(parser, argv)
     if isinstance(args, int):
@@ -272,13 +176,18 @@ def train_main(argv: Sequence[str] | None = None) -> int:
         config, ckpt = _make_config(args, parser)
     except ConfigError as exc:
         parser.print_usage(sys.stderr)
-        print(f"denoise-train: error: {_config_message(exc)}", file=sys.stderr)
+        print(f"denoise-train: error: {config_message(exc)}", file=sys.stderr)
         return EXIT_USAGE
     except SystemExit as exc:  # parser.error inside _make_config
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
 
     world = world_size_from_env()
-    problem = nproc_conflict(args.nproc, world) or _nproc_problem(args.nproc, config, world)
+    problem = (
+        nproc_conflict(args.nproc, world)
+        or nproc_problem(args.nproc, config, world)
+        or batch_problem(config)
+        or edited_config_problem(args, config, ckpt)
+    )
     if problem is not None:
         parser.print_usage(sys.stderr)
         print(f"denoise-train: error: {problem}", file=sys.stderr)
@@ -290,6 +199,13 @@ def train_main(argv: Sequence[str] | None = None) -> int:
         print(f"denoise-train: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     if args.nproc is not None and args.nproc > 1 and world == 1:
+        cores = cpu_cores()
+        if args.nproc > cores and resolve_device(config.device).type == "cpu":
+            print(
+                f"denoise-train: warning: --nproc {args.nproc} starts more processes than this machine's {cores} "
+                f"CPU cores: they share them, and each step is slower than with --nproc {cores}",
+                file=sys.stderr,
+            )
         rank_argv = list(sys.argv[1:] if argv is None else argv)
         if args.out is None:  # every process must agree on the folder: name it here, once
             rank_argv += ["--out", str(out)]
@@ -305,19 +221,6 @@ def train_main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:  # before the trainer's own Ctrl-C handling was in place
         print("denoise-train: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
-
-
-def _nproc_problem(nproc: int | None, config: RunConfig, world: int) -> str | None:
-    """Why ``--nproc`` (or torchrun's world size) cannot run ``config``, or None."""
-    if nproc is not None and not 1 <= nproc <= MAX_NPROC:
-        return f"--nproc must be between 1 and {MAX_NPROC}, got {nproc}"
-    processes = max(world, nproc or 1)
-    if processes > 1:
-        try:
-            check_config(config, processes)
-        except ConfigError as exc:
-            return _config_message(exc)
-    return None
 
 
 def _lock_run_folder(out: Path, ckpt: Any) -> RunLock:
@@ -338,20 +241,6 @@ def _lock_run_folder(out: Path, ckpt: Any) -> RunLock:
     return lock
 
 
-def _write_config(out: Path, config: RunConfig) -> None:
-    """config.json, written atomically."""
-    from nnkit.denoise.tempfiles import temp_file_beside
-
-    path = out / CONFIG_NAME
-    fd, tmp = temp_file_beside(path)
-    try:
-        with open(fd, "w", encoding="utf-8") as f:
-            f.write(json.dumps(config.to_dict(), indent=2, sort_keys=True) + "\n")
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
 def _train(config: RunConfig, ckpt: Any, out: Path, *, quiet: bool) -> int:
     group = join(config)  # data-parallel under torchrun; None in a single process
     if group is None:
@@ -367,39 +256,59 @@ def _train_here(
     config: RunConfig, ckpt: Any, out: Path, *, quiet: bool, group: Any, terminate: TerminateAsStop | None
 ) -> int:
     """The run in this process (alone, or rank 0 of a data-parallel run): the run folder, progress, summary."""
+    from nnkit.denoise.data import DataError, load_data
     from nnkit.denoise.trainer import Trainer
 
     try:
-        trainer = Trainer(config, checkpoint_path=out / CHECKPOINT_NAME, resume_from=ckpt, group=group)
+        # the data first, alone (every rank loads its own): a data error is a usage error, and no folder is made
+        data = load_data(config) if group is None else None
+        trainer = Trainer(config, checkpoint_path=out / CHECKPOINT_NAME, resume_from=ckpt, group=group, data=data)
     except ConfigError as exc:
-        print(f"denoise-train: error: {_config_message(exc)}", file=sys.stderr)
+        print(f"denoise-train: error: {config_message(exc)}", file=sys.stderr)
         return EXIT_USAGE
-    except ValueError as exc:
+    except (DataError, ValueError) as exc:
         print(f"denoise-train: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     lock = _lock_run_folder(out, ckpt)  # RunFolderError when another trainer holds the folder
     line = ProgressLine(sys.stderr, enabled=not quiet)
-    reporter = _TrainReporter(out, line, sys.stdout)
+    reporter = TrainReporter(out, line, sys.stdout, resumed_step=ckpt.step if ckpt is not None else None)
     try:
         trainer.on_event = reporter
         stopper = _SigintStopper(trainer.request_stop, sys.stderr)
         if terminate is not None:
             terminate.request_stop = trainer.request_stop
         try:
-            with stopper:
+            with stopper, _summary_says_it():
                 finished = trainer.run()
         except KeyboardInterrupt:
             line.clear()
             finished = _save_after_abort(trainer, out)
             stopper.interrupted = True
     finally:
-        reporter.metrics.close()
-        lock.release()
+        try:
+            reporter.close()
+        finally:
+            lock.release()  # even when the disk is full: the next run must not meet a lock
     line.clear()
     status = _summarise(finished, reporter, out, interrupted=stopper.interrupted)
     if group is not None:  # after the summary: the message must come out even when the group is broken
         leave(status, broken=finished.reason == "error")
     return status
+
+
+@contextlib.contextmanager
+def _summary_says_it() -> Iterator[None]:
+    """Silence the trainer's log warnings (divergence, failures) while it runs: the summary line says them once.
+
+    Its errors (unexpected exceptions, with their traceback) still show.
+    """
+    logger = logging.getLogger("nnkit.denoise.trainer")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def _save_after_abort(trainer: Any, out: Path) -> Finished:
@@ -418,7 +327,7 @@ def _save_after_abort(trainer: Any, out: Path) -> Finished:
                     trainer.step, trainer.best_psnr, str(path))
 
 
-def _summarise(finished: Finished, reporter: _TrainReporter, out: Path, *, interrupted: bool) -> int:
+def _summarise(finished: Finished, reporter: TrainReporter, out: Path, *, interrupted: bool) -> int:
     print(f"{finished.reason}: {finished.message}")
     started, last = reporter.started, reporter.last_epoch
     if started is not None and last is not None and math.isfinite(finished.best_psnr):
@@ -432,7 +341,11 @@ def _summarise(finished: Finished, reporter: _TrainReporter, out: Path, *, inter
         best = out / BEST_NAME
         if best.exists():
             print(f"best checkpoint: {best}")
-    print(f"metrics: {out / METRICS_NAME}")
+    failed = reporter.metrics.failed if reporter.metrics is not None else None
+    if failed is not None and str(failed.filename) not in finished.message:
+        print(f"denoise-train: error: {failed.filename}: {failed.strerror}; its records end there", file=sys.stderr)
+    if reporter.metrics is not None:
+        print(f"metrics: {out / METRICS_NAME}")
     if interrupted:
         return EXIT_INTERRUPTED
     return EXIT_OK if finished.reason in ("done", "stopped") else EXIT_FAILED
