@@ -9,6 +9,8 @@ from typing import Any
 
 import numpy as np
 
+from nnkit.denoise.photo import is_result_name, result_path
+
 DEFAULT_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp")
 
 
@@ -31,7 +33,7 @@ def expand_paths(paths: Iterable[str | Path]) -> list[str]:
         if path.is_dir():
             out.extend(
                 str(p) for p in sorted(path.rglob("*"))
-                if p.is_file() and p.suffix.lower() in suffixes and not p.stem.endswith("_denoised")
+                if p.is_file() and p.suffix.lower() in suffixes and not is_result_name(p.name)
             )
         else:
             out.append(str(path))
@@ -39,12 +41,14 @@ def expand_paths(paths: Iterable[str | Path]) -> list[str]:
 
 
 def default_output_path(original: str | Path) -> Path:
-    """'<stem>_denoised.png' beside the original, never the original, never an existing file."""
+    """'<name>.denoised.<type>' beside the original, as `denoise` names it ('x.jpg.denoised.png'; TIFF
+    for a TIFF); '...denoised-2.png' and on when that exists: never the original, never an existing file."""
     source = Path(original)
-    candidate = source.with_name(f"{source.stem}_denoised.png")
+    candidate = result_path(source, source.parent)
     counter = 2
     while candidate.exists() or candidate.resolve() == source.resolve():
-        candidate = source.with_name(f"{source.stem}_denoised-{counter}.png")
+        base = result_path(source, source.parent)
+        candidate = base.with_name(f"{base.stem}-{counter}{base.suffix}")
         counter += 1
     return candidate
 

@@ -46,6 +46,7 @@ from denoise_gui.denoise.measure_worker import MeasureJob, MeasureWorker
 from denoise_gui.denoise.noise_controls import NoiseControls
 from denoise_gui.denoise.worker import DenoiseFn, DenoiseJob, DenoiseWorker, Task
 from denoise_gui.widgets.durations import format_duration
+from nnkit.denoise.photo import read_photo, save_like
 
 __all__ = ["DenoiseView", "default_output_path", "expand_paths"]
 PATH_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -86,7 +87,8 @@ class DenoiseView(QWidget):
         self.save_button = QPushButton("Save result…", self)
         self.save_button.setToolTip("Save the shown result as a new file (Ctrl+S); the original is never touched")
         self.save_all_button = QPushButton("Save all", self)
-        self.save_all_button.setToolTip("Save every shown result beside its original as <name>_denoised.png")
+        self.save_all_button.setToolTip("Save every shown result beside its original as <name>.denoised.png, "
+                                        "keeping its bit depth, alpha, colour profile and EXIF")
         self.cancel_button = QPushButton("Cancel", self)
         self.cancel_button.setToolTip("Cancel the photos still being denoised (Esc)")
         self.model_label = QLabel("Model: none loaded", self)
@@ -577,14 +579,14 @@ class DenoiseView(QWidget):
             self.add_paths(files)
 
     def save_dialog(self) -> None:
-        """Choose where to save the shown result (default '<stem>_denoised.png')."""
+        """Choose where to save the shown result (default '<name>.denoised.png', TIFF for a TIFF)."""
         path = self.current_path()
         item = self.items.get(path)
         if item is None or item.denoised is None:
             self.show_message("Nothing to save yet: the selected photo has no denoised result")
             return
         target, _ = QFileDialog.getSaveFileName(self, "Save denoised photo", str(default_output_path(path)),
-                                                "PNG (*.png);;JPEG (*.jpg *.jpeg);;TIFF (*.tif *.tiff)")
+                                                "PNG (*.png);;TIFF (*.tif *.tiff);;JPEG (*.jpg *.jpeg);;WebP (*.webp)")
         if target:
             self.save_current(target)
 
@@ -603,15 +605,16 @@ class DenoiseView(QWidget):
         if out.resolve() == Path(path).resolve():
             self.show_message(f"Refusing to overwrite the original {out}; choose another name", error=True)
             return None
-        from nnkit.denoise.imageio import write_image
-
         try:
-            written = Path(write_image(out, result.image))
+            # The original is read again for what must come back out: its bit depth, grey, alpha,
+            # colour profile and EXIF (the shown result is its 8-bit RGB, already upright).
+            written, notes = save_like(read_photo(path), result.image.astype(np.float32) / 255, out,
+                                       overwrite=target is not None)  # a chosen target was confirmed in the dialog
         except (OSError, ValueError) as exc:
             self.show_message(f"Could not save {out}: {exc}", error=True)
             return None
         result.saved_to = str(written)
-        self.show_message(f"Saved {written} ({result.model})")
+        self.show_message(f"Saved {written} ({result.model})" + "".join(f"; {n}" for n in notes))
         return written
 
     def save_all(self) -> list[Path]:

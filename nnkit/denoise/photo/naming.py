@@ -16,7 +16,7 @@ FORMATS = {"png": ".png", "tiff": ".tif", "jpeg": ".jpg", "webp": ".webp"}  # --
 ALIASES = {"tif": "tiff", "jpg": "jpeg"}
 SUFFIX_FORMATS = {".png": "png", ".tif": "tiff", ".tiff": "tiff", ".jpg": "jpeg", ".jpeg": "jpeg", ".webp": "webp"}
 RESULT_MARK = ".denoised"
-_RESULT = re.compile(r"\.denoised\.(png|tif|jpg|webp)$", re.IGNORECASE)
+_RESULT = re.compile(r"\.denoised(-\d+)?\.(png|tif|tiff|jpg|jpeg|webp)$", re.IGNORECASE)
 
 
 def format_name(name: str) -> str:
@@ -44,7 +44,7 @@ def result_path(source: str | os.PathLike[str], out_dir: str | os.PathLike[str],
 
 
 def is_result_name(name: str) -> bool:
-    """A name ``result_name`` gives (``*.denoised.png|tif|jpg|webp``)."""
+    """A name ``result_name`` gives (``*.denoised.png|tif|jpg|webp``), or the app's ``*.denoised-2.png`` beside it."""
     return _RESULT.search(name) is not None
 
 

@@ -49,12 +49,12 @@ def test_dropped_png_is_denoised_shown_and_saved(qtbot: Any, make_window: Callab
     assert view.compare.left_canvas.left.shape == (40, 48, 3)
     original_bytes = photo.read_bytes()
     saved = view.save_current()
-    assert saved == photo.with_name("photo_denoised.png")
+    assert saved == photo.with_name("photo.png.denoised.png")
     assert np.array_equal(read_image(saved), item.denoised)
     assert photo.read_bytes() == original_bytes
     assert view.save_current(photo) is None  # never over the original
     assert photo.read_bytes() == original_bytes
-    assert view.save_current() == photo.with_name("photo_denoised-2.png")
+    assert view.save_current() == photo.with_name("photo.png.denoised-2.png")
 
 
 def test_non_image_gets_a_message_and_the_batch_goes_on(qtbot: Any, make_window: Callable[..., MainWindow],
@@ -116,9 +116,40 @@ def test_no_model_says_what_to_do(make_window: Callable[..., MainWindow], photo:
 
 def test_folders_expand_to_their_images(tmp_path: Path, photo: Path) -> None:
     (tmp_path / "readme.txt").write_text("x")
-    photo.with_name("photo_denoised.png").write_bytes(photo.read_bytes())
-    assert expand_paths([tmp_path]) == [str(photo)]
-    assert default_output_path(photo) == photo.with_name("photo_denoised-2.png")
+    photo.with_name("photo.png.denoised.png").write_bytes(photo.read_bytes())
+    photo.with_name("photo.png.denoised-2.png").write_bytes(photo.read_bytes())
+    assert expand_paths([tmp_path]) == [str(photo)]  # the app's and denoise's results are not photos to denoise
+    assert default_output_path(photo) == photo.with_name("photo.png.denoised-3.png")
+    assert default_output_path(tmp_path / "scan.tif").name == "scan.tif.denoised.tif"  # a TIFF stays TIFF
+
+
+def test_save_keeps_depth_alpha_profile_and_exif(qtbot: Any, make_window: Callable[..., MainWindow],
+                                                 tiny_checkpoint: Path, tmp_path: Path) -> None:
+    """A 16-bit RGBA PNG with a colour profile and EXIF is saved by the app as one, its alpha untouched."""
+    from PIL import Image, ImageCms
+
+    from nnkit.denoise.photo import Photo, read_photo, save_like
+
+    rng = np.random.default_rng(1)
+    exif = Image.Exif()
+    exif[0x010F] = "nnkit test camera"
+    made = Photo(rgb=rng.random((40, 48, 3), dtype=np.float32), dtype=np.dtype(np.uint16),
+                 alpha=(rng.integers(0, 65536, (40, 48)) * (np.arange(48) >= 24)).astype(np.uint16),
+                 icc=ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes(), exif=exif.tobytes())
+    photo, _ = save_like(made, made.rgb, tmp_path / "p16.png")
+    window = make_window(checkpoint=tiny_checkpoint)
+    view = window.denoise_view
+    with qtbot.waitSignal(view.sigBatchFinished, timeout=20_000):
+        window.open_paths([str(photo)])
+    saved = view.save_current()
+    assert saved == photo.with_name("p16.png.denoised.png")
+    back, given = read_photo(saved), read_photo(photo)
+    assert back.dtype == np.uint16 and back.alpha is not None and given.alpha is not None
+    assert np.array_equal(back.alpha, given.alpha)
+    assert back.icc == given.icc is not None
+    assert Image.open(saved).getexif()[0x010F] == "nnkit test camera"
+    denoised = view.items[str(photo)].denoised
+    assert denoised is not None and np.abs(back.rgb * 255 - denoised).max() < 0.01  # the shown result, in 16 bits
 
 
 def test_drops_reach_the_window_from_any_field(make_window: Callable[..., MainWindow]) -> None:
