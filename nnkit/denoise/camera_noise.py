@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import io
 import math
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -82,6 +83,21 @@ def profile_levels(
         raise ValueError(f"profiles must be a non-empty (P, 6) tensor of a_rgb, b_rgb; got {tuple(profiles.shape)}")
     rows = profiles[torch.randint(profiles.shape[0], (count,), generator=generator)].to(torch.float64)
     return rows[:, :3], rows[:, 3:]
+
+
+def load_profiles(
+    path: str | Path, split: str, iso_range: tuple[float, float] = (0.0, math.inf)
+) -> torch.Tensor:
+    """The (P, 6) table (a_rgb, b_rgb) of the ``split`` cameras' profiles with ISO in ``iso_range`` (low inclusive),
+    from a file written by ``scripts/gather_noise_profiles.py``; ValueError naming the file when none match."""
+    import json
+
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    low, high = iso_range
+    rows = [p["a"] + p["b"] for p in data["profiles"] if p["split"] == split and low <= p["iso"] < high]
+    if not rows:
+        raise ValueError(f"{path}: no {split} camera profile with ISO in [{low:g}, {high:g})")
+    return torch.tensor(rows, dtype=torch.float64)
 
 
 def _per_image(value: torch.Tensor, x: torch.Tensor) -> torch.Tensor:

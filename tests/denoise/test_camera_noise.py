@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
 import torch
@@ -169,3 +170,22 @@ def test_bad_parameters_are_named() -> None:
         add_noise(clean, "camera", 101.0, _gen(21))
     with pytest.raises(ValueError, match=r"\(N, 3, H, W\)"):
         add_noise(torch.rand(1, 1, 4, 4), "camera", 1.0, _gen(22))
+
+
+def test_load_profiles_keeps_one_split_and_iso_band(tmp_path: Path) -> None:
+    import json
+
+    from nnkit.denoise.camera_noise import load_profiles
+
+    rows = [
+        {"maker": "M", "model": "A", "iso": 100.0, "a": [1e-5] * 3, "b": [1e-8] * 3, "split": "train"},
+        {"maker": "M", "model": "A", "iso": 3200.0, "a": [1e-3] * 3, "b": [1e-6] * 3, "split": "train"},
+        {"maker": "M", "model": "B", "iso": 3200.0, "a": [2e-3] * 3, "b": [2e-6] * 3, "split": "test"},
+    ]
+    path = tmp_path / "profiles.json"
+    path.write_text(json.dumps({"profiles": rows}))
+    table = load_profiles(path, "train", (1600, 6400))
+    assert table.tolist() == [[1e-3] * 3 + [1e-6] * 3]
+    assert load_profiles(path, "test").shape == (1, 6)
+    with pytest.raises(ValueError, match="no val camera"):
+        load_profiles(path, "val")
