@@ -212,6 +212,18 @@ def check_strength(strength: float) -> float:
     return float(strength)
 
 
+# The clean-photo fade (issue 21 item 4): below FADE_SIGMA0 of estimated noise the photo is left as it is,
+# above FADE_SIGMA0 + FADE_WIDTH it gets the full result; chosen on the validation photos by scripts/fade_fit.py.
+FADE_SIGMA0 = 1.0
+FADE_WIDTH = 6.0
+
+
+def fade_strength(sigma: float) -> float:
+    """How much of the denoised result a photo of noise level ``sigma`` (0-255) gets: 0 below FADE_SIGMA0, then
+    rising linearly to 1 over FADE_WIDTH, so a clean photo comes back (nearly) as it went in."""
+    return min(max((sigma - FADE_SIGMA0) / FADE_WIDTH, 0.0), 1.0)
+
+
 def _correction_sigma(noise_sigma: float | str | None, image: np.ndarray) -> float | None:
     """The σ (0-255) of the mean correction asked for by ``noise_sigma``, or None for none."""
     if noise_sigma is None:
@@ -236,6 +248,7 @@ def denoise_array(
     on_tile: TileFn | None = None,
     orientations: int = 1,
     noise_sigma: float | str | None = None,
+    fade_clean: bool = True,
 ) -> np.ndarray:
     """Denoise a uint8 (H, W, 3) RGB image with ``model``; returns a new uint8 (H, W, 3) array.
 
@@ -243,6 +256,8 @@ def denoise_array(
     1 gives the output, 0 the input, 0.5 keeps half of the noise (and of what the model smoothed).
     ``noise_sigma``: None (the model's output as it is), the photo's Gaussian noise level
     (0-255), or ``"estimate"`` (estimated from the image): the mean correction, before blending.
+    With a noise level, ``fade_clean`` also scales ``strength`` by ``fade_strength(σ)``: a photo
+    with (almost) no noise is left (almost) as it is instead of losing fine texture.
     """
     image = _check_image(image)
     strength = check_strength(strength)
@@ -261,6 +276,8 @@ def denoise_array(
     )
     if sigma is not None:
         y = correct_means(y, x, sigma)
+        if fade_clean:
+            strength *= fade_strength(sigma)
     if strength != 1.0:
         y = x.add_(y.sub_(x), alpha=strength)
     return y.clamp_(0.0, 1.0).mul_(255.0).round_().to(torch.uint8).permute(1, 2, 0).contiguous().numpy()
@@ -320,6 +337,7 @@ class Denoiser:
     batch: int = 1  # tiles per forward pass: 4 on a GPU (from_checkpoint), 1 on the CPU
     orientations: int = 1  # outputs averaged over this many flips and turns (1, 2, 4 or 8)
     correct_means: bool = True  # the mean correction, for models of Gaussian noise (see ``corrects_means``)
+    fade_clean: bool = True  # with the mean correction: fade the result out as the noise does (``fade_strength``)
 
     @classmethod
     def from_checkpoint(cls, path: str | os.PathLike[str] | None = None, *, device: str = "auto") -> Denoiser:
@@ -397,6 +415,7 @@ class Denoiser:
             sigma = check_sigma(sigma)
         if self.corrects_means:
             kwargs.setdefault("noise_sigma", "estimate" if sigma is None else sigma)
+            kwargs.setdefault("fade_clean", self.fade_clean)
 
     def describe(self) -> str:
         """One line for users: the network, its training and where it came from."""
