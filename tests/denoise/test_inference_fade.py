@@ -82,3 +82,22 @@ def test_denoiser_fades_by_default_and_can_be_told_not_to(tmp_path: Path) -> Non
     den.fade_clean = False
     assert np.array_equal(den.denoise(image, sigma=0.0), denoise_array(den.model, image, noise_sigma=0.0,
                                                                         fade_clean=False))
+
+
+def test_denoise_cli_fades_a_clean_photo_unless_told_no_fade(tmp_path: Path) -> None:
+    from nnkit.denoise.checkpoint import save_checkpoint
+    from nnkit.denoise.cli import denoise_main
+    from nnkit.denoise.config import RunConfig
+    from nnkit.denoise.imageio import read_image, write_image
+    from nnkit.denoise.models import build_model
+
+    config = RunConfig(arch="report", width=4, device="cpu")  # random weights: the output differs from the input
+    ckpt = save_checkpoint(tmp_path / "r.safetensors", weights=build_model(config).state_dict(), optimizer_state=None,
+                           config=config, epoch=1, step=1, best_psnr=20.0)
+    image = texture(4)
+    source = write_image(tmp_path / "clean.png", image)
+    args = [str(source), "-o", str(tmp_path / "out"), "--checkpoint", str(ckpt), "--sigma", "0", "--quiet"]
+    assert denoise_main(args) == 0
+    assert np.array_equal(read_image(tmp_path / "out" / "clean_denoised.png"), image)
+    assert denoise_main([*args, "--no-fade", "--overwrite"]) == 0
+    assert not np.array_equal(read_image(tmp_path / "out" / "clean_denoised.png"), image)
