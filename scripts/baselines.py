@@ -1,6 +1,7 @@
 """Denoisers side by side on the corpus' TEST photos at several Gaussian noise levels.
 
-    python scripts/baselines.py [--checkpoint CKPT ...] [--levels 10,15,25,40,50] [--bm3d] [--out FILE.md]
+    python scripts/baselines.py [--checkpoint CKPT ...] [--levels 0,5,10,15,25,40,50] [--bm3d] [--out FILE.md]
+    python scripts/baselines.py --noise camera [--camera-profiles runs/noise_profiles.json] [--jpeg 70-95] ...
 
 Every method sees the same noisy photos (``nnkit.denoise.evaluate.with_noise``: fixed seeded
 Gaussian noise, clipped and rounded to 8 bits like a photo file) and is scored per photo
@@ -26,6 +27,9 @@ computing again: the README's table is reproducible from it, and ``--cache`` els
 deleting it) recomputes everything.
 
 Tuning uses a central crop (``--tune-crop``, default 256) of ``--tune-photos`` training photos.
+With ``--noise camera`` (``scripts/camera_sets.py``) the photos get camera noise instead (test
+cameras' profiles with ``--camera-profiles``; training photos and train cameras for tuning), FFDNet
+is told the σ of ``FFDNET_SIGMAS`` that does best on the training crops, and BM3D is not run.
 The test photos are only ever scored here: nothing is tuned or chosen on them. Times are wall
 seconds per photo on this machine (shared: see the load average printed). Needs the ``dev`` extra
 (scikit-image, bm3d).
@@ -273,6 +277,7 @@ def markdown(results: list[Result], photos: list[EvalPhoto], noise: str = "gauss
     methods = list(dict.fromkeys(r.method for r in results))
     by = {(r.method, r.level): r for r in results}
     what = "Gaussian noise" if noise == "gaussian" else f"{noise} noise (levels: see scripts/camera_sets.py)"
+    name = "σ" if noise == "gaussian" else "level"
     lines = [
         f"Test photos ({len(photos)}: {', '.join(p.name for p in photos)}), {what} clipped and stored as "
         "8-bit, fixed seed; blur and NLM tuned on training photos; BM3D and NLM told the true σ; "
@@ -280,7 +285,7 @@ def markdown(results: list[Result], photos: list[EvalPhoto], noise: str = "gauss
         "",
         "Mean PSNR (dB) / mean SSIM:",
         "",
-        "| method | " + " | ".join(f"σ={lv:g}" for lv in levels) + " |",
+        "| method | " + " | ".join(f"{name}={lv:g}" for lv in levels) + " |",
         "|---|" + "---:|" * len(levels),
     ]
     for m in methods:
@@ -290,19 +295,19 @@ def markdown(results: list[Result], photos: list[EvalPhoto], noise: str = "gauss
         "",
         "Worst colour bias (mean channel error, [0, 1] units, over photos and channels) and seconds per photo:",
     ]
-    lines += ["", "| method | " + " | ".join(f"σ={lv:g}" for lv in levels) + " |", "|---|" + "---:|" * len(levels)]
+    lines += ["", "| method | " + " | ".join(f"{name}={lv:g}" for lv in levels) + " |", "|---|" + "---:|" * len(levels)]
     for m in methods:
         cells = [f"{by[m, lv].worst_bias:+.4f}, {by[m, lv].seconds:.2f} s" if (m, lv) in by else "—" for lv in levels]
         lines.append(f"| {m} | " + " | ".join(cells) + " |")
     for lv in levels:
         rows = [by[m, lv] for m in methods if (m, lv) in by]
-        lines += ["", f"PSNR per photo at σ={lv:g}:", ""]
+        lines += ["", f"PSNR per photo at {name}={lv:g}:", ""]
         lines += ["| method | setting | " + " | ".join(p.name for p in photos) + " |"]
         lines += ["|---|---|" + "---:|" * len(photos)]
         for r in rows:
             lines.append(f"| {r.method} | {r.setting} | " + " | ".join(f"{r.psnr[p.name]:.2f}" for p in photos) + " |")
     estimated = [r for r in results if r.estimates]
-    if estimated:
+    if estimated and noise == "gaussian":
         lines += ["", "σ estimator on the noisy photos (estimate - true σ): mean, worst:", ""]
         for r in {r.level: r for r in estimated}.values():
             err = np.array(list(r.estimates.values())) - r.level
