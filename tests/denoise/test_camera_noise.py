@@ -189,3 +189,19 @@ def test_load_profiles_keeps_one_split_and_iso_band(tmp_path: Path) -> None:
     assert load_profiles(path, "test").shape == (1, 6)
     with pytest.raises(ValueError, match="no val camera"):
         load_profiles(path, "val")
+
+
+def test_camera_training_pairs_are_two_independent_draws_of_one_crop() -> None:
+    from nnkit.denoise.config import RunConfig
+    from nnkit.denoise.data import load_data
+
+    config = RunConfig(noise="camera", noise_level=1.0, noise_level_max=12.0, crop_size=32, epoch_size=16, seed=3)
+    data = load_data(config)
+    x, y = next(iter(data.epoch_batches(1, 4)))
+    assert x.shape == y.shape == (4, 3, 32, 32)
+    assert not torch.equal(x, y)  # two draws of noise
+    # of one clean crop: the two noisy images agree far better than two crops would (correlation near 1)
+    for a, b in zip(x, y, strict=True):
+        assert float(torch.corrcoef(torch.stack([a.flatten(), b.flatten()]))[0, 1]) > 0.5
+    x2, y2 = next(iter(load_data(config).epoch_batches(1, 4)))
+    assert torch.equal(x, x2) and torch.equal(y, y2)  # seeded
