@@ -205,3 +205,17 @@ def test_camera_training_pairs_are_two_independent_draws_of_one_crop() -> None:
         assert float(torch.corrcoef(torch.stack([a.flatten(), b.flatten()]))[0, 1]) > 0.5
     x2, y2 = next(iter(load_data(config).epoch_batches(1, 4)))
     assert torch.equal(x, x2) and torch.equal(y, y2)  # seeded
+
+
+def test_denoise_train_runs_with_camera_noise_and_refuses_a_level_out_of_range(tmp_path: Path) -> None:
+    from nnkit.denoise.checkpoint import load_checkpoint
+    from nnkit.denoise.cli import train_main
+
+    tiny = ["--arch", "report", "--width", "4", "--epoch-size", "8", "--batch-size", "4", "--crop-size", "16",
+            "--device", "cpu", "--noise", "camera", "--quiet"]
+    out = tmp_path / "run"
+    blind = ["--noise-level", "0.1", "--noise-level-max", "12"]
+    assert train_main([*tiny, *blind, "--epochs", "1", "--out", str(out)]) == 0
+    config = load_checkpoint(out / "checkpoint.safetensors").config
+    assert (config.noise, config.noise_range) == ("camera", (0.1, 12.0))
+    assert train_main([*tiny, "--noise-level", "150", "--out", str(tmp_path / "bad")]) == 2
