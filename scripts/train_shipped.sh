@@ -45,7 +45,9 @@ case "$MODE" in
       --dead-leaves-mix "${DEAD_LEAVES:-0}" --seed 0 --device cuda --out "$OUT"
     ;;
   gpu-v2)
-    # Issue 21, for a session with the GPU machine (15 min of device time: each phase must fit; EPOCHS scales them).
+    # Issue 21, for a session with the GPU machine. Device time is short (15 min a session, all tries together):
+    # time one epoch first (EPOCHS=1 EPOCHS2=1 scripts/train_shipped.sh gpu-v2 runs/probe), then size EPOCHS and
+    # EPOCHS2 to fit, or spread the run over sessions with --resume (each phase keeps checkpoint.safetensors).
     # Phase 1: blind Gaussian σ 0-50 from scratch, wider than the shipped 32 (WIDTH=48 or 64: the test that
     # matters is σ 5-15, where the shipped model trails FFDNet, a 96-channel network). Phase 2: fine-tune on
     # camera noise (Poisson-Gaussian + demosaic, Brooks' shot range, 1000·a in 0.1-12, drawn log-uniformly;
