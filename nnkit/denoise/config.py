@@ -19,7 +19,7 @@ from typing import Any
 ARCHS = ("report", "unet")
 OPTIMIZERS = ("adam", "sgd")
 INITS = ("he", "he_report", "xavier", "torch_default", "constant_1", "constant_1e-3")
-NOISES = ("gaussian", "poisson", "impulse", "none")
+NOISES = ("gaussian", "poisson", "impulse", "camera", "none")
 TARGETS = ("noisy", "clean", "self")
 MASK_FILLS = ("neighbour", "interpolate")
 DATA_SOURCES = ("builtin", "folder", "course", "deadleaves")
@@ -85,6 +85,7 @@ class RunConfig:
         default=25.0,
         metadata=_meta(
             "gaussian: sigma in 0-255 units; poisson: photons at white; impulse: % of pixels hit; "
+            "camera: 1000 x shot-noise gain (0.1-12: Brooks et al.'s range); "
             "none: unused (the images are noisy already)"
         ),
     )
@@ -173,10 +174,12 @@ class RunConfig:
             need(self.noise_level > 0, "noise_level", "poisson photon count must be positive")
         elif self.noise == "impulse":
             need(0 <= self.noise_level <= 100, "noise_level", "impulse percentage must be in [0, 100]")
+        elif self.noise == "camera":
+            need(0 <= self.noise_level <= 100, "noise_level", "camera level (1000 x shot gain) must be in [0, 100]")
         if self.noise_level_max != 0:
             above = self.noise_level_max > self.noise_level
             need(above, "noise_level_max", "must be 0 (no range) or above noise_level")
-            top = {"gaussian": 255.0, "impulse": 100.0}.get(self.noise, math.inf)
+            top = {"gaussian": 255.0, "impulse": 100.0, "camera": 100.0}.get(self.noise, math.inf)
             need(self.noise_level_max <= top, "noise_level_max", f"must be at most {top:g} for {self.noise} noise")
         need(self.warmup_epochs >= 0, "warmup_epochs", "must be zero or positive")
         need(0 <= self.lr_min <= self.lr, "lr_min", "must be in [0, lr]")

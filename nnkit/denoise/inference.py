@@ -214,6 +214,18 @@ def check_strength(strength: float) -> float:
     return float(strength)
 
 
+# The clean-photo fade (issue 21 item 4): below FADE_SIGMA0 of estimated noise the photo is left as it is,
+# above FADE_SIGMA0 + FADE_WIDTH it gets the full result; chosen on the validation photos by scripts/fade_fit.py.
+FADE_SIGMA0 = 1.0
+FADE_WIDTH = 6.0
+
+
+def fade_strength(sigma: float) -> float:
+    """How much of the denoised result a photo of noise level ``sigma`` (0-255) gets: 0 below FADE_SIGMA0, then
+    rising linearly to 1 over FADE_WIDTH, so a clean photo comes back (nearly) as it went in."""
+    return min(max((sigma - FADE_SIGMA0) / FADE_WIDTH, 0.0), 1.0)
+
+
 def _correction_sigma(noise_sigma: float | str | None, image: np.ndarray) -> float | None:
     """The σ (0-255) of the mean correction asked for by ``noise_sigma``, or None for none."""
     if noise_sigma is None:
@@ -238,6 +250,7 @@ def denoise_array(
     on_tile: TileFn | None = None,
     orientations: int = 1,
     noise_sigma: float | str | None = None,
+    fade_clean: bool = False,
 ) -> np.ndarray:
     """Denoise a uint8 (H, W, 3) RGB image with ``model``; returns a new uint8 (H, W, 3) array.
 
@@ -245,23 +258,28 @@ def denoise_array(
     1 gives the output, 0 the input, 0.5 keeps half of the noise (and of what the model smoothed).
     ``noise_sigma``: None (the model's output as it is), the photo's Gaussian noise level
     (0-255), or ``"estimate"`` (estimated from the image): the mean correction, before blending.
+    With a noise level, ``fade_clean`` also scales ``strength`` by ``fade_strength(σ)``: a photo
+    with (almost) no noise is left (almost) as it is instead of losing fine texture.
     """
     image = _check_image(image)
     strength = check_strength(strength)
     sigma = _correction_sigma(noise_sigma, image)
     x = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1).float().div_(255.0)
     tiling = dict(tile=tile, overlap=overlap, batch=batch, progress=progress, cancel=cancel, on_tile=on_tile)
-    y = _denoise_blend(model, x, x, strength, sigma, orientations=orientations, **tiling)
+    y = _denoise_blend(model, x, x, strength, sigma, fade_clean, orientations=orientations, **tiling)
     return y.clamp_(0.0, 1.0).mul_(255.0).round_().to(torch.uint8).permute(1, 2, 0).contiguous().numpy()
 
 
 def _denoise_blend(
-    model: Module, x: Tensor, seen: Tensor, strength: float, sigma: float | None, **tiling: Any
+    model: Module, x: Tensor, seen: Tensor, strength: float, sigma: float | None, fade_clean: bool, **tiling: Any
 ) -> Tensor:
-    """The network's output for ``seen`` (3, H, W), mean-corrected, blended with ``x`` (overwritten) by ``strength``."""
+    """The network's output for ``seen`` (3, H, W), mean-corrected, blended with ``x`` (overwritten) by ``strength``
+    (times ``fade_strength(sigma)`` with ``fade_clean``)."""
     y = denoise_tensor(model, seen, **tiling)
     if sigma is not None:
         y = correct_means(y, seen, sigma)
+        if fade_clean:
+            strength *= fade_strength(sigma)
     if strength != 1.0:
         y = x.add_(y.sub_(x), alpha=strength)
     return y
@@ -281,6 +299,7 @@ def denoise_float(
     orientations: int = 1,
     noise_sigma: float | str | None = None,
     image8: np.ndarray | None = None,
+    fade_clean: bool = False,
 ) -> np.ndarray:
     """Denoise a float32 (H, W, 3) RGB image in [0, 1] (8-bit, 16-bit or float photos); returns float32 (H, W, 3).
 
@@ -303,7 +322,7 @@ def denoise_float(
     inside = bool(x.min() >= 0.0) and bool(x.max() <= 1.0)
     seen = x if inside else x.clamp(0.0, 1.0)
     tiling = dict(tile=tile, overlap=overlap, batch=batch, progress=progress, cancel=cancel, on_tile=on_tile)
-    y = _denoise_blend(model, x, seen, strength, sigma, orientations=orientations, **tiling)
+    y = _denoise_blend(model, x, seen, strength, sigma, fade_clean, orientations=orientations, **tiling)
     return y.permute(1, 2, 0).contiguous().numpy()
 
 
@@ -380,6 +399,7 @@ class Denoiser:
     batch: int = 1  # tiles per forward pass: 4 on a GPU (from_checkpoint), 1 on the CPU
     orientations: int = 1  # outputs averaged over this many flips and turns (1, 2, 4 or 8)
     correct_means: bool = True  # the mean correction, for models of Gaussian noise (see ``corrects_means``)
+    fade_clean: bool = False  # with the mean correction: fade the result out as the noise does (``fade_strength``)
 
     @classmethod
     def from_checkpoint(cls, path: str | os.PathLike[str] | None = None, *, device: str = "auto") -> Denoiser:
@@ -470,6 +490,7 @@ class Denoiser:
             sigma = check_sigma(sigma)
         if self.corrects_means:
             kwargs.setdefault("noise_sigma", "estimate" if sigma is None else sigma)
+            kwargs.setdefault("fade_clean", self.fade_clean)
 
     def describe(self) -> str:
         """One line for users: the network, its training and where it came from."""

@@ -5,6 +5,11 @@
 - ``impulse``: level = % of values (each pixel and channel independently) replaced by a
   uniform random value in [0, 1] (random-valued impulse noise).
 - ``saltpepper``: level = % of values replaced by 0 or 1 (each with probability ½).
+- ``camera``: level = 1000 · a, the shot-noise gain of sensor noise with variance a·x + b in
+  linear light (Brooks et al. 2019 draw a in [1e-4, 1.2e-2], i.e. levels 0.1-12); the read-noise
+  variance b is drawn on Brooks' line from a (``camera_noise.read_variance``), then RGGB mosaic,
+  bilinear demosaic and the sRGB curve (``nnkit.denoise.camera_noise``; no JPEG here). Blind
+  ranges of this kind are drawn log-uniformly (``draw_levels``), as Brooks draw a.
 
 ``level`` is one number for the whole batch, or a tensor of one level per image (blind
 training over a range of levels: ``draw_levels``).
@@ -16,13 +21,17 @@ import math
 
 import torch
 
-NOISE_KINDS: tuple[str, ...] = ("gaussian", "poisson", "impulse", "saltpepper")
-_RECOMMENDED_LOSS = {"gaussian": "mse", "poisson": "mse", "impulse": "l1", "saltpepper": "l1"}
+from nnkit.denoise.camera_noise import camera_noise, read_variance
+
+NOISE_KINDS: tuple[str, ...] = ("gaussian", "poisson", "impulse", "saltpepper", "camera")
+_RECOMMENDED_LOSS = {"gaussian": "mse", "poisson": "mse", "impulse": "l1", "saltpepper": "l1", "camera": "mse"}
+CAMERA_LEVEL_SCALE = 1000.0  # camera level = 1000 · a
 LEVEL_HELP = {
     "gaussian": "sigma in 0-255 units",
     "poisson": "photons at white (fewer = noisier)",
     "impulse": "% of pixel values replaced by random values",
     "saltpepper": "% of pixel values set to black or white",
+    "camera": "1000 x shot-noise gain a (variance a*x + b in linear light; 0.1-12 is Brooks' range)",
 }
 
 
@@ -38,6 +47,8 @@ def check_noise(kind: str, level: float) -> None:
         raise ValueError(f"poisson noise level (photons at white) must be positive, got {level!r}")
     if kind in ("impulse", "saltpepper") and not 0 <= level <= 100:
         raise ValueError(f"{kind} noise level (% of pixel values) must be in [0, 100], got {level!r}")
+    if kind == "camera" and not 0 <= level <= 100:
+        raise ValueError(f"camera noise level (1000 x shot-noise gain) must be in [0, 100], got {level!r}")
 
 
 def recommended_loss(kind: str) -> str:
@@ -48,12 +59,18 @@ def recommended_loss(kind: str) -> str:
 
 
 def draw_levels(kind: str, low: float, high: float, count: int, generator: torch.Generator) -> torch.Tensor:
-    """``count`` noise levels drawn uniformly in [low, high] (float64, shape (count,)) from ``generator``."""
+    """``count`` noise levels drawn uniformly in [low, high] (float64, shape (count,)) from ``generator``.
+
+    Camera levels with ``low`` > 0 are drawn log-uniformly, as Brooks et al. draw the shot noise.
+    """
     check_noise(kind, low)
     check_noise(kind, high)
     if high < low:
         raise ValueError(f"noise level range [{low!r}, {high!r}] is empty: the upper end is below the lower")
-    return low + (high - low) * torch.rand(count, generator=generator, dtype=torch.float64)
+    u = torch.rand(count, generator=generator, dtype=torch.float64)
+    if kind == "camera" and low > 0:
+        return (math.log(low) + (math.log(high) - math.log(low)) * u).exp()
+    return low + (high - low) * u
 
 
 def spread_levels(low: float, high: float, count: int) -> list[float]:
@@ -89,6 +106,8 @@ def add_noise(
             return clean.clone()
         noise = torch.randn(shape, generator=generator, dtype=dtype, device=device)
         return clean + noise * (scale / 255.0)
+    if kind == "camera":
+        return _camera(clean, level, generator)
     if kind == "poisson":
         rate = clean.clamp(min=0.0) * scale
         return torch.poisson(rate, generator=generator) / scale
@@ -98,3 +117,18 @@ def add_noise(
     else:
         values = (torch.rand(shape, generator=generator, dtype=dtype, device=device) < 0.5).to(dtype)
     return torch.where(hit, values, clean)
+
+
+def _camera(clean: torch.Tensor, level: float | torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """Camera noise of shot gain a = level / 1000 per image, read variance on Brooks' line (level 0: clean)."""
+    if clean.dim() != 4 or clean.shape[1] != 3:
+        raise ValueError(f"camera noise needs (N, 3, H, W) RGB images, got {tuple(clean.shape)}")
+    count = clean.shape[0]
+    levels = level.to(torch.float64) if isinstance(level, torch.Tensor) else torch.full((count,), float(level))
+    a = levels.to(torch.float64) / CAMERA_LEVEL_SCALE
+    if bool((a == 0).all()):
+        return clean.clone()
+    positive = a.clamp(min=1e-12)  # a level of 0 in a batch: no noise for that image (b scaled to 0 with it)
+    b = read_variance(positive, generator) * (a > 0)
+    noisy = camera_noise(clean, positive, b, generator)
+    return torch.where((a > 0).view(-1, 1, 1, 1).to(clean.device), noisy, clean)

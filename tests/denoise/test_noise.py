@@ -56,7 +56,7 @@ def test_saltpepper_values() -> None:
 @pytest.mark.parametrize("kind", NOISE_KINDS)
 def test_deterministic_and_independent_draws(kind: str) -> None:
     clean = torch.rand(2, 3, 16, 16, generator=_gen(9))
-    level = {"gaussian": 25.0, "poisson": 30.0, "impulse": 20.0, "saltpepper": 20.0}[kind]
+    level = {"gaussian": 25.0, "poisson": 30.0, "impulse": 20.0, "saltpepper": 20.0, "camera": 4.0}[kind]
     a = add_noise(clean, kind, level, _gen(1))
     b = add_noise(clean, kind, level, _gen(1))
     assert torch.equal(a, b) and a.shape == clean.shape and a.dtype == clean.dtype

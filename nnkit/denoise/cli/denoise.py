@@ -72,6 +72,13 @@ def build_denoise_parser() -> argparse.ArgumentParser:
         help="give the result the noisy photo's local means (removes the colour cast of clipped dark and "
         "bright areas; models of Gaussian noise only; default: on)",
     )
+    parser.add_argument(
+        "--fade",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="leave a photo with (almost) no noise (almost) as it is: the result fades out below an estimated "
+        "σ of 7 (with the mean correction; default: off, since the σ estimate reads camera noise too low)",
+    )
     parser.add_argument("--recursive", "-r", action="store_true", help="look into sub-folders of folders too")
     parser.add_argument("--overwrite", action="store_true", help="replace existing outputs (never an input)")
     parser.add_argument("--quiet", "-q", action="store_true", help="print only warnings and errors")
@@ -210,6 +217,7 @@ def _denoise_main(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
         return EXIT_FAILED
     denoiser.tile, denoiser.overlap, denoiser.orientations = args.tile, args.overlap, args.orientations
     denoiser.correct_means = args.mean_correction
+    denoiser.fade_clean = args.fade
     if not args.quiet:
         print(f"model: {denoiser.describe()}", file=sys.stderr)
         if args.mean_correction and not denoiser.corrects_means:  # asked for (the default), but not Gaussian noise
