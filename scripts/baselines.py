@@ -233,12 +233,12 @@ def file_digest(path: Path) -> str:
 
 def checkpoint_method(
     path: Path | None, tile: int, label: str | None, orientations: int = 1, mean_correction: bool = True,
-    fade: bool = True,
+    fade: bool = False,
 ) -> tuple[str, str, Callable[..., Result]]:
     """(cache key, label, measure(level, photos)) of a checkpoint; σ estimated from each photo first, as
     ``denoise`` does, and kept in the result; outputs averaged over ``orientations`` flips and turns, and
     mean-corrected with the estimated σ (as ``denoise`` does) unless ``mean_correction`` is False, and faded
-    towards the input where σ is low (``fade_strength``, as ``denoise`` does) unless ``fade`` is False."""
+    towards the input where σ is low (``fade_strength``, as ``denoise --fade`` does) if ``fade``."""
     from nnkit.denoise.inference import Denoiser
 
     den = Denoiser.from_checkpoint(path, device="cpu")
@@ -251,8 +251,8 @@ def checkpoint_method(
         name += f" ×{orientations} orientations"
     if not den.corrects_means and not label:
         name += ", no mean correction"
-    elif not fade and not label:
-        name += ", no fade"
+    elif fade and not label:
+        name += ", clean-photo fade"
 
     def run_all(level: float, photos: list[EvalPhoto]) -> Result:
         estimates: list[float] = []
@@ -371,8 +371,8 @@ def main(argv: list[str] | None = None) -> int:
         help="checkpoints: the network's output alone, as denoise --no-mean-correction",
     )
     parser.add_argument(
-        "--no-fade", action="store_true",
-        help="checkpoints: no clean-photo fade (the full result at any estimated σ), as Denoiser.fade_clean=False",
+        "--fade", action="store_true",
+        help="checkpoints: the clean-photo fade (the result fades out below an estimated σ of 7), as denoise --fade",
     )
     parser.add_argument(
         "--noise", default="gaussian", choices=("gaussian", "camera"),
@@ -399,7 +399,7 @@ def main(argv: list[str] | None = None) -> int:
     paths = args.checkpoint or [None]
     labels = (args.label or []) + [None] * len(paths)
     checkpoints = [
-        checkpoint_method(path, args.tile, label, args.orientations, not args.no_mean_correction, not args.no_fade)
+        checkpoint_method(path, args.tile, label, args.orientations, not args.no_mean_correction, args.fade)
         for path, label in zip(paths, labels, strict=False)
     ]
     ffdnet = None if args.no_ffdnet else ffdnet_method()
