@@ -15,6 +15,13 @@ image the output starts as the bias and one gemm adds weight (O, C·kh·kw) @ co
 operands in the same layout, hence the same rounding. A channels-last input (or weight)
 switches the slow path to (kh, kw, C) columns times the transposed weight.
 
+Everything else keeps the fast kernel. Measured on the development VM (oneDNN 3.12, AVX-512):
+oneDNN's direct convolution sums each block of 16 input channels over (kh, kw, c) and adds the
+blocks to the bias one after another. The fast kernel has that order when in_channels <= 16, and
+gave F.conv2d's bits in the cases tried with 16 or more output channels (3 or 16 inputs, 16 to 48
+outputs; MKL sums a narrower product another way). Matching wider inputs would take one product
+per 16 input channels and a pass over the output for each: not done.
+
 tests/nnkit/test_conv_rounding.py checks, over a grid of shapes, that whenever
 ``rounds_as_torch`` says so, ``slow_path_conv2d`` equals F.conv2d bit for bit.
 """
