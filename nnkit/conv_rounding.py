@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import torch
 from torch import Tensor
-from torch.nn.functional import unfold
 
 MKLDNN_MIN_NUMEL = 20480  # ATen: above this many input numbers a batch-1 float32 conv goes to oneDNN
 
@@ -77,6 +76,18 @@ def suggests_channels_last(t: Tensor) -> bool:
     return True
 
 
+def _padded(x: Tensor, padding: tuple[int, int]) -> Tensor:
+    """x with a zero border (a copy only when there is padding)."""
+    ph, pw = padding
+    if ph == 0 and pw == 0:
+        return x
+    n, c, h, w = x.shape
+    fmt = torch.channels_last if suggests_channels_last(x) else torch.contiguous_format
+    xp = torch.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=x.dtype, device=x.device).contiguous(memory_format=fmt)
+    xp[:, :, ph : ph + h, pw : pw + w] = x
+    return xp
+
+
 def slow_path_conv2d(
     x: Tensor,
     weight: Tensor,
@@ -85,20 +96,29 @@ def slow_path_conv2d(
     padding: tuple[int, int],
     dilation: tuple[int, int],
 ) -> Tensor:
-    """F.conv2d's slow CPU path, number for number: (N, C, H, W) -> (N, O, Ho, Wo)."""
+    """F.conv2d's slow CPU path, number for number: (N, C, H, W) -> (N, O, Ho, Wo).
+
+    The columns are copied out of one strided view of the padded input (what F.unfold
+    returns, at a third of its cost); only the gemm's layout decides the rounding.
+    """
     n = x.shape[0]
     out_ch, in_ch, kh, kw = weight.shape
-    hp, wp = x.shape[2] + 2 * padding[0], x.shape[3] + 2 * padding[1]
-    ho = (hp - dilation[0] * (kh - 1) - 1) // stride[0] + 1
-    wo = (wp - dilation[1] * (kw - 1) - 1) // stride[1] + 1
-    cols = unfold(x, (kh, kw), dilation=dilation, padding=padding, stride=stride)  # (N, C·kh·kw, L)
+    xp = _padded(x, padding)
+    ho = (xp.shape[2] - dilation[0] * (kh - 1) - 1) // stride[0] + 1
+    wo = (xp.shape[3] - dilation[1] * (kw - 1) - 1) // stride[1] + 1
+    s_n, s_c, s_h, s_w = xp.stride()
+    taps = (s_h * dilation[0], s_w * dilation[1])
+    pixels = (s_h * stride[0], s_w * stride[1])
     if suggests_channels_last(x) or suggests_channels_last(weight):
-        # columns (N·L, kh·kw·C) times the transposed (O, kh·kw·C) weight: output rows are pixels (NHWC)
-        # .contiguous(): for a 1x1 kernel the reshape is a transposed view, which MKL would sum another way
-        cl_cols = cols.view(n, in_ch, kh, kw, ho * wo).permute(0, 4, 2, 3, 1).reshape(n * ho * wo, -1).contiguous()
+        # columns (N·L, kh·kw·C) times the transposed (O, kh·kw·C) weight: output rows are pixels (NHWC);
+        # contiguous columns (a transposed view, as a 1x1 kernel could give, would be summed another way)
+        view = xp.as_strided((n, ho, wo, kh, kw, in_ch), (s_n, *pixels, *taps, s_c), xp.storage_offset())
+        cl_cols = view.contiguous().view(n * ho * wo, -1)
         w_t = weight.permute(0, 2, 3, 1).reshape(out_ch, -1).t()
         y = torch.addmm(bias, cl_cols, w_t) if bias is not None else cl_cols.mm(w_t)
         return y.view(n, ho, wo, out_ch).permute(0, 3, 1, 2)
+    view = xp.as_strided((n, in_ch, kh, kw, ho, wo), (s_n, s_c, *taps, *pixels), xp.storage_offset())
+    cols = view.contiguous().view(n, in_ch * kh * kw, ho * wo)  # F.unfold(x, ...)
     # One 2-D product per image, as ATen does: torch.bmm sums small batches with a loop of its own.
     w2 = weight.reshape(out_ch, -1)
     y = x.new_empty(n, out_ch, ho * wo)
