@@ -61,38 +61,32 @@ def data_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-@pytest.fixture(scope="module")
-def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModuleType]:
-    """Proj_XXXXXX_XXXXXX_XXXXXX/Miniproject_1 holding the two-line model.py, imported as the course does."""
-    root = tmp_path_factory.mktemp("projects") / "Proj_123456_234567_345678"
-    package = root / "Miniproject_1"
+def course_project(tmp_path_factory: pytest.TempPathFactory, package_name: str) -> Iterator[ModuleType]:
+    """Proj_XXXXXX_XXXXXX_XXXXXX/<package_name> holding the two-line model.py, imported as the course does."""
+    root = tmp_path_factory.mktemp(package_name) / "Proj_123456_234567_345678"
+    package = root / package_name
     package.mkdir(parents=True)
     (package / "__init__.py").write_text("")
     (package / "model.py").write_text(MODEL_PY)
     sys.path.append(str(root))
     try:
-        yield importlib.import_module("Miniproject_1.model")
+        yield importlib.import_module(f"{package_name}.model")
     finally:
         sys.path.remove(str(root))
-        for name in [m for m in sys.modules if m == "Miniproject_1" or m.startswith("Miniproject_1.")]:
+        for name in [m for m in sys.modules if m == package_name or m.startswith(f"{package_name}.")]:
             del sys.modules[name]
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModuleType]:
+    """Miniproject_1: the denoiser's project."""
+    yield from course_project(tmp_path_factory, "Miniproject_1")
 
 
 @pytest.fixture(scope="module")
 def project2(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModuleType]:
-    """Proj_XXXXXX_XXXXXX_XXXXXX/Miniproject_2 holding the same two-line model.py (the blocks' project)."""
-    root = tmp_path_factory.mktemp("projects2") / "Proj_123456_234567_345678"
-    package = root / "Miniproject_2"
-    package.mkdir(parents=True)
-    (package / "__init__.py").write_text("")
-    (package / "model.py").write_text(MODEL_PY)
-    sys.path.append(str(root))
-    try:
-        yield importlib.import_module("Miniproject_2.model")
-    finally:
-        sys.path.remove(str(root))
-        for name in [m for m in sys.modules if m == "Miniproject_2" or m.startswith("Miniproject_2.")]:
-            del sys.modules[name]
+    """Miniproject_2: the same two lines, as the blocks' project (the course imports Miniproject_2.model)."""
+    yield from course_project(tmp_path_factory, "Miniproject_2")
 
 
 class CourseBlockTest(unittest.TestCase):
