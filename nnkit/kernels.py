@@ -34,6 +34,8 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
+from nnkit.conv_rounding import rounds_as_torch, slow_path_conv2d
+
 Pads = tuple[int, int, int, int]  # top, bottom, left, right
 Workspace = dict[str, Tensor]  # a layer's reusable scratch tensors, by role
 
@@ -263,15 +265,22 @@ def conv2d_forward(
 
     ``ws``: the layer's scratch tensors, reused between training steps; with ``save=False``
     (eval mode) the thread's shared scratch is used instead, so inference holds one im2col
-    matrix for all layers, not one per layer.
+    matrix for all layers, not one per layer. One image on the CPU small enough for F.conv2d's
+    own im2col + gemm path (nnkit.conv_rounding) is computed as that path does, in its layout.
     """
     out_ch, _, kh, kw = weight.shape
     xh = _nhwc(x)
+    n, h, w, c = xh.shape
     pads = (padding[0], padding[0], padding[1], padding[1])
+    if rounds_as_torch(x, weight, stride, dilation):
+        # Where F.conv2d is im2col + gemm itself (one small image, float64), round as it does:
+        # allclose(conv.forward(x), F.conv2d(...)) with default tolerances then holds (nnkit.conv_rounding).
+        y = slow_path_conv2d(x, weight, bias, stride, padding, dilation)
+        cols = im2col(xh, (kh, kw), stride, dilation, pads, ws=ws, steady=True)[0] if save else None
+        return y, ConvSaved(cols, (n, h, w, c), (y.shape[2], y.shape[3]), pads)
     cols, ho, wo = im2col(xh, (kh, kw), stride, dilation, pads, ws=ws if save else SHARED, steady=save)
     wmat = weight.permute(2, 3, 1, 0).reshape(-1, out_ch)
     y = torch.addmm(bias, cols, wmat) if bias is not None else cols.mm(wmat)
-    n, h, w, c = xh.shape
     saved = ConvSaved(cols if save else None, (n, h, w, c), (ho, wo), pads)
     return _nchw(y.view(n, ho, wo, out_ch)), saved
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+import unittest
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -17,6 +18,8 @@ from types import ModuleType
 import pytest
 import torch
 import torch.nn.functional as F
+from hypothesis import given
+from hypothesis import strategies as st
 
 from nnkit.denoise.course import Model
 
@@ -58,21 +61,86 @@ def data_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-@pytest.fixture(scope="module")
-def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModuleType]:
-    """Proj_XXXXXX_XXXXXX_XXXXXX/Miniproject_1 holding the two-line model.py, imported as the course does."""
-    root = tmp_path_factory.mktemp("projects") / "Proj_123456_234567_345678"
-    package = root / "Miniproject_1"
+def course_project(tmp_path_factory: pytest.TempPathFactory, package_name: str) -> Iterator[ModuleType]:
+    """Proj_XXXXXX_XXXXXX_XXXXXX/<package_name> holding the two-line model.py, imported as the course does."""
+    root = tmp_path_factory.mktemp(package_name) / "Proj_123456_234567_345678"
+    package = root / package_name
     package.mkdir(parents=True)
     (package / "__init__.py").write_text("")
     (package / "model.py").write_text(MODEL_PY)
     sys.path.append(str(root))
     try:
-        yield importlib.import_module("Miniproject_1.model")
+        yield importlib.import_module(f"{package_name}.model")
     finally:
         sys.path.remove(str(root))
-        for name in [m for m in sys.modules if m == "Miniproject_1" or m.startswith("Miniproject_1.")]:
+        for name in [m for m in sys.modules if m == package_name or m.startswith(f"{package_name}.")]:
             del sys.modules[name]
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModuleType]:
+    """Miniproject_1: the denoiser's project."""
+    yield from course_project(tmp_path_factory, "Miniproject_1")
+
+
+@pytest.fixture(scope="module")
+def project2(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModuleType]:
+    """Miniproject_2: the same two lines, as the blocks' project (the course imports Miniproject_2.model)."""
+    yield from course_project(tmp_path_factory, "Miniproject_2")
+
+
+class CourseBlockTest(unittest.TestCase):
+    """The course test.py's test_framework_block, verbatim (its title() print left out)."""
+
+    __test__ = False  # run below, once per seed, through unittest as the course runs it
+
+    def test_framework_block(self) -> None:
+        model_module = importlib.import_module(f"Miniproject_2.model")  # noqa: F541
+
+        x = torch.randn(1, 3, 32, 32)
+
+        with self.subTest("Testing convolution"):
+            Conv2d = model_module.Conv2d
+            conv = Conv2d(3, 3, 3)
+            self.assertTrue(torch.allclose(conv.forward(x), F.conv2d(x, conv.weight, conv.bias)))
+
+        with self.subTest("Testing sigmoid"):
+            Sigmoid = model_module.Sigmoid
+            sigmoid = Sigmoid()
+            self.assertTrue(torch.allclose(sigmoid.forward(x), torch.sigmoid(x)))
+
+        with self.subTest("Testing sequential"):
+            Sequential = model_module.Sequential
+            seq = Sequential(conv, sigmoid)
+            self.assertTrue(torch.allclose(seq.forward(x), F.conv2d(x, conv.weight, conv.bias).sigmoid()))
+
+
+@given(seed=st.integers(0, 2**63 - 1))
+def test_course_block_checks_pass_verbatim(project2: ModuleType, seed: int) -> None:
+    """The three block checks (convolution, sigmoid, sequential) with allclose's defaults, for any draw."""
+    torch.manual_seed(seed)  # the course's x and Conv2d(3, 3, 3) weights come from the global generator
+    result = unittest.TestResult()
+    CourseBlockTest("test_framework_block").run(result)
+    assert result.testsRun == 1
+    assert result.wasSuccessful(), [(str(test), trace.splitlines()[-1]) for test, trace in result.failures]
+
+
+@given(
+    seed=st.integers(0, 2**63 - 1),
+    shape=st.sampled_from([(3, 3, 3, 1, 0, 1), (3, 48, 3, 2, 1, 1), (3, 32, 3, 1, 1, 1), (3, 3, 3, 1, 1, 2)]),
+)
+def test_course_style_checks_over_the_projects_layers(project2: ModuleType, seed: int, shape: tuple) -> None:
+    """The same checks in the course's style for the layers a project-2 network uses, one 32x32 image."""
+    c_in, c_out, k, stride, padding, dilation = shape
+    torch.manual_seed(seed)
+    x = torch.randn(1, 3, 32, 32)
+    conv = project2.Conv2d(c_in, c_out, k, stride=stride, padding=padding, dilation=dilation)
+    expected = F.conv2d(x, conv.weight, conv.bias, stride, padding, dilation)
+    assert torch.allclose(conv.forward(x), expected)
+    second = project2.Conv2d(c_out, 3, 3, padding=1)
+    seq = project2.Sequential(conv, project2.ReLU(), second, project2.Sigmoid())
+    expected = F.conv2d(F.relu(expected), second.weight, second.bias, padding=1).sigmoid()
+    assert torch.allclose(seq.forward(x), expected)
 
 
 def predict_all(model: Model, images: torch.Tensor, batch: int = 100) -> torch.Tensor:
@@ -129,13 +197,8 @@ def test_pretrained_model_trains_right_away(project: ModuleType, data_path: Path
 
 
 def test_framework_blocks_match_torch_functional(project: ModuleType) -> None:
+    """The blocks beyond the course's three checks (those: test_course_block_checks_pass_verbatim)."""
     x = torch.randn(1, 3, 32, 32)
-    conv = project.Conv2d(3, 3, 3)
-    assert torch.allclose(conv.forward(x), F.conv2d(x, conv.weight, conv.bias), atol=1e-6)
-    sigmoid = project.Sigmoid()
-    assert torch.allclose(sigmoid.forward(x), torch.sigmoid(x))
-    seq = project.Sequential(conv, sigmoid)
-    assert torch.allclose(seq.forward(x), F.conv2d(x, conv.weight, conv.bias).sigmoid(), atol=1e-6)
     assert torch.allclose(project.ReLU().forward(x), F.relu(x))
     up = project.NearestUpsampling(2)
     assert torch.equal(up.forward(x), F.interpolate(x, scale_factor=2, mode="nearest"))
