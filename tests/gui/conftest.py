@@ -1,8 +1,9 @@
-"""GUI test fixtures: a temporary settings file, a tiny checkpoint, a window factory."""
+"""GUI test fixtures: garbage collected on the GUI thread only, a temporary settings file, a tiny checkpoint,
+a window factory."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,10 +13,27 @@ from PySide6.QtCore import QSettings
 
 from denoise_gui.main_window import MainWindow
 from denoise_gui.settings import AppSettings
+from denoise_gui.threads.gc_on_gui_thread import GuiThreadCollector, collect_on_gui_thread
 from nnkit.denoise.config import RunConfig
 
 # Small enough for a CPU test: a couple of seconds per epoch.
 TINY = RunConfig(arch="report", width=4, epochs=2, epoch_size=32, crop_size=16, batch_size=8, device="cpu")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def gui_thread_gc(qapp: Any) -> Iterator[GuiThreadCollector]:
+    """As in the app: cyclic garbage (Qt objects in it) collected on the GUI thread only, never on a worker's
+    (a worker's collection froze the one-process suite, issue 19)."""
+    with collect_on_gui_thread() as collector:
+        yield collector
+
+
+@pytest.fixture(autouse=True)
+def no_collection_on_a_worker_thread(gui_thread_gc: GuiThreadCollector) -> Iterator[None]:
+    """Fail a test during which some thread other than the GUI's ran the cyclic collector (gc.collect())."""
+    before = gui_thread_gc.off_thread_collections
+    yield
+    assert gui_thread_gc.off_thread_collections == before, "a worker thread ran gc.collect(): Qt objects may die there"
 
 
 @pytest.fixture
