@@ -62,6 +62,17 @@ def inference_model(checkpoint: Any, build: Callable[[Any], Any]) -> Any:
     return model
 
 
+def accept_as_copy(event: Any) -> bool:
+    """Take a drag or drop as a Copy, never the Move a file manager may propose (it could then delete the
+    user's original); a source that offers no Copy is refused. True if accepted."""
+    if not event.possibleActions() & Qt.DropAction.CopyAction:
+        event.ignore()
+        return False
+    event.setDropAction(Qt.DropAction.CopyAction)
+    event.accept()
+    return True
+
+
 class MainWindow(QMainWindow):
     """The app window. Everything injectable for tests: settings, runs folder, checkpoint, engine."""
 
@@ -341,8 +352,8 @@ class MainWindow(QMainWindow):
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         """Accept local files and folders."""
         if event.mimeData().hasUrls() and any(url.isLocalFile() for url in event.mimeData().urls()):
-            event.acceptProposedAction()
-            self.drop_overlay.show_for_drag()
+            if accept_as_copy(event):
+                self.drop_overlay.show_for_drag()
         else:
             event.ignore()
 
@@ -353,14 +364,13 @@ class MainWindow(QMainWindow):
     def dragMoveEvent(self, event: Any) -> None:
         """Keep accepting while the drag moves over the window."""
         if event.mimeData().hasUrls():
-            event.acceptProposedAction()
+            accept_as_copy(event)
 
     def dropEvent(self, event: QDropEvent) -> None:
         """Dropped files and folders go to the Denoise view."""
         self.drop_overlay.hide()
         paths = [url.toLocalFile() for url in event.mimeData().urls() if url.isLocalFile()]
-        if paths:
-            event.acceptProposedAction()
+        if paths and accept_as_copy(event):
             self.open_paths(paths)
 
     def open_paths(self, paths: list[str]) -> int:
