@@ -33,7 +33,7 @@ def test_loading_a_checkpoint_leaves_the_form_and_the_remembered_settings(
 def test_train_from_a_checkpoint_is_an_explicit_action(
     qtbot: Any, make_window: Callable[..., MainWindow], tiny_checkpoint: Path
 ) -> None:
-    from tests.gui.test_run_library import FakeDialogs
+    from tests.gui.train.test_run_library import FakeDialogs
 
     window = make_window()
     view = window.train_view
