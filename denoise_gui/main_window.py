@@ -276,13 +276,10 @@ class MainWindow(QMainWindow):
             return False
         self.checkpoint, self.checkpoint_path = checkpoint, str(path)
         config = checkpoint.config
-        best = getattr(checkpoint, "best_psnr", math.nan)
-        best_text = f", {best:.2f} dB" if isinstance(best, float) and math.isfinite(best) else ""
-        shipped = shipped_checkpoint()
-        is_shipped = shipped is not None and shipped.is_file() and path.resolve() == shipped.resolve()
-        origin = " — shipped" if is_shipped else ""
-        name = f"{path.name} ({config.arch} {config.width}, epoch {checkpoint.epoch}{best_text}{origin})"
-        self.denoise_view.model_label.setToolTip(f"{path}\ndenoises on {describe_device('auto')}")
+        name = self.checkpoint_name(path, checkpoint)
+        self.denoise_view.model_label.setToolTip(
+            f"{path}\n{config.arch} {config.width}, trained on {config.noise} noise\n"
+            f"denoises on {describe_device('auto')}")
         trained = None  # the Gaussian σ (or blind range of σ) the model learned, as the Denoise view shows it
         if config.noise == "gaussian":
             low, high = config.noise_range or (config.noise_level, config.noise_level)
@@ -291,6 +288,23 @@ class MainWindow(QMainWindow):
         self._show_model(name, str(path))
         self.settings.set_last_checkpoint(str(path))
         return True
+
+    def checkpoint_name(self, path: Path, checkpoint: Any) -> str:
+        """How results are labelled: by run for the runs library's checkpoints (``run 4 · epoch 4 · 27.63 dB``),
+        "shipped model" for the one that comes with the app, else by file name."""
+        best = getattr(checkpoint, "best_psnr", math.nan)
+        parts = [f"epoch {checkpoint.epoch}"]
+        if isinstance(best, float) and math.isfinite(best):
+            parts.append(f"{best:.2f} dB")
+        shipped = shipped_checkpoint()
+        number = self.train_view.library.run_number_of(path)
+        if shipped is not None and shipped.is_file() and path.resolve() == shipped.resolve():
+            config = checkpoint.config
+            return f"shipped model ({config.arch} {config.width}, {', '.join(parts)})"
+        if number is not None:
+            kept = " (best)" if path.name.endswith(".best.safetensors") else ""
+            return " · ".join([f"run {number}{kept}", *parts])
+        return " · ".join([path.name, *parts])
 
     def _self_trained(self, path: str, _name: str) -> None:
         """A "Train on these photos" run ended: use its model and denoise the open photos with it."""

@@ -204,6 +204,14 @@ class RunLibrary:
         run.add_stored_steps(steps)
         run.metrics_loaded = True
 
+    def run_number_of(self, checkpoint: Path) -> int | None:
+        """The number of the library's run that holds this checkpoint file, or None (a file from elsewhere)."""
+        folder = Path(checkpoint).parent
+        match = FOLDER_RE.match(folder.name)
+        if match is None or folder.parent.resolve() != self.root.resolve():
+            return None
+        return int(match.group(1))
+
     # -- removing and exporting --------------------------------------------------------------
     def delete(self, run: RunRecord) -> None:
         """Remove the run's folder (first renamed aside, so a half-deleted run never lists)."""
