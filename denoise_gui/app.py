@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QApplication
 from denoise_gui.main_window import USE_DEFAULT, MainWindow
 from denoise_gui.qt_platform import platform_problem
 from denoise_gui.settings import APPLICATION, ORGANISATION
-from denoise_gui.threads.gc_on_gui_thread import collect_on_gui_thread
+from denoise_gui.threads.gc_on_gui_thread import collect_on_gui_thread, freeze_startup
 
 SWITCH_INTERVAL_S = 0.001
 
@@ -61,6 +61,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     with collect_on_gui_thread():
         window = MainWindow(checkpoint=args.checkpoint or USE_DEFAULT)
         window.show()
+        freeze_startup()  # full collections (on the GUI thread) then skip torch's and Qt's long-lived objects
         if args.photos:
             window.open_paths(args.photos)
         status = int(app.exec())

@@ -8,10 +8,15 @@ GIL (a Python override of ``disconnectNotify``), while the GUI thread, holding t
 deferred ``~QMenu -> ~QAction`` and waits for that mutex. The app froze for good (issue 19).
 
 The remedy is pyqtgraph's (``pyqtgraph.util.garbage_collector``): automatic collection off, and a
-timer on the GUI thread that collects the generations whose thresholds were crossed, as CPython
-would, only later and always here. Refcounted frees are untouched; only cycles wait (a second at
-most while the event loop runs). ``collect_on_gui_thread()`` installs it for a block and restores
-automatic collection after a last full collection on the GUI thread; installs nest.
+timer on the GUI thread that collects, always here. Unlike pyqtgraph it collects the young
+generation at every tick: gen 0's count is allocations minus frees, so sampled once a second it
+can read 0 while a thousand new cycles wait (frees elsewhere balanced them), and they would never
+go. The older generations keep CPython's thresholds (gen 1 after 10 young collections, gen 2 after
+10 of gen 1). Refcounted frees are untouched; only cycles wait (a second at most while the event
+loop runs). ``collect_on_gui_thread()`` installs it for a block and restores automatic collection
+after a last full collection on the GUI thread; installs nest. ``freeze_startup()`` moves what the
+start-up built (torch, Qt, the window) out of the collector's sight, so a full collection scans
+only what came later.
 """
 
 from __future__ import annotations
@@ -46,18 +51,17 @@ class GuiThreadCollector(QObject):
 
     @Slot()
     def check(self) -> None:
-        """Collect the oldest generation whose threshold was crossed (and the younger ones with it)."""
+        """Collect gen 0, or the oldest generation whose threshold was crossed (the younger ones with it)."""
         if gc.isenabled():  # a library's gc.disable()/gc.enable() pair: take collection back
             self.reenabled += 1
             gc.disable()
         counts = gc.get_count()
-        generation = -1
-        for g in range(3):
+        generation = 0
+        for g in (1, 2):
             if counts[g] <= self.thresholds[g]:
                 break
             generation = g
-        if generation >= 0:
-            gc.collect(generation)
+        gc.collect(generation)
 
     def stop(self) -> None:
         """Stop collecting here: a last full collection on this thread, then automatic collection as before."""
@@ -74,6 +78,14 @@ class GuiThreadCollector(QObject):
 
 
 _installed: list[GuiThreadCollector] = []
+
+
+def freeze_startup() -> None:
+    """Collect now, then leave everything alive out of later collections (gc.freeze): the app's start-up
+    objects (~220 000 with torch, Qt and the window) live to the end anyway, and a full collection on the
+    GUI thread then takes ~0.1 ms instead of ~370 ms (2-core VM, loaded)."""
+    gc.collect()
+    gc.freeze()
 
 
 def installed() -> GuiThreadCollector | None:
