@@ -320,15 +320,13 @@ class CurvesPanel(QWidget):
     def _hover_points(self, plot: pg.PlotWidget) -> Points:
         """(run label, x, y as drawn, the text of point i) for each shown run of ``plot``."""
         out: Points = []
-        log = self.log_check.isChecked()
         x_name = {"steps": "step", "images": "images seen", "time": "s"}[self.x_axis]
         for run in self._shown_runs():
             items = self.items[run.run_id]
             if plot is self.loss_plot and run.steps:
-                x, y = items.smooth.getData()
-                if x is None or y is None:
+                x, y_drawn = items.smooth.getData()  # as drawn: already log10 on the log axis
+                if x is None or y_drawn is None:
                     continue
-                y_drawn = np.log10(np.where(y > 0, y, np.nan)) if log else y
 
                 def loss_text(i: int, run: RunRecord = run, x: np.ndarray = x) -> str:
                     return (f"{run.label} · {x_name} {_x_text(x[i], self.x_axis)} · loss {format_value(run.losses[i])}"

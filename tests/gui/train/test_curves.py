@@ -107,6 +107,28 @@ def test_hover_reads_run_step_and_value(panel: CurvesPanel) -> None:
     assert panel.hover[panel.loss_plot].show_at(far) in ("", text) or "run 3" in text
 
 
+def test_hover_reads_in_log_mode_and_hides_when_the_mouse_leaves(qtbot: Any, panel: CurvesPanel) -> None:
+    from PySide6.QtCore import QEvent
+    from PySide6.QtWidgets import QApplication
+
+    run = make_run(3, [0.4, 0.3, 0.2, 0.1])
+    panel.update_run(run)
+    panel.log_check.setChecked(True)
+    hover = panel.hover[panel.loss_plot]
+    x, y = panel.items[3].smooth.getData()  # as drawn: log10 of the loss
+    box = panel.loss_plot.getViewBox()
+    qtbot.waitUntil(lambda: box.viewRange()[1][0] < y[2] < box.viewRange()[1][1], timeout=3000)
+    text = hover.show_at(box.mapViewToScene(QPointF(x[2], y[2])))
+    assert text.startswith("run 3 · step 3 · loss 0.2") and hover.text.isVisible()
+    QApplication.sendEvent(panel.loss_plot.viewport(), QEvent(QEvent.Type.Leave))
+    assert not hover.text.isVisible() and not hover.dot.isVisible()
+    hover._moved((box.mapViewToScene(QPointF(x[2], y[2])),))  # a rate-limited move arriving after the leave
+    assert not hover.text.isVisible()
+    QApplication.sendEvent(panel.loss_plot.viewport(), QEvent(QEvent.Type.Enter))
+    hover._moved((box.mapViewToScene(QPointF(x[2], y[2])),))
+    assert hover.text.isVisible()
+
+
 def test_x_axis_steps_images_seen_and_wall_time(panel: CurvesPanel) -> None:
     small, large = make_run(1, [0.3, 0.2, 0.1, 0.05], batch_size=8), make_run(2, [0.3, 0.2], batch_size=32, epochs=1)
     panel.update_run(small)
