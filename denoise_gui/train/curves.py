@@ -224,10 +224,22 @@ class CurvesPanel(QWidget):
             if self.auto:
                 self._fit()
 
+    @staticmethod
+    def _diverged_from(run: RunRecord) -> int:
+        """Index of the run's first loss that counts as diverged (len(losses) if none): where its values blow up,
+        or, for a run that diverged by its validation PSNR (its loss high but not blown up), the first step of
+        the epoch that failed validation (the trainer stops at that validation: the last epoch recorded)."""
+        start = plot_range.divergence_start(np.asarray(run.losses, float))
+        if run.status == "diverged" and start == len(run.losses) and run.epoch_steps:
+            good_until = run.epoch_steps[-2] if len(run.epoch_steps) >= 2 else 0
+            start = int(np.searchsorted(np.asarray(run.steps), good_until, side="right"))
+        return start
+
     def _loss_top(self) -> float | None:
         log = self.log_check.isChecked()
-        curves = [np.asarray(r.losses, float) for r in self._shown_runs()]
-        limits = plot_range.value_range(curves, log=log)
+        shown = self._shown_runs()
+        curves = [np.asarray(r.losses, float) for r in shown]
+        limits = plot_range.value_range(curves, log=log, starts=[self._diverged_from(r) for r in shown])
         if limits is None:
             return None
         return 10 ** limits[1] if log else limits[1]
@@ -249,9 +261,10 @@ class CurvesPanel(QWidget):
         if items is not None:
             if run.steps:
                 x = self._x(run, epochs=False)
-                raw, start = plot_range.clip_to(np.asarray(run.losses, float), top, log) if top else (
+                cut = self._diverged_from(run)
+                raw, start = plot_range.clip_to(np.asarray(run.losses, float), top, log, cut) if top else (
                     np.asarray(run.losses, float), len(run.losses))
-                smooth, _ = plot_range.clip_to(np.asarray(run.smoothed, float), top, log) if top else (
+                smooth, _ = plot_range.clip_to(np.asarray(run.smoothed, float), top, log, cut) if top else (
                     np.asarray(run.smoothed, float), 0)
                 items.raw.setData(x, _finite(raw), connect="finite")
                 items.smooth.setData(x, _finite(smooth), connect="finite")
@@ -270,7 +283,8 @@ class CurvesPanel(QWidget):
         log = self.log_check.isChecked()
         shown = self._shown_runs()
         box = self.loss_plot.getViewBox()
-        limits = plot_range.value_range([np.asarray(r.losses, float) for r in shown], log=log)
+        limits = plot_range.value_range([np.asarray(r.losses, float) for r in shown], log=log,
+                                        starts=[self._diverged_from(r) for r in shown])
         box.disableAutoRange()
         if limits is not None:
             _set_range(box, y=limits)

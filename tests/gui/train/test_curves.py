@@ -173,6 +173,28 @@ def test_a_diverged_run_does_not_rescale_the_others(panel: CurvesPanel) -> None:
     assert high < 0.0  # log10 of the healthy range, not of 1e8
 
 
+def test_a_run_diverged_by_its_psnr_does_not_rescale_the_others(panel: CurvesPanel) -> None:
+    """Its loss climbs (0.05 -> 0.3: flat grey output) without blowing up 10x: its status says it diverged."""
+    from nnkit.denoise.events import Finished
+
+    healthy = make_run(1, list(np.linspace(0.06, 0.01, 12)))
+    panel.update_run(healthy)
+    alone = panel.loss_plot.getViewBox().viewRange()[1]
+    bad = make_run(2, [0.06, 0.05, 0.05, 0.04, 0.3, 0.31], epochs=3)  # epoch 3 (steps 5-6) fails validation
+    panel.update_run(bad)
+    assert panel.loss_plot.getViewBox().viewRange()[1][1] > 0.3  # while running: just a high loss
+    bad.on_finished(Finished("diverged", "the validation PSNR fell more than 1 dB below the noisy input's"))
+    panel.update_run(bad)
+    low, high = panel.loss_plot.getViewBox().viewRange()[1]
+    assert np.allclose((low, high), alone, rtol=0.05) and high < 0.1  # the other curves keep their scale
+    drawn = panel.items[2].raw.getData()[1]
+    assert np.nanmax(drawn) <= high and drawn[4] == pytest.approx(drawn[5])  # the failed epoch drawn at the top
+    marker_x, _ = panel.items[2].marker.getData()
+    assert list(marker_x) == [5]  # from the first step of the epoch that failed validation
+    panel.set_log_scale(True)
+    assert panel.loss_plot.getViewBox().viewRange()[1][1] < math.log10(0.1)
+
+
 def test_divergence_detection() -> None:
     assert divergence_start(np.array([1.0, 0.5, 0.2])) == 3
     assert divergence_start(np.array([1.0, 0.5, 20.0, 0.1])) == 2
