@@ -99,7 +99,11 @@ class MainWindow(QMainWindow):
                                     trainer_factory=trainer_factory, parent=self)
         self.denoise_view = DenoiseView(denoise=denoise, read=read, parent=self)
         self.self_train = SelfTrainPanel(self.denoise_view.photo_paths, runs_dir or runs_library_dir(),
-                                         trainer_factory=trainer_factory, parent=self)
+                                         trainer_factory=trainer_factory, strength=self.denoise_view.noise.strength,
+                                         parent=self)
+        # its run is a run of the library, in the Train view's table and curves like the Train view's own
+        self.self_train.reserve_folder = self.train_view.reserve_run_folder
+        self.self_train.sigJobStarted.connect(self.train_view.follow_job)
         self.denoise_view.add_tool(self.self_train)
         self.tabs = QTabWidget(self)
         self.tabs.addTab(self.train_view, "&Train")
@@ -303,7 +307,8 @@ class MainWindow(QMainWindow):
             return f"shipped model ({config.arch} {config.width}, {', '.join(parts)})"
         if number is not None:
             kept = " (best)" if path.name.endswith(".best.safetensors") else ""
-            return " · ".join([f"run {number}{kept}", *parts])
+            blind = ["blind-spot"] if checkpoint.config.target == "self" else []
+            return " · ".join([f"run {number}{kept}", *blind, *parts])
         return " · ".join([path.name, *parts])
 
     def _self_trained(self, path: str, _name: str) -> None:
