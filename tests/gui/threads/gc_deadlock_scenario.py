@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--unprotected", action="store_true",
                         help="automatic collection on any thread (before the fix)")
-    parser.add_argument("--seconds", type=float, default=4.0, help="how long to litter (default 4)")
+    parser.add_argument("--seconds", type=float, default=6.0, help="how long to litter (default 6)")
     parser.add_argument("--hang-after", type=float, default=30.0, help="dump the stacks and exit 1 after this long")
     args = parser.parse_args(argv)
     faulthandler.dump_traceback_later(args.hang_after, exit=True)
@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         worker.start()
         began = time.monotonic()
         while time.monotonic() - began < args.seconds:
-            for _ in range(20):
+            for _ in range(40):
                 Litter()
             pause = time.monotonic()
             while time.monotonic() - pause < 0.05:  # the GUI thread delivering events, as TrainJob.deliver does

@@ -30,7 +30,7 @@ def test_the_freeze_scenario_finishes_with_collection_on_the_gui_thread() -> Non
     path = os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=path)
     try:
-        proc = subprocess.run([sys.executable, str(SCENARIO), "--seconds", "4", "--hang-after", "90"], env=env,
+        proc = subprocess.run([sys.executable, str(SCENARIO), "--seconds", "6", "--hang-after", "90"], env=env,
                               capture_output=True, text=True, timeout=120)
     except subprocess.TimeoutExpired as exc:
         pytest.fail(f"the scenario hung: {exc.stderr!r}")
