@@ -20,12 +20,30 @@ from nnkit.denoise.config import RunConfig
 TINY = RunConfig(arch="report", width=4, epochs=2, epoch_size=32, crop_size=16, batch_size=8, device="cpu")
 
 
+class CollectAfterEachTest:
+    """A plugin: the collector's pass after every test of the session, GUI or not (pytest's thread is the GUI
+    thread), so that tests outside tests/gui in the same process, where no event loop runs the collector's
+    timer, still have their cycles collected."""
+
+    def __init__(self, collector: GuiThreadCollector) -> None:
+        self.collector = collector
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_runtest_teardown(self, item: pytest.Item, nextitem: pytest.Item | None) -> None:
+        self.collector.check()
+
+
 @pytest.fixture(scope="session", autouse=True)
-def gui_thread_gc(qapp: Any) -> Iterator[GuiThreadCollector]:
+def gui_thread_gc(qapp: Any, pytestconfig: pytest.Config) -> Iterator[GuiThreadCollector]:
     """As in the app: cyclic garbage (Qt objects in it) collected on the GUI thread only, never on a worker's
     (a worker's collection froze the one-process suite, issue 19)."""
     with collect_on_gui_thread() as collector:
-        yield collector
+        plugin = CollectAfterEachTest(collector)
+        pytestconfig.pluginmanager.register(plugin, "gui-thread-gc")
+        try:
+            yield collector
+        finally:
+            pytestconfig.pluginmanager.unregister(plugin)
 
 
 @pytest.fixture(autouse=True)

@@ -134,3 +134,9 @@ def test_a_collector_honours_the_generation_thresholds(monkeypatch: pytest.Monke
         monkeypatch.setattr(gc, "get_count", lambda counts=counts: counts)
         collector.check()
         assert asked == expected, counts
+
+
+def test_every_test_of_the_session_ends_with_a_collection_on_this_thread(pytestconfig: pytest.Config) -> None:
+    """Tests outside tests/gui run no event loop (no timer tick): the plugin collects after each of them."""
+    plugin = pytestconfig.pluginmanager.get_plugin("gui-thread-gc")
+    assert plugin is not None and plugin.collector is installed()
