@@ -274,7 +274,11 @@ class CurvesPanel(QWidget):
                     items.marker.setData([], [])
             if run.epochs and items.psnr_key != (len(run.epochs), self.x_axis):
                 items.psnr_key = (len(run.epochs), self.x_axis)
-                items.psnr.setData(self._x(run, epochs=True), _finite(run.psnrs), connect="finite")
+                psnrs = _finite(run.psnrs)
+                if np.isfinite(psnrs).any():
+                    items.psnr.setData(self._x(run, epochs=True), psnrs, connect="finite")
+                else:  # a blind-spot run on real photos validates no PSNR: nothing to draw (pyqtgraph warns)
+                    items.psnr.setData([], [])
             if np.isfinite(run.noisy_psnr):
                 items.floor.setValue(run.noisy_psnr)
             self._set_items_visible(run, items)
