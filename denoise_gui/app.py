@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QApplication
 from denoise_gui.main_window import USE_DEFAULT, MainWindow
 from denoise_gui.qt_platform import platform_problem
 from denoise_gui.settings import APPLICATION, ORGANISATION
+from denoise_gui.threads.gc_on_gui_thread import collect_on_gui_thread, freeze_startup
 
 SWITCH_INTERVAL_S = 0.001
 
@@ -56,14 +57,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 1
     app = make_app(full)
     args = parse_args(app.arguments()[1:])  # Qt has taken out its own options
-    window = MainWindow(checkpoint=args.checkpoint or USE_DEFAULT)
-    window.show()
-    if args.photos:
-        window.open_paths(args.photos)
-    status = int(app.exec())
-    # closeEvent asked the workers to stop and waited a few seconds; never exit under a running thread
-    window.train_view.shutdown(60_000)
-    window.denoise_view.shutdown(60_000)
+    # Cyclic garbage holding Qt objects, collected on a worker thread, can freeze the app (issue 19)
+    with collect_on_gui_thread():
+        window = MainWindow(checkpoint=args.checkpoint or USE_DEFAULT)
+        window.show()
+        freeze_startup()  # full collections (on the GUI thread) then skip torch's and Qt's long-lived objects
+        if args.photos:
+            window.open_paths(args.photos)
+        status = int(app.exec())
+        # closeEvent asked the workers to stop and waited a few seconds; never exit under a running thread
+        window.train_view.shutdown(60_000)
+        window.denoise_view.shutdown(60_000)
+        del window  # its cycles go in the last collection, here on the GUI thread
     return status
 
 

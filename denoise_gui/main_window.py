@@ -67,6 +67,17 @@ def default_size(available: QSize) -> QSize:
     return QSize(1280, 720).boundedTo(available)
 
 
+def accept_as_copy(event: Any) -> bool:
+    """Take a drag or drop as a Copy, never the Move a file manager may propose (it could then delete the
+    user's original); a source that offers no Copy is refused. True if accepted."""
+    if not event.possibleActions() & Qt.DropAction.CopyAction:
+        event.ignore()
+        return False
+    event.setDropAction(Qt.DropAction.CopyAction)
+    event.accept()
+    return True
+
+
 class MainWindow(QMainWindow):
     """The app window. Everything injectable for tests: settings, runs folder, checkpoint, engine."""
 
@@ -93,7 +104,11 @@ class MainWindow(QMainWindow):
                                     trainer_factory=trainer_factory, parent=self)
         self.denoise_view = DenoiseView(denoise=denoise, read=read, parent=self)
         self.self_train = SelfTrainPanel(self.denoise_view.photo_paths, runs_dir or runs_library_dir(),
-                                         trainer_factory=trainer_factory, parent=self)
+                                         trainer_factory=trainer_factory, strength=self.denoise_view.noise.strength,
+                                         parent=self)
+        # its run is a run of the library, in the Train view's table and curves like the Train view's own
+        self.self_train.reserve_folder = self.train_view.reserve_run_folder
+        self.self_train.sigJobStarted.connect(self.train_view.follow_job)
         self.denoise_view.add_tool(self.self_train)
         self.tabs = QTabWidget(self)
         self.tabs.addTab(self.train_view, "&Train")
@@ -295,13 +310,10 @@ class MainWindow(QMainWindow):
             return False
         self.checkpoint, self.checkpoint_path = checkpoint, str(path)
         config = checkpoint.config
-        best = getattr(checkpoint, "best_psnr", math.nan)
-        best_text = f", {best:.2f} dB" if isinstance(best, float) and math.isfinite(best) else ""
-        shipped = shipped_checkpoint()
-        is_shipped = shipped is not None and shipped.is_file() and path.resolve() == shipped.resolve()
-        origin = " — shipped" if is_shipped else ""
-        name = f"{path.name} ({config.arch} {config.width}, epoch {checkpoint.epoch}{best_text}{origin})"
-        self.denoise_view.model_label.setToolTip(f"{path}\ndenoises on {describe_device('auto')}")
+        name = self.checkpoint_name(path, checkpoint)
+        self.denoise_view.model_label.setToolTip(
+            f"{path}\n{config.arch} {config.width}, trained on {config.noise} noise\n"
+            f"denoises on {describe_device('auto')}")
         trained = None  # the Gaussian σ (or blind range of σ) the model learned, as the Denoise view shows it
         if config.noise == "gaussian":
             low, high = config.noise_range or (config.noise_level, config.noise_level)
@@ -310,6 +322,24 @@ class MainWindow(QMainWindow):
         self._show_model(name, str(path))
         self.settings.set_last_checkpoint(str(path))
         return True
+
+    def checkpoint_name(self, path: Path, checkpoint: Any) -> str:
+        """How results are labelled: by run for the runs library's checkpoints (``run 4 · epoch 4 · 27.63 dB``),
+        "shipped model" for the one that comes with the app, else by file name."""
+        best = getattr(checkpoint, "best_psnr", math.nan)
+        parts = [f"epoch {checkpoint.epoch}"]
+        if isinstance(best, float) and math.isfinite(best):
+            parts.append(f"{best:.2f} dB")
+        shipped = shipped_checkpoint()
+        number = self.train_view.library.run_number_of(path)
+        if shipped is not None and shipped.is_file() and path.resolve() == shipped.resolve():
+            config = checkpoint.config
+            return f"shipped model ({config.arch} {config.width}, {', '.join(parts)})"
+        if number is not None:
+            kept = " (best)" if path.name.endswith(".best.safetensors") else ""
+            blind = ["blind-spot"] if checkpoint.config.target == "self" else []
+            return " · ".join([f"run {number}{kept}", *blind, *parts])
+        return " · ".join([path.name, *parts])
 
     def _self_trained(self, path: str, _name: str) -> None:
         """A "Train on these photos" run ended: use its model and denoise the open photos with it."""
@@ -371,8 +401,8 @@ class MainWindow(QMainWindow):
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         """Accept local files and folders."""
         if event.mimeData().hasUrls() and any(url.isLocalFile() for url in event.mimeData().urls()):
-            event.acceptProposedAction()
-            self.drop_overlay.show_for_drag()
+            if accept_as_copy(event):
+                self.drop_overlay.show_for_drag()
         else:
             event.ignore()
 
@@ -383,14 +413,13 @@ class MainWindow(QMainWindow):
     def dragMoveEvent(self, event: Any) -> None:
         """Keep accepting while the drag moves over the window."""
         if event.mimeData().hasUrls():
-            event.acceptProposedAction()
+            accept_as_copy(event)
 
     def dropEvent(self, event: QDropEvent) -> None:
         """Dropped files and folders go to the Denoise view."""
         self.drop_overlay.hide()
         paths = [url.toLocalFile() for url in event.mimeData().urls() if url.isLocalFile()]
-        if paths:
-            event.acceptProposedAction()
+        if paths and accept_as_copy(event):
             self.open_paths(paths)
 
     def open_paths(self, paths: list[str]) -> int:

@@ -254,11 +254,18 @@ class DenoiseView(QWidget):
             item.status, item.message = "queued", ""
             self.queue.append((path, item.original))
             self._refresh_row(path)
-            if self.list.currentItem() is None:
-                self.list.setCurrentRow(self.list.count() - 1)
+        self.select_path(files[0])  # the photo just dropped or opened is the one shown
         self.hint.setVisible(False)
         self._start_next()
         return len(files)
+
+    def select_path(self, path: str) -> bool:
+        """Select (and show) this photo in the list; False if it is not open."""
+        for row in range(self.list.count()):
+            if self.list.item(row).data(PATH_ROLE) == path:
+                self.list.setCurrentRow(row)
+                return True
+        return False
 
     def _start_next(self) -> None:
         if self.job is not None or not self.queue or self.model_factory is None:

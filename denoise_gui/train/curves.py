@@ -225,10 +225,22 @@ class CurvesPanel(QWidget):
             if self.auto:
                 self._fit()
 
+    @staticmethod
+    def _diverged_from(run: RunRecord) -> int:
+        """Index of the run's first loss that counts as diverged (len(losses) if none): where its values blow up,
+        or, for a run that diverged by its validation PSNR (its loss high but not blown up), the first step of
+        the epoch that failed validation (the trainer stops at that validation: the last epoch recorded)."""
+        start = plot_range.divergence_start(np.asarray(run.losses, float))
+        if run.status == "diverged" and start == len(run.losses) and run.epoch_steps:
+            good_until = run.epoch_steps[-2] if len(run.epoch_steps) >= 2 else 0
+            start = int(np.searchsorted(np.asarray(run.steps), good_until, side="right"))
+        return start
+
     def _loss_top(self) -> float | None:
         log = self.log_check.isChecked()
-        curves = [np.asarray(r.losses, float) for r in self._shown_runs()]
-        limits = plot_range.value_range(curves, log=log)
+        shown = self._shown_runs()
+        curves = [np.asarray(r.losses, float) for r in shown]
+        limits = plot_range.value_range(curves, log=log, starts=[self._diverged_from(r) for r in shown])
         if limits is None:
             return None
         return 10 ** limits[1] if log else limits[1]
@@ -250,9 +262,10 @@ class CurvesPanel(QWidget):
         if items is not None:
             if run.steps:
                 x = self._x(run, epochs=False)
-                raw, start = plot_range.clip_to(np.asarray(run.losses, float), top, log) if top else (
+                cut = self._diverged_from(run)
+                raw, start = plot_range.clip_to(np.asarray(run.losses, float), top, log, cut) if top else (
                     np.asarray(run.losses, float), len(run.losses))
-                smooth, _ = plot_range.clip_to(np.asarray(run.smoothed, float), top, log) if top else (
+                smooth, _ = plot_range.clip_to(np.asarray(run.smoothed, float), top, log, cut) if top else (
                     np.asarray(run.smoothed, float), 0)
                 items.raw.setData(x, _finite(raw), connect="finite")
                 items.smooth.setData(x, _finite(smooth), connect="finite")
@@ -262,7 +275,11 @@ class CurvesPanel(QWidget):
                     items.marker.setData([], [])
             if run.epochs and items.psnr_key != (len(run.epochs), self.x_axis):
                 items.psnr_key = (len(run.epochs), self.x_axis)
-                items.psnr.setData(self._x(run, epochs=True), _finite(run.psnrs), connect="finite")
+                psnrs = _finite(run.psnrs)
+                if np.isfinite(psnrs).any():
+                    items.psnr.setData(self._x(run, epochs=True), psnrs, connect="finite")
+                else:  # a blind-spot run on real photos validates no PSNR: nothing to draw (pyqtgraph warns)
+                    items.psnr.setData([], [])
             if np.isfinite(run.noisy_psnr):
                 items.floor.setValue(run.noisy_psnr)
             self._set_items_visible(run, items)
@@ -271,7 +288,8 @@ class CurvesPanel(QWidget):
         log = self.log_check.isChecked()
         shown = self._shown_runs()
         box = self.loss_plot.getViewBox()
-        limits = plot_range.value_range([np.asarray(r.losses, float) for r in shown], log=log)
+        limits = plot_range.value_range([np.asarray(r.losses, float) for r in shown], log=log,
+                                        starts=[self._diverged_from(r) for r in shown])
         box.disableAutoRange()
         if limits is not None:
             _set_range(box, y=limits)
@@ -321,15 +339,13 @@ class CurvesPanel(QWidget):
     def _hover_points(self, plot: pg.PlotWidget) -> Points:
         """(run label, x, y as drawn, the text of point i) for each shown run of ``plot``."""
         out: Points = []
-        log = self.log_check.isChecked()
         x_name = {"steps": "step", "images": "images seen", "time": "s"}[self.x_axis]
         for run in self._shown_runs():
             items = self.items[run.run_id]
             if plot is self.loss_plot and run.steps:
-                x, y = items.smooth.getData()
-                if x is None or y is None:
+                x, y_drawn = items.smooth.getData()  # as drawn: already log10 on the log axis
+                if x is None or y_drawn is None:
                     continue
-                y_drawn = np.log10(np.where(y > 0, y, np.nan)) if log else y
 
                 def loss_text(i: int, run: RunRecord = run, x: np.ndarray = x) -> str:
                     return (f"{run.label} · {x_name} {_x_text(x[i], self.x_axis)} · loss {format_value(run.losses[i])}"

@@ -242,6 +242,14 @@ class RunLibrary:
                                           _float(record.get("weight_rel_diff"))))
         return layers, drift
 
+    def run_number_of(self, checkpoint: Path) -> int | None:
+        """The number of the library's run that holds this checkpoint file, or None (a file from elsewhere)."""
+        folder = Path(checkpoint).parent
+        match = FOLDER_RE.match(folder.name)
+        if match is None or folder.parent.resolve() != self.root.resolve():
+            return None
+        return int(match.group(1))
+
     # -- removing and exporting --------------------------------------------------------------
     def delete(self, run: RunRecord) -> None:
         """Remove the run's folder (first renamed aside, so a half-deleted run never lists)."""

@@ -486,6 +486,46 @@ class TrainView(QWidget):
             if not run.running:
                 self._store(run)
 
+    # -- runs started elsewhere (the Denoise view's "Train on these photos"), kept like ours ----------
+    def reserve_run_folder(self, config: RunConfig) -> Path:
+        """A new run of the library for a run another view starts; its folder (raises OSError if unwritable)."""
+        run = RunRecord(self._next_id, config)
+        self.library.create(run)
+        self._next_id += 1
+        self.runs[run.run_id] = run
+        self.table.update_run(run)
+        return Path(run.folder)
+
+    def follow_job(self, job: TrainJob, folder: str, config: RunConfig) -> bool:
+        """Record that job's run (reserved by reserve_run_folder) in the table, the curves and the library."""
+        run = next((r for r in self.runs.values() if r.folder and Path(r.folder) == Path(folder)), None)
+        if run is None:
+            return False
+        run.config = config
+        self._store(run)
+
+        def shown(records: list[dict[str, Any]] | None = None, store: bool = True) -> None:
+            if records:
+                self._append_metrics(run, records)
+            if store:
+                self._store(run)
+            self.curves.update_run(run)
+            self.table.update_run(run)
+
+        def started(event: Started) -> None:
+            run.on_started(event)
+            shown()
+
+        def finished(event: Finished) -> None:
+            run.on_finished(event)
+            shown()
+
+        job.sigStarted.connect(started)
+        job.sigStep.connect(lambda events: shown(run.on_steps(events), store=False))
+        job.sigEpoch.connect(lambda event: shown([run.on_epoch(event)]))
+        job.sigFinished.connect(finished)
+        return True
+
     # -- worker signals (GUI thread) ------------------------------------------------------------
     def _on_started(self, event: Started) -> None:
         if self.current is None:

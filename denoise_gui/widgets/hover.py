@@ -1,4 +1,5 @@
-"""HoverReadout: the run, x and value of the curve point nearest the mouse, shown beside it on a plot."""
+"""HoverReadout: the run, x and value of the curve point nearest the mouse, shown beside it on a plot
+(hidden again when the mouse leaves the plot)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF
+from PySide6.QtCore import QEvent, QObject, QPointF
 
 HOVER_RADIUS_PX = 30
 RATE_LIMIT_HZ = 30
@@ -15,10 +16,12 @@ RATE_LIMIT_HZ = 30
 Points = list[tuple[str, np.ndarray, np.ndarray, Callable[[int], str]]]
 
 
-class HoverReadout:
-    """A dot on the nearest point and a text label, for the curves ``points(plot)`` returns."""
+class HoverReadout(QObject):
+    """A dot on the nearest point and a text label, for the curves ``points(plot)`` returns (in view
+    coordinates, as drawn: log10 of the value on a log axis)."""
 
     def __init__(self, plot: pg.PlotWidget, points: Callable[[pg.PlotWidget], Points]) -> None:
+        super().__init__(plot)
         self.plot = plot
         self.points = points
         self.text = pg.TextItem("", color="#f0f0f0", fill=pg.mkBrush(0, 0, 0, 190), anchor=(0, 1))
@@ -28,10 +31,22 @@ class HoverReadout:
             item.setVisible(False)
             plot.addItem(item, ignoreBounds=True)
         self.last = ""
+        self.outside = False  # the mouse left the plot: a rate-limited move arriving late shows nothing
         self.proxy = pg.SignalProxy(plot.scene().sigMouseMoved, rateLimit=RATE_LIMIT_HZ, slot=self._moved)
+        plot.viewport().installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Hide the readout when the mouse leaves the plot."""
+        if event.type() == QEvent.Type.Leave:
+            self.outside = True
+            self.hide()
+        elif event.type() == QEvent.Type.Enter:
+            self.outside = False
+        return False
 
     def _moved(self, args: tuple[Any, ...]) -> None:
-        self.show_at(args[0])
+        if not self.outside:
+            self.show_at(args[0])
 
     def show_at(self, scene_pos: QPointF) -> str:
         """Show the readout for the point nearest ``scene_pos`` (scene coordinates); returns its text."""

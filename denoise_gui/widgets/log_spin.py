@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QHBoxLayout, QSlider, QWidget
+from PySide6.QtWidgets import QSlider, QVBoxLayout, QWidget
 
 from denoise_gui.widgets.number_spin import NumberSpinBox
 
@@ -33,10 +33,14 @@ class LogSpinBox(NumberSpinBox):
 
 
 class LogValueEdit(QWidget):
-    """A log-scale slider beside a LogSpinBox, kept in step; emits sigValueChanged(float)."""
+    """A LogSpinBox with a log-scale slider under it, kept in step; emits sigValueChanged(float).
+
+    The slider sits below the number, the editor's full width: beside it, in the form's narrow column, it
+    was left ~20 px for 8 decades (issue 19). Below costs one short row, which the form has to spare."""
 
     sigValueChanged = Signal(float)
     TICKS_PER_DECADE = 10
+    SLIDER_MIN_WIDTH = 80
 
     def __init__(self, minimum: float, maximum: float, value: float, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -44,10 +48,14 @@ class LogValueEdit(QWidget):
         self.slider = QSlider(Qt.Orientation.Horizontal, self)
         self.slider.setRange(self._tick(minimum), self._tick(maximum))
         self.slider.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # the spin box is the keyboard control
-        layout = QHBoxLayout(self)
+        self.slider.setMinimumWidth(self.SLIDER_MIN_WIDTH)
+        self.slider.setToolTip(f"{minimum:g} to {maximum:g}, a notch a tenth of a decade (the arrow keys in the "
+                               "box step by a quarter of a decade)")
+        layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.slider, 2)
-        layout.addWidget(self.spin, 1)
+        layout.setSpacing(0)
+        layout.addWidget(self.spin)
+        layout.addWidget(self.slider)
         self.setFocusProxy(self.spin)
         self.spin.setValue(value)
         self.slider.setValue(self._tick(value))

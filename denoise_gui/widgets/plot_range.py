@@ -9,7 +9,7 @@ range, and mark where the clipping starts.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
@@ -33,12 +33,17 @@ def divergence_start(values: np.ndarray) -> int:
     return int(hits[0]) if hits.size else len(values)
 
 
-def value_range(curves: Iterable[np.ndarray], log: bool = False) -> tuple[float, float] | None:
-    """(low, high) over the finite, not-diverged values of all curves (log10 units when ``log``), padded."""
+def value_range(curves: Iterable[np.ndarray], log: bool = False,
+                starts: Sequence[int | None] | None = None) -> tuple[float, float] | None:
+    """(low, high) over the finite, not-diverged values of all curves (log10 units when ``log``), padded.
+
+    ``starts`` gives, per curve, where it counts as diverged when the caller knows better than its values
+    (a run that diverged by its validation PSNR, its loss high but not blown up); None: by its values."""
     pieces = []
-    for values in curves:
+    for index, values in enumerate(curves):
         values = np.asarray(values, dtype=float)
-        kept = values[: divergence_start(values)]
+        start = starts[index] if starts is not None else None
+        kept = values[: divergence_start(values) if start is None else start]
         kept = kept[np.isfinite(kept)]
         if log:
             kept = np.log10(kept[kept > 0])
@@ -54,10 +59,11 @@ def value_range(curves: Iterable[np.ndarray], log: bool = False) -> tuple[float,
     return low - PADDING * span, high + PADDING * span
 
 
-def clip_to(values: np.ndarray, top: float, log: bool = False) -> tuple[np.ndarray, int]:
-    """The curve with diverged values shown at ``top`` (data units), and the index where that starts."""
+def clip_to(values: np.ndarray, top: float, log: bool = False, start: int | None = None) -> tuple[np.ndarray, int]:
+    """The curve with diverged values (from ``start``, else as its values say) shown at ``top`` (data units),
+    and the index where that starts."""
     values = np.asarray(values, dtype=float)
-    start = divergence_start(values)
+    start = divergence_start(values) if start is None else min(start, len(values))
     if start >= len(values):
         return values, start
     shown = values.copy()

@@ -1,8 +1,9 @@
-"""GUI test fixtures: a temporary settings file, a tiny checkpoint, a window factory."""
+"""GUI test fixtures: garbage collected on the GUI thread only, a temporary settings file, a tiny checkpoint,
+a window factory."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,10 +13,45 @@ from PySide6.QtCore import QSettings
 
 from denoise_gui.main_window import MainWindow
 from denoise_gui.settings import AppSettings
+from denoise_gui.threads.gc_on_gui_thread import GuiThreadCollector, collect_on_gui_thread
 from nnkit.denoise.config import RunConfig
 
 # Small enough for a CPU test: a couple of seconds per epoch.
 TINY = RunConfig(arch="report", width=4, epochs=2, epoch_size=32, crop_size=16, batch_size=8, device="cpu")
+
+
+class CollectAfterEachTest:
+    """A plugin: the collector's pass after every test of the session, GUI or not (pytest's thread is the GUI
+    thread), so that tests outside tests/gui in the same process, where no event loop runs the collector's
+    timer, still have their cycles collected."""
+
+    def __init__(self, collector: GuiThreadCollector) -> None:
+        self.collector = collector
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_runtest_teardown(self, item: pytest.Item, nextitem: pytest.Item | None) -> None:
+        self.collector.check()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def gui_thread_gc(qapp: Any, pytestconfig: pytest.Config) -> Iterator[GuiThreadCollector]:
+    """As in the app: cyclic garbage (Qt objects in it) collected on the GUI thread only, never on a worker's
+    (a worker's collection froze the one-process suite, issue 19)."""
+    with collect_on_gui_thread() as collector:
+        plugin = CollectAfterEachTest(collector)
+        pytestconfig.pluginmanager.register(plugin, "gui-thread-gc")
+        try:
+            yield collector
+        finally:
+            pytestconfig.pluginmanager.unregister(plugin)
+
+
+@pytest.fixture(autouse=True)
+def no_collection_on_a_worker_thread(gui_thread_gc: GuiThreadCollector) -> Iterator[None]:
+    """Fail a test during which some thread other than the GUI's ran the cyclic collector (gc.collect())."""
+    before = gui_thread_gc.off_thread_collections
+    yield
+    assert gui_thread_gc.off_thread_collections == before, "a worker thread ran gc.collect(): Qt objects may die there"
 
 
 @pytest.fixture

@@ -61,3 +61,29 @@ def test_the_shipped_checkpoint_is_the_default_and_named(
     assert second.checkpoint_path == str(tiny_checkpoint)  # a new launch starts from the shipped one again
     assert second.load_checkpoint(other) and second.use_shipped_checkpoint()
     assert second.checkpoint_path == str(tiny_checkpoint)
+
+
+def test_results_are_labelled_by_run(qtbot: Any, make_window: Callable[..., MainWindow], tiny_checkpoint: Path,
+                                     tmp_path: Path, photo: Path) -> None:
+    """Every run's file is checkpoint.safetensors: its results are told apart by run, epoch and best PSNR."""
+    import shutil
+
+    runs = tmp_path / "runs"
+    four, seven = runs / "run-0004" / "checkpoint.safetensors", runs / "run-0007" / "checkpoint.best.safetensors"
+    for path in (four, seven):
+        path.parent.mkdir(parents=True)
+        shutil.copyfile(tiny_checkpoint, path)
+    window = make_window(checkpoint=four, runs_dir=runs)
+    view = window.denoise_view
+    assert view.model_label.text() == "Model: run 4 · epoch 3 · 21.50 dB"
+    with qtbot.waitSignal(view.sigBatchFinished, timeout=20_000):
+        window.open_paths([str(photo)])
+    assert window.load_checkpoint(seven)
+    assert view.model_label.text() == "Model: run 7 (best) · epoch 3 · 21.50 dB"
+    assert "run 7" in window.windowTitle() and "run 7" in window.status.checkpoint_label.text()
+    with qtbot.waitSignal(view.sigBatchFinished, timeout=20_000):
+        view.redenoise_all()
+    results = [view.result_combo.itemText(i) for i in range(view.result_combo.count())]
+    assert results == ["1. run 4 · epoch 3 · 21.50 dB", "2. run 7 (best) · epoch 3 · 21.50 dB"]
+    assert window.load_checkpoint(tiny_checkpoint)  # a file from elsewhere keeps its name
+    assert view.model_label.text() == "Model: tiny.safetensors · epoch 3 · 21.50 dB"

@@ -152,6 +152,37 @@ def test_save_keeps_depth_alpha_profile_and_exif(qtbot: Any, make_window: Callab
     assert denoised is not None and np.abs(back.rgb * 255 - denoised).max() < 0.01  # the shown result, in 16 bits
 
 
+def test_a_drop_is_taken_as_a_copy_and_the_dropped_photo_is_shown(
+        qtbot: Any, make_window: Callable[..., MainWindow], tiny_checkpoint: Path, photo: Path) -> None:
+    """A file manager proposing Move (and honouring it) would delete the user's original: we take a Copy."""
+    window = make_window(checkpoint=tiny_checkpoint)
+    view = window.denoise_view
+    second = photo.with_name("second.png")
+    second.write_bytes(photo.read_bytes())
+    offered = Qt.DropAction.CopyAction | Qt.DropAction.MoveAction
+    left, shift = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.ShiftModifier  # Shift: Move is proposed
+    for path in (photo, second):
+        mime = QMimeData()
+        mime.setUrls([QUrl.fromLocalFile(str(path))])
+        enter = QDragEnterEvent(window.rect().center(), offered, mime, left, shift)
+        assert enter.proposedAction() == Qt.DropAction.MoveAction
+        window.dragEnterEvent(enter)
+        assert enter.isAccepted() and enter.dropAction() == Qt.DropAction.CopyAction
+        event = QDropEvent(QPointF(window.rect().center()), offered, mime, left, shift)
+        assert event.proposedAction() == Qt.DropAction.MoveAction
+        with qtbot.waitSignal(view.sigBatchFinished, timeout=20_000):
+            window.dropEvent(event)
+        assert event.isAccepted() and event.dropAction() == Qt.DropAction.CopyAction
+        assert view.current_path() == str(path)  # the photo just dropped is the one shown
+        assert view.compare.left_canvas.left is not None
+    assert photo.is_file() and second.is_file()
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(photo))])
+    move_only = QDragEnterEvent(window.rect().center(), Qt.DropAction.MoveAction, mime, left, shift)
+    window.dragEnterEvent(move_only)
+    assert not move_only.isAccepted()
+
+
 def test_drops_reach_the_window_from_any_field(make_window: Callable[..., MainWindow]) -> None:
     from PySide6.QtWidgets import QLineEdit
 

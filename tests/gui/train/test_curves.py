@@ -107,6 +107,28 @@ def test_hover_reads_run_step_and_value(panel: CurvesPanel) -> None:
     assert panel.hover[panel.loss_plot].show_at(far) in ("", text) or "run 3" in text
 
 
+def test_hover_reads_in_log_mode_and_hides_when_the_mouse_leaves(qtbot: Any, panel: CurvesPanel) -> None:
+    from PySide6.QtCore import QEvent
+    from PySide6.QtWidgets import QApplication
+
+    run = make_run(3, [0.4, 0.3, 0.2, 0.1])
+    panel.update_run(run)
+    panel.log_check.setChecked(True)
+    hover = panel.hover[panel.loss_plot]
+    x, y = panel.items[3].smooth.getData()  # as drawn: log10 of the loss
+    box = panel.loss_plot.getViewBox()
+    qtbot.waitUntil(lambda: box.viewRange()[1][0] < y[2] < box.viewRange()[1][1], timeout=3000)
+    text = hover.show_at(box.mapViewToScene(QPointF(x[2], y[2])))
+    assert text.startswith("run 3 · step 3 · loss 0.2") and hover.text.isVisible()
+    QApplication.sendEvent(panel.loss_plot.viewport(), QEvent(QEvent.Type.Leave))
+    assert not hover.text.isVisible() and not hover.dot.isVisible()
+    hover._moved((box.mapViewToScene(QPointF(x[2], y[2])),))  # a rate-limited move arriving after the leave
+    assert not hover.text.isVisible()
+    QApplication.sendEvent(panel.loss_plot.viewport(), QEvent(QEvent.Type.Enter))
+    hover._moved((box.mapViewToScene(QPointF(x[2], y[2])),))
+    assert hover.text.isVisible()
+
+
 def test_x_axis_steps_images_seen_and_wall_time(panel: CurvesPanel) -> None:
     small, large = make_run(1, [0.3, 0.2, 0.1, 0.05], batch_size=8), make_run(2, [0.3, 0.2], batch_size=32, epochs=1)
     panel.update_run(small)
@@ -149,6 +171,28 @@ def test_a_diverged_run_does_not_rescale_the_others(panel: CurvesPanel) -> None:
     panel.set_log_scale(True)
     low, high = panel.loss_plot.getViewBox().viewRange()[1]
     assert high < 0.0  # log10 of the healthy range, not of 1e8
+
+
+def test_a_run_diverged_by_its_psnr_does_not_rescale_the_others(panel: CurvesPanel) -> None:
+    """Its loss climbs (0.05 -> 0.3: flat grey output) without blowing up 10x: its status says it diverged."""
+    from nnkit.denoise.events import Finished
+
+    healthy = make_run(1, list(np.linspace(0.06, 0.01, 12)))
+    panel.update_run(healthy)
+    alone = panel.loss_plot.getViewBox().viewRange()[1]
+    bad = make_run(2, [0.06, 0.05, 0.05, 0.04, 0.3, 0.31], epochs=3)  # epoch 3 (steps 5-6) fails validation
+    panel.update_run(bad)
+    assert panel.loss_plot.getViewBox().viewRange()[1][1] > 0.3  # while running: just a high loss
+    bad.on_finished(Finished("diverged", "the validation PSNR fell more than 1 dB below the noisy input's"))
+    panel.update_run(bad)
+    low, high = panel.loss_plot.getViewBox().viewRange()[1]
+    assert np.allclose((low, high), alone, rtol=0.05) and high < 0.1  # the other curves keep their scale
+    drawn = panel.items[2].raw.getData()[1]
+    assert np.nanmax(drawn) <= high and drawn[4] == pytest.approx(drawn[5])  # the failed epoch drawn at the top
+    marker_x, _ = panel.items[2].marker.getData()
+    assert list(marker_x) == [5]  # from the first step of the epoch that failed validation
+    panel.set_log_scale(True)
+    assert panel.loss_plot.getViewBox().viewRange()[1][1] < math.log10(0.1)
 
 
 def test_divergence_detection() -> None:

@@ -131,3 +131,21 @@ def test_dead_leaves_data_needs_no_folder_and_the_mix_is_a_data_setting(form: Ru
     assert form.is_valid() and form.config().data == "deadleaves"
     assert not form.applies("data_path") and not form.applies("dead_leaves_mix")
     assert not form.editors["dead_leaves_mix"].isEnabled() and "deadleaves" in form.editors["dead_leaves_mix"].toolTip()
+
+
+def test_the_learning_rate_slider_is_wide_enough_to_use(qtbot: Any, make_window: Any) -> None:
+    """It had ~20 px for 8 decades beside the number; below it, it has the editor's width, and the form still fits."""
+    from denoise_gui.widgets.log_spin import LogValueEdit
+
+    window = make_window()
+    window.resize(1280, 720)
+    qtbot.waitUntil(lambda: window.width() == 1280 and window.height() == 720, timeout=2000)
+    qtbot.wait(50)
+    editor = window.train_view.form.editors["lr"]
+    assert isinstance(editor, LogValueEdit)
+    assert editor.slider.width() >= LogValueEdit.SLIDER_MIN_WIDTH and editor.slider.width() >= editor.spin.width()
+    assert editor.slider.y() > editor.spin.y()
+    editor.slider.setValue(editor.slider.minimum())
+    assert editor.value() == pytest.approx(1e-6)
+    scroll = window.train_view.form.parentWidget().parentWidget()
+    assert scroll.verticalScrollBar().maximum() == 0
