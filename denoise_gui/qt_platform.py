@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 # What Qt's xcb plugin (PySide6 6.x) needs beyond a base system, found with ldd on the plugin and
-# its Qt libraries on Debian 12 (the README's apt-get line; tests check the two agree).
+# its Qt libraries on Debian 12 (the apt-get line of docs/app.md, "System libraries"; tests check the two agree).
 APT_PACKAGES = (
     "libegl1 libgl1 libfontconfig1 libfreetype6 libdbus-1-3 libglib2.0-0 libx11-xcb1 libxkbcommon-x11-0 "
     "libxcb1 libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render0 "
@@ -117,7 +117,7 @@ def platform_problem(
             f"  sudo apt-get install {packages}",
         ]
     lines += [
-        "Everything the app needs (as in the README):",
+        "Everything the app needs (as in docs/app.md, System libraries):",
         f"  sudo apt-get install {APT_PACKAGES}",
         "Or run without a display: QT_QPA_PLATFORM=offscreen denoise-gui",
     ]

@@ -16,7 +16,7 @@ from denoise_gui.qt_platform import (
     platform_problem,
 )
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+README = Path(__file__).resolve().parents[2] / "docs" / "app.md"  # its "System libraries" section
 
 LDD_MISSING = """\
 \tlinux-vdso.so.1 (0x00007ffc6d5f4000)
