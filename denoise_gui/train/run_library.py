@@ -26,7 +26,7 @@ import re
 import shutil
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -60,6 +60,21 @@ def _finite(value: Any) -> Any:
 
 def _float(value: Any) -> float:
     return float(value) if isinstance(value, (int, float)) else math.nan
+
+
+def metrics_records(path: Path, only: tuple[str, ...] = ()) -> Iterator[dict[str, Any]]:
+    """The records of a metrics.jsonl, skipping lines that are not a JSON object (a run cut mid-write);
+    with ``only``, just the lines holding one of those strings are parsed."""
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            if only and not any(s in line for s in only):
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(record, dict):
+                yield record
 
 
 class RunLibrary:
@@ -199,21 +214,14 @@ class RunLibrary:
             run.metrics_loaded = True
             return
         steps: list[Any] = []
-        with open(path, encoding="utf-8") as handle:
-            for line in handle:
-                try:
-                    record = json.loads(line)
-                except json.JSONDecodeError:
-                    continue
-                if not isinstance(record, dict):
-                    continue
-                event = record.get("event")
-                if event == "step":
-                    steps.append(record)
-                elif event == "epoch":
-                    run.add_stored_steps(steps)
-                    steps = []
-                    run.add_stored_epoch(record)
+        for record in metrics_records(path):
+            event = record.get("event")
+            if event == "step":
+                steps.append(record)
+            elif event == "epoch":
+                run.add_stored_steps(steps)
+                steps = []
+                run.add_stored_epoch(record)
         run.add_stored_steps(steps)
         run.metrics_loaded = True
 
@@ -224,22 +232,13 @@ class RunLibrary:
         path = Path(run.folder) / METRICS_FILE
         if not path.is_file():
             return layers, drift
-        with open(path, encoding="utf-8") as handle:
-            for line in handle:
-                if '"layers"' not in line and '"lockstep"' not in line:
-                    continue  # most lines are steps: not parsed
-                try:
-                    record = json.loads(line)
-                except json.JSONDecodeError:
-                    continue
-                if not isinstance(record, dict):
-                    continue
-                if record.get("event") == "layers" and isinstance(record.get("layers"), dict):
-                    layers.append(record)
-                elif record.get("event") == "lockstep":
-                    drift.append(Lockstep(int(record.get("step") or 0), _float(record.get("loss_nnkit")),
-                                          _float(record.get("loss_torch")), _float(record.get("loss_rel_diff")),
-                                          _float(record.get("weight_rel_diff"))))
+        for record in metrics_records(path, only=('"layers"', '"lockstep"')):  # most lines are steps: not parsed
+            if record.get("event") == "layers" and isinstance(record.get("layers"), dict):
+                layers.append(record)
+            elif record.get("event") == "lockstep":
+                drift.append(Lockstep(int(record.get("step") or 0), _float(record.get("loss_nnkit")),
+                                      _float(record.get("loss_torch")), _float(record.get("loss_rel_diff")),
+                                      _float(record.get("weight_rel_diff"))))
         return layers, drift
 
     def run_number_of(self, checkpoint: Path) -> int | None:

@@ -16,7 +16,6 @@ was (16-bit or float, grey, alpha, ICC profile, EXIF) goes through ``nnkit.denoi
 
 from __future__ import annotations
 
-import contextlib
 import os
 import stat
 import warnings
@@ -26,7 +25,7 @@ import numpy as np
 import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from nnkit.denoise.tempfiles import temp_file_beside
+from nnkit.denoise.tempfiles import write_file_atomically
 
 IMAGE_SUFFIXES: tuple[str, ...] = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp", ".gif")
 READ_FORMATS = frozenset({"PNG", "JPEG", "MPO", "TIFF", "BMP", "WEBP", "GIF"})
@@ -168,35 +167,10 @@ def write_image(path: str | os.PathLike[str], array: np.ndarray, *, overwrite: b
         raise ValueError(f"cannot write {str(path)!r}: array must be (H, W, 3) or (H, W), got {tuple(array.shape)}")
     if not overwrite and path.exists():
         raise FileExistsError(f"will not overwrite existing file {str(path)!r}")
-    folder = path.parent
-    folder.mkdir(parents=True, exist_ok=True)
     image = Image.fromarray(np.ascontiguousarray(array))
-    fd, tmp = temp_file_beside(path)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            image.save(handle, format=fmt, **_SAVE_OPTIONS.get(fmt, {}))
-            handle.flush()
-            os.fsync(handle.fileno())
-        if overwrite:
-            os.replace(tmp, path)
-        else:
-            place_new(tmp, path)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-    return path
-
-
-def place_new(tmp: Path, path: Path) -> None:
-    """Move ``tmp`` to ``path`` atomically, failing if ``path`` appeared meanwhile."""
-    try:
-        os.link(tmp, path)  # atomic and refuses an existing target
-    except FileExistsError:
-        raise FileExistsError(f"will not overwrite existing file {str(path)!r}") from None
-    except OSError:  # file systems without hard links
-        if path.exists():
-            raise FileExistsError(f"will not overwrite existing file {str(path)!r}") from None
-        os.replace(tmp, path)
+    return write_file_atomically(
+        path, lambda handle: image.save(handle, format=fmt, **_SAVE_OPTIONS.get(fmt, {})), overwrite=overwrite
+    )
 
 
 def list_images(folder: str | os.PathLike[str], *, recursive: bool = False) -> list[Path]:

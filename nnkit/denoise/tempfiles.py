@@ -19,7 +19,9 @@ import contextlib
 import os
 import re
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 
 def _process_umask() -> int:
@@ -65,6 +67,42 @@ def write_bytes_atomically(path: Path, data: bytes) -> Path:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+    return path
+
+
+def place_new(tmp: Path, path: Path) -> None:
+    """Move ``tmp`` to ``path`` atomically, failing if ``path`` appeared meanwhile."""
+    try:
+        os.link(tmp, path)  # atomic and refuses an existing target
+    except FileExistsError:
+        raise FileExistsError(f"will not overwrite existing file {str(path)!r}") from None
+    except OSError:  # file systems without hard links
+        if path.exists():
+            raise FileExistsError(f"will not overwrite existing file {str(path)!r}") from None
+        os.replace(tmp, path)
+
+
+def write_file_atomically(path: Path, write: Callable[[BinaryIO], None], *, overwrite: bool = False) -> Path:
+    """``write(handle)`` into a temporary file beside ``path``, fsync, then rename it into place.
+
+    Never a half-written ``path``; without ``overwrite`` never over an existing file (FileExistsError,
+    even if it appeared while writing). The temporary file is gone afterwards, whatever happened.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = temp_file_beside(path)
+    try:
+        os.close(fd)
+        with open(tmp, "r+b") as handle:  # by name: tifffile wants a file handle with a name
+            write(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if overwrite:
+            os.replace(tmp, path)
+        else:
+            place_new(tmp, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
     return path
 
 

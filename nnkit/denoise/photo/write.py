@@ -9,7 +9,6 @@ existing file is replaced only with ``overwrite=True``.
 
 from __future__ import annotations
 
-import contextlib
 import os
 from pathlib import Path
 from typing import BinaryIO
@@ -17,13 +16,12 @@ from typing import BinaryIO
 import numpy as np
 from PIL import Image
 
-from nnkit.denoise.imageio import place_new
 from nnkit.denoise.photo.metadata import EXIF_PREFIX
 from nnkit.denoise.photo.naming import format_name, format_of_path
 from nnkit.denoise.photo.photo import Photo, file_samples
 from nnkit.denoise.photo.png16 import write_png16
 from nnkit.denoise.photo.tiff import write_tiff
-from nnkit.denoise.tempfiles import temp_file_beside
+from nnkit.denoise.tempfiles import write_file_atomically
 
 JPEG_QUALITY = 95
 _MODES = {1: "L", 2: "LA", 3: "RGB", 4: "RGBA"}
@@ -53,21 +51,7 @@ def save_like(
     if not overwrite and path.exists():
         raise FileExistsError(f"will not overwrite existing file {str(path)!r}")
     notes: list[str] = []
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = temp_file_beside(path)
-    try:
-        os.close(fd)
-        with open(tmp, "r+b") as handle:  # by name: tifffile wants a file handle with a name
-            _encode(handle, photo, rgb, fmt, quality, notes)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if overwrite:
-            os.replace(tmp, path)
-        else:
-            place_new(tmp, path)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
+    write_file_atomically(path, lambda handle: _encode(handle, photo, rgb, fmt, quality, notes), overwrite=overwrite)
     return path, notes
 
 
