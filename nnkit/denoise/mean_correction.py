@@ -69,6 +69,14 @@ def check_sigma(sigma: float, name: str = "sigma") -> float:
     return float(sigma)
 
 
+def _float_rows(image: Tensor, channel: int, first: int, last: int) -> Tensor:
+    """Rows ``first:last`` of one channel in float64; uint8 as the photo's float32 tensor holds it (/ 255)."""
+    rows = image[channel, first:last].detach()
+    if rows.dtype == torch.uint8:
+        rows = rows.to(torch.float32).div_(255.0)
+    return rows.to(torch.float64)
+
+
 def correct_means(
     denoised: Tensor,
     noisy: Tensor,
@@ -81,8 +89,9 @@ def correct_means(
 
     ``sigma`` is the noise level in 0-255 units (0: a clean photo, nothing is clipped by noise);
     ``steps`` Newton steps. Returns a new tensor of ``denoised``'s dtype, clipped to [0, 1]; the
-    inputs are not changed. ``strip_rows`` rows are corrected at a time (memory only: the result
-    is that of the whole image up to float64 rounding).
+    inputs are not changed. ``noisy`` may be a uint8 tensor (0-255), read as float32 / 255 a strip
+    at a time. ``strip_rows`` rows are corrected at a time (memory only: the result is that of the
+    whole image up to float64 rounding).
     """
     if denoised.shape != noisy.shape or denoised.dim() != 3:
         shapes = f"denoised {tuple(denoised.shape)} and noisy {tuple(noisy.shape)}"
@@ -102,7 +111,7 @@ def correct_means(
         # a channel at a time: scratch is a few float64 planes of one strip
         for channel in range(denoised.shape[0]):
             d = denoised[channel, first:last].detach().to(torch.float64, copy=True)  # updated in place
-            target = noisy[channel, first:last].detach().to(torch.float64)
+            target = _float_rows(noisy, channel, first, last)
             for _ in range(steps):
                 slope = box_mean(expected_clipped_slope(d, s), window, EDGES).clamp_(min=MIN_SLOPE)
                 d = d.add_(box_mean(target - expected_clipped(d, s), window, EDGES).div_(slope)).clamp_(0.0, 1.0)

@@ -133,3 +133,12 @@ def test_strips_give_the_whole_image_correction(
 def test_bad_strip_rows_is_named() -> None:
     with pytest.raises(ValueError, match="strip_rows"):
         correct_means(torch.zeros(3, 4, 4), torch.zeros(3, 4, 4), 10.0, strip_rows=0)
+
+
+def test_a_uint8_noisy_photo_gives_what_its_float_values_give() -> None:
+    g = torch.Generator().manual_seed(0)
+    photo = torch.randint(0, 256, (3, 70, 50), generator=g, dtype=torch.uint8)
+    denoised = torch.rand(3, 70, 50, generator=g)
+    as_float = photo.to(torch.float32).div(255.0)
+    from_uint8 = correct_means(denoised, photo, 20.0, strip_rows=32)
+    assert torch.equal(from_uint8, correct_means(denoised, as_float, 20.0, strip_rows=32))
