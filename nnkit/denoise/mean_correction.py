@@ -35,7 +35,7 @@ WINDOW = 48
 STEPS = 1  # Newton steps: a second costs 0.01-0.07 dB on the validation photos (it helps only deep flat shadows)
 EDGES = "inside"  # replicated edges count the border's noise up to window/2 times: -0.1 dB on val at σ=50
 MIN_SLOPE = 0.05  # never divide by less: a window whose every value is clipped solid
-STRIP_ROWS = 256  # rows corrected at a time (+ 47 margin rows): ~15 MB a float64 plane at 6000 wide
+STRIP_PIXELS = 256 * 6000  # pixels corrected at a time (256 rows of a 6000-wide photo, + 47 margin rows)
 _SQRT2 = math.sqrt(2.0)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
@@ -83,19 +83,21 @@ def correct_means(
     sigma: float,
     window: int = WINDOW,
     steps: int = STEPS,
-    strip_rows: int = STRIP_ROWS,
+    strip_rows: int | None = None,
 ) -> Tensor:
     """``denoised`` (float (3, H, W) in [0, 1]) with its window means made consistent with ``noisy``'s.
 
     ``sigma`` is the noise level in 0-255 units (0: a clean photo, nothing is clipped by noise);
     ``steps`` Newton steps. Returns a new tensor of ``denoised``'s dtype, clipped to [0, 1]; the
     inputs are not changed. ``noisy`` may be a uint8 tensor (0-255), read as float32 / 255 a strip
-    at a time. ``strip_rows`` rows are corrected at a time (memory only: the result is that of the
-    whole image up to float64 rounding).
+    at a time. ``strip_rows`` rows are corrected at a time (default: STRIP_PIXELS pixels' worth;
+    memory only: the result is that of the whole image up to float64 rounding).
     """
     if denoised.shape != noisy.shape or denoised.dim() != 3:
         shapes = f"denoised {tuple(denoised.shape)} and noisy {tuple(noisy.shape)}"
         raise ValueError(f"correct_means: {shapes} must be one (C, H, W) shape")
+    if strip_rows is None:
+        strip_rows = max(1, STRIP_PIXELS // max(1, denoised.shape[2]))
     if isinstance(strip_rows, bool) or not isinstance(strip_rows, int) or strip_rows < 1:
         raise ValueError(f"strip_rows must be a positive integer, got {strip_rows!r}")
     s = max(check_sigma(sigma), 1e-3) / 255.0  # σ = 0 is the limit of a tiny σ (no division by zero)

@@ -29,7 +29,7 @@ import torch
 MAD_TO_SIGMA = 1.0 / 0.6744897501960817  # 1 / Φ⁻¹(3/4)
 MIN_BLOCKS = 256  # fewer usable blocks than this: keep the first pass's estimate
 _CLIP_MARGIN = 2.0  # blocks whose mean is within this many σ of 0 or 1 are left out of the second pass
-STRIP_ROWS = 256  # block rows read at a time: a 6000-pixel-wide strip's scratch is ~40 MB
+STRIP_PIXELS = 256 * 6000  # blocks read at a time (256 rows of a 6000-wide photo): ~40 MB of scratch
 _DETAILS = 511  # |a - b - c + d| of uint8 values: 0..510
 _SUMS = 1021  # a + b + c + d of uint8 values: 0..1020
 
@@ -60,14 +60,17 @@ def _check(image: np.ndarray | torch.Tensor) -> np.ndarray | torch.Tensor:
     return image
 
 
-def estimate_sigma(image: np.ndarray | torch.Tensor, strip_rows: int = STRIP_ROWS) -> float:
+def estimate_sigma(image: np.ndarray | torch.Tensor, strip_rows: int | None = None) -> float:
     """The noise σ of ``image`` (uint8 H×W×C, or float C×H×W in [0, 1]) in 0-255 units.
 
-    ``strip_rows`` block rows are read at a time (memory only: the result does not depend on it).
+    ``strip_rows`` block rows are read at a time (default: STRIP_PIXELS blocks' worth; memory only:
+    the result does not depend on it).
     """
+    image = _check(image)
+    if strip_rows is None:
+        strip_rows = max(1, STRIP_PIXELS // (image.shape[-1] if isinstance(image, torch.Tensor) else image.shape[1]))
     if isinstance(strip_rows, bool) or not isinstance(strip_rows, int) or strip_rows < 1:
         raise ValueError(f"strip_rows must be a positive integer, got {strip_rows!r}")
-    image = _check(image)
     if isinstance(image, torch.Tensor):
         return _float_sigma(image.detach().to("cpu", torch.float64), strip_rows)
     return _uint8_sigma(image, strip_rows)
