@@ -101,13 +101,14 @@ def test_a_photo_too_big_for_memory_is_one_line_and_the_batch_goes_on(tmp_path: 
         capture_output=True, text=True, timeout=120, env=env, cwd=tmp_path,
     )
     assert alone.returncode == 0, alone.stderr
-    # + 400 MiB: the big photo is read (60 MB, Pillow's copy 80 MB) but its float planes (240 MB each) do not fit
+    # + 400 MiB: the big photo is read (60 MB, Pillow's copy 80 MB) and its float output (240 MB) is made, but
+    # the first 1024² tile's activations do not fit: it fails at once, not after the network's whole run
     limit_kib = int(alone.stdout.split()[-1]) + 400 * 1024
     command = f"ulimit -v {limit_kib} && exec {sys.executable} -c '{DENOISE}' \"$@\""
     out = tmp_path / "out"
     files = [str(tmp_path / "big.png"), str(tmp_path / "small.png")]
     done = subprocess.run(
-        ["bash", "-c", command, "denoise", *files, "-o", str(out), *common],
+        ["bash", "-c", command, "denoise", *files, "-o", str(out), "--tile", "1024", *common],
         capture_output=True, text=True, timeout=120, env=env, cwd=tmp_path,
     )
     assert done.returncode == 1, done.stderr
