@@ -308,7 +308,7 @@ def _denoise_jobs(
                 raise
             line.clear()
             photo = f"this {size[0]} photo" if size else "it"
-            warn(f"error: {path}: not enough memory to denoise {photo} ({allocation_failed(exc)}); going on")
+            warn(f"error: {path}: not enough memory to denoise {photo} ({allocation_failed(exc)}); skipped")
             failed += 1
             continue
         written += 1
