@@ -160,8 +160,9 @@ def denoise_tensor(
 ) -> Tensor:
     """Denoise a float (3, H, W) tensor in [0, 1] tile by tile; returns a float32 CPU (3, H, W) tensor in [0, 1].
 
-    ``on_tile(top, left, output)`` sees each tile's own output as soon as it is computed (before
-    blending), so that a viewer can show the result filling in.
+    A uint8 (3, H, W) tensor (0-255) is read as float32 / 255 a tile at a time, so that a photo is
+    never held in float twice. ``on_tile(top, left, output)`` sees each tile's own output as soon
+    as it is computed (before blending), so that a viewer can show the result filling in.
     """
     if not isinstance(image, Tensor) or image.dim() != 3 or image.shape[0] != 3 or image.numel() == 0:
         raise ValueError(f"image tensor must be (3, H, W), got {getattr(image, 'shape', type(image).__name__)}")
@@ -173,9 +174,15 @@ def denoise_tensor(
     ys, xs = tile_starts(height, tile, overlap), tile_starts(width, tile, overlap)
     boxes = [(y, x, min(tile, height), min(tile, width)) for y in ys for x in xs]
     total = len(boxes)
-    src = image.detach().to("cpu", torch.float32)
+    src = image.detach().cpu() if image.dtype == torch.uint8 else image.detach().to("cpu", torch.float32)
     out = torch.zeros(3, height, width, dtype=torch.float32)
-    weight = torch.zeros(1, height, width, dtype=torch.float32)
+    # The tiles form a grid and each one's window is a product of a row and a column weight, so the
+    # sum of the windows is the product of two 1-D sums: two vectors instead of an H×W plane.
+    row_weight, column_weight = torch.zeros(height), torch.zeros(width)
+    for y in ys:
+        row_weight[y : y + min(tile, height)] += _window_1d(y, min(tile, height), height, overlap)
+    for x0 in xs:
+        column_weight[x0 : x0 + min(tile, width)] += _window_1d(x0, min(tile, width), width, overlap)
     was_training = model.training
     model.eval()
     try:
@@ -184,6 +191,8 @@ def denoise_tensor(
                 raise Cancelled(f"cancelled after {first} of {total} tiles")
             chunk = boxes[first : first + batch]
             x = torch.stack([src[:, y : y + h, x0 : x0 + w] for y, x0, h, w in chunk])
+            if x.dtype == torch.uint8:
+                x = x.to(torch.float32).div_(255.0)
             pred = predict_oriented(model, x.to(device=device, dtype=dtype), orientations)
             pred = pred.detach().to("cpu", torch.float32).clamp_(0.0, 1.0)
             if pred.shape != x.shape:
@@ -197,14 +206,15 @@ def denoise_tensor(
                 for (y, x0, h, w), p in zip(chunk, pred, strict=True):
                     win = _window_1d(y, h, height, overlap)[:, None] * _window_1d(x0, w, width, overlap)
                     out[:, y : y + h, x0 : x0 + w].addcmul_(p, win)
-                    weight[:, y : y + h, x0 : x0 + w] += win
             del x, pred
             if progress is not None:
                 progress(min(first + batch, total), total)
     finally:
         model.train(was_training)
         model.drop_caches()
-    return out if total == 1 else out.div_(weight)
+    if total == 1:
+        return out
+    return out.div_(row_weight[:, None]).div_(column_weight)
 
 
 def check_strength(strength: float) -> float:
@@ -264,7 +274,8 @@ def denoise_array(
     image = _check_image(image)
     strength = check_strength(strength)
     sigma = _correction_sigma(noise_sigma, image)
-    x = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1).float().div_(255.0)
+    # uint8 (3, H, W) view: the tiles, the correction's strips and the blend read it in float a part at a time
+    x = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1)
     tiling = dict(tile=tile, overlap=overlap, batch=batch, progress=progress, cancel=cancel, on_tile=on_tile)
     y = _denoise_blend(model, x, x, strength, sigma, fade_clean, orientations=orientations, **tiling)
     return y.clamp_(0.0, 1.0).mul_(255.0).round_().to(torch.uint8).permute(1, 2, 0).contiguous().numpy()
@@ -273,16 +284,26 @@ def denoise_array(
 def _denoise_blend(
     model: Module, x: Tensor, seen: Tensor, strength: float, sigma: float | None, fade_clean: bool, **tiling: Any
 ) -> Tensor:
-    """The network's output for ``seen`` (3, H, W), mean-corrected, blended with ``x`` (overwritten) by ``strength``
-    (times ``fade_strength(sigma)`` with ``fade_clean``)."""
+    """The network's output for ``seen`` (3, H, W), mean-corrected, blended with ``x`` by ``strength`` (times
+    ``fade_strength(sigma)`` with ``fade_clean``). ``x`` and ``seen``: uint8 (0-255) or float ([0, 1]); neither
+    is changed, and the blend copies one channel of ``x`` at a time (a large photo's memory)."""
     y = denoise_tensor(model, seen, **tiling)
     if sigma is not None:
         y = correct_means(y, seen, sigma)
         if fade_clean:
             strength *= fade_strength(sigma)
     if strength != 1.0:
-        y = x.add_(y.sub_(x), alpha=strength)
+        for channel in range(3):
+            noisy = _unit_float(x[channel])
+            y[channel] = noisy.add_(y[channel].sub_(noisy), alpha=strength)
     return y
+
+
+def _unit_float(plane: Tensor) -> Tensor:
+    """A new float32 copy of one (H, W) plane in [0, 1] units (uint8 read as / 255, as the photo's float holds it)."""
+    if plane.dtype == torch.uint8:
+        return plane.to(torch.float32).div_(255.0)
+    return plane.to(torch.float32, copy=True)
 
 
 def denoise_float(
@@ -316,9 +337,7 @@ def denoise_float(
     if noise_sigma == "estimate" and image8 is None:  # the estimate works on 8-bit photos
         image8 = np.rint(np.clip(image, 0.0, 1.0) * np.float32(255.0)).astype(np.uint8)
     sigma = _correction_sigma(noise_sigma, image8 if image8 is not None else image)
-    x = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1)  # the caller's memory: only read...
-    if strength != 1.0:
-        x = x.clone()  # ...unless blended, which is done in place
+    x = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1)  # the caller's memory: only read
     inside = bool(x.min() >= 0.0) and bool(x.max() <= 1.0)
     seen = x if inside else x.clamp(0.0, 1.0)
     tiling = dict(tile=tile, overlap=overlap, batch=batch, progress=progress, cancel=cancel, on_tile=on_tile)

@@ -35,6 +35,7 @@ WINDOW = 48
 STEPS = 1  # Newton steps: a second costs 0.01-0.07 dB on the validation photos (it helps only deep flat shadows)
 EDGES = "inside"  # replicated edges count the border's noise up to window/2 times: -0.1 dB on val at σ=50
 MIN_SLOPE = 0.05  # never divide by less: a window whose every value is clipped solid
+STRIP_PIXELS = 256 * 6000  # pixels corrected at a time (256 rows of a 6000-wide photo, + 47 margin rows)
 _SQRT2 = math.sqrt(2.0)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
@@ -68,24 +69,53 @@ def check_sigma(sigma: float, name: str = "sigma") -> float:
     return float(sigma)
 
 
-def correct_means(denoised: Tensor, noisy: Tensor, sigma: float, window: int = WINDOW, steps: int = STEPS) -> Tensor:
+def _float_rows(image: Tensor, channel: int, first: int, last: int) -> Tensor:
+    """Rows ``first:last`` of one channel in float64; uint8 as the photo's float32 tensor holds it (/ 255)."""
+    rows = image[channel, first:last].detach()
+    if rows.dtype == torch.uint8:
+        rows = rows.to(torch.float32).div_(255.0)
+    return rows.to(torch.float64)
+
+
+def correct_means(
+    denoised: Tensor,
+    noisy: Tensor,
+    sigma: float,
+    window: int = WINDOW,
+    steps: int = STEPS,
+    strip_rows: int | None = None,
+) -> Tensor:
     """``denoised`` (float (3, H, W) in [0, 1]) with its window means made consistent with ``noisy``'s.
 
     ``sigma`` is the noise level in 0-255 units (0: a clean photo, nothing is clipped by noise);
     ``steps`` Newton steps. Returns a new tensor of ``denoised``'s dtype, clipped to [0, 1]; the
-    inputs are not changed.
+    inputs are not changed. ``noisy`` may be a uint8 tensor (0-255), read as float32 / 255 a strip
+    at a time. ``strip_rows`` rows are corrected at a time (default: STRIP_PIXELS pixels' worth;
+    memory only: the result is that of the whole image up to float64 rounding).
     """
     if denoised.shape != noisy.shape or denoised.dim() != 3:
         shapes = f"denoised {tuple(denoised.shape)} and noisy {tuple(noisy.shape)}"
         raise ValueError(f"correct_means: {shapes} must be one (C, H, W) shape")
+    if strip_rows is None:
+        strip_rows = max(1, STRIP_PIXELS // max(1, denoised.shape[2]))
+    if isinstance(strip_rows, bool) or not isinstance(strip_rows, int) or strip_rows < 1:
+        raise ValueError(f"strip_rows must be a positive integer, got {strip_rows!r}")
     s = max(check_sigma(sigma), 1e-3) / 255.0  # σ = 0 is the limit of a tiny σ (no division by zero)
     out = torch.empty_like(denoised)
-    # a channel at a time: the float64 planes of a 4K photo are 66 MB each, and a few are alive at once
-    for channel in range(denoised.shape[0]):
-        d = denoised[channel].detach().to(torch.float64, copy=True)  # updated in place: never the caller's
-        target = noisy[channel].detach().to(torch.float64)
-        for _ in range(steps):
-            slope = box_mean(expected_clipped_slope(d, s), window, EDGES).clamp_(min=MIN_SLOPE)
-            d = d.add_(box_mean(target - expected_clipped(d, s), window, EDGES).div_(slope)).clamp_(0.0, 1.0)
-        out[channel] = d
+    height = denoised.shape[1]
+    # Each step's box mean reaches window//2 rows up and window - 1 - window//2 down, so a strip
+    # read with ``steps`` times that margin gives its own rows exactly as the whole image would
+    # (the margin rows themselves are wrong near the cut, and are dropped).
+    above, below = steps * (window // 2), steps * (window - 1 - window // 2)
+    for top in range(0, height, strip_rows):
+        bottom = min(top + strip_rows, height)
+        first, last = max(0, top - above), min(height, bottom + below)
+        # a channel at a time: scratch is a few float64 planes of one strip
+        for channel in range(denoised.shape[0]):
+            d = denoised[channel, first:last].detach().to(torch.float64, copy=True)  # updated in place
+            target = _float_rows(noisy, channel, first, last)
+            for _ in range(steps):
+                slope = box_mean(expected_clipped_slope(d, s), window, EDGES).clamp_(min=MIN_SLOPE)
+                d = d.add_(box_mean(target - expected_clipped(d, s), window, EDGES).div_(slope)).clamp_(0.0, 1.0)
+            out[channel, top:bottom] = d[top - first : bottom - first]
     return out

@@ -92,7 +92,7 @@ def test_the_output_folder_as_input_does_not_denoise_its_outputs(tmp_path: Path,
     [
         (["--tile", "5000"], "--tile must be between 8 and 1024"),
         (["--tile", "4"], "--tile must be between 8 and 1024"),
-        (["--tile", "64", "--overlap", "40"], "--overlap in [0, tile/2]"),
+        (["--tile", "64", "--overlap", "40"], "--overlap must be in [0, tile/2 = 32] for --tile 64, got 40"),
         (["--tile", "huge"], "invalid int value"),
     ],
 )
@@ -301,3 +301,24 @@ def test_odd_files_in_a_folder_are_skipped_by_name(tmp_path: Path, ckpt: Path, c
     for name in names.values():
         assert name in err, name
     assert "Traceback" not in err
+
+
+def test_tile_8_works_with_the_default_overlap(tmp_path: Path, ckpt: Path, capsys) -> None:
+    """Before: --tile 8 alone was refused (the default overlap 32 is more than tile/2), though the help allowed 8."""
+    image = write_image(tmp_path / "a.png", photo())
+    assert denoise_main([str(image), "-o", str(tmp_path / "o"), "--checkpoint", str(ckpt), "--tile", "8", "-q"]) == 0
+    assert (tmp_path / "o" / "a.png.denoised.png").exists()
+    assert capsys.readouterr().err == ""
+
+
+def test_a_photo_too_thin_for_the_noise_estimate_is_named_in_width_x_height(tmp_path: Path, ckpt: Path, capsys) -> None:
+    """Before: 'estimate_sigma: the image must be at least 2×2 pixels, got (50000, 1)'."""
+    thin = write_image(tmp_path / "thin.png", np.full((300, 1, 3), 128, dtype=np.uint8))
+    code = denoise_main([str(thin), "-o", str(tmp_path / "o"), "--checkpoint", str(ckpt), "-q"])
+    err = capsys.readouterr().err
+    assert code == 1 and "Traceback" not in err
+    assert "thin.png: the photo is 1 × 300 pixels (width × height); estimating its noise needs at least 2 × 2" in err
+    assert "estimate_sigma" not in err and "--sigma" in err
+    # with the level given there is nothing to estimate: it is denoised
+    code = denoise_main([str(thin), "-o", str(tmp_path / "o"), "--checkpoint", str(ckpt), "-q", "--sigma", "10"])
+    assert code == 0 and (tmp_path / "o" / "thin.png.denoised.png").exists()

@@ -8,6 +8,8 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from nnkit.denoise.inference import (
     Cancelled,
@@ -177,3 +179,28 @@ def test_denoiser_from_checkpoint(tmp_path) -> None:
     assert np.array_equal(den.denoise(image), denoise_array(model, image))
     with pytest.raises(FileNotFoundError, match=r"missing\.safetensors"):
         Denoiser.from_checkpoint(tmp_path / "missing.safetensors")
+
+
+def identity_model() -> Sequential:
+    """A 1×1 convolution by the identity matrix: its output is its input, exactly."""
+    conv = Conv2d(3, 3, 1)
+    conv.weight.data.copy_(torch.eye(3)[:, :, None, None])
+    conv.bias.data.zero_()
+    return Sequential(conv)
+
+
+@settings(max_examples=30, deadline=None)
+@given(h=st.integers(1, 70), w=st.integers(1, 70), tile=st.integers(8, 40), overlap_share=st.floats(0, 0.5))
+def test_blending_weights_sum_to_one_over_any_grid(h: int, w: int, tile: int, overlap_share: float) -> None:
+    """The weights are a product of row and column sums: an identity model gives its input back."""
+    x = torch.rand(3, h, w, generator=torch.Generator().manual_seed(h * 100 + w))
+    y = denoise_tensor(identity_model(), x, tile=tile, overlap=int(overlap_share * tile), batch=3)
+    torch.testing.assert_close(y, x, rtol=0, atol=2e-6)
+
+
+def test_a_uint8_tensor_gives_what_its_float_values_give() -> None:
+    """uint8 is converted a tile at a time, to the same float32 values as the whole photo would be."""
+    photo = torch.from_numpy(random_image(45, 61)).permute(2, 0, 1)
+    model = small_model()
+    from_uint8 = denoise_tensor(model, photo, tile=16, overlap=4)
+    assert torch.equal(from_uint8, denoise_tensor(model, photo.float().div(255), tile=16, overlap=4))

@@ -7,7 +7,8 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nnkit.denoise.mean_correction import correct_means, expected_clipped, expected_clipped_slope
+from nnkit.denoise.box_filter import box_mean
+from nnkit.denoise.mean_correction import EDGES, MIN_SLOPE, correct_means, expected_clipped, expected_clipped_slope
 
 
 def test_expected_clipped_is_the_mean_of_clipped_gaussian_samples() -> None:
@@ -91,3 +92,53 @@ def test_bad_sigma_is_named(sigma: object) -> None:
 def test_shapes_must_agree() -> None:
     with pytest.raises(ValueError, match="shape"):
         correct_means(torch.zeros(3, 4, 4), torch.zeros(3, 4, 5), 10.0)
+
+
+def whole_image_correction(
+    denoised: torch.Tensor, noisy: torch.Tensor, sigma: float, window: int, steps: int
+) -> torch.Tensor:
+    """The correction on whole channels at once, as it was before strips."""
+    s = max(sigma, 1e-3) / 255.0
+    out = torch.empty_like(denoised)
+    for channel in range(denoised.shape[0]):
+        d = denoised[channel].to(torch.float64, copy=True)
+        target = noisy[channel].to(torch.float64)
+        for _ in range(steps):
+            slope = box_mean(expected_clipped_slope(d, s), window, EDGES).clamp_(min=MIN_SLOPE)
+            d = d.add_(box_mean(target - expected_clipped(d, s), window, EDGES).div_(slope)).clamp_(0.0, 1.0)
+        out[channel] = d
+    return out
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    height=st.integers(1, 90), width=st.integers(1, 30), strip_rows=st.integers(1, 50), window=st.integers(1, 20),
+    steps=st.integers(1, 3), sigma=st.floats(0.0, 80.0), seed=st.integers(0, 999),
+    dtype=st.sampled_from([torch.float32, torch.float64]),
+)
+def test_strips_give_the_whole_image_correction(
+    height: int, width: int, strip_rows: int, window: int, steps: int, sigma: float, seed: int, dtype: torch.dtype
+) -> None:
+    """Any strip height (dividing the height or not, above or below the window) gives the whole-image result."""
+    g = torch.Generator().manual_seed(seed)
+    clean = torch.rand(3, 1, 1, generator=g, dtype=torch.float64) * torch.linspace(0, 1, width, dtype=torch.float64)
+    noisy = _noisy(clean.expand(3, height, width), sigma, seed).to(dtype)
+    denoised = (clean + 0.05 * torch.randn(3, height, width, generator=g, dtype=torch.float64)).clamp(0, 1).to(dtype)
+    strips = correct_means(denoised, noisy, sigma, window=window, steps=steps, strip_rows=strip_rows)
+    whole = whole_image_correction(denoised, noisy, sigma, window, steps)
+    tolerance = 1e-6 if dtype == torch.float32 else 1e-12  # float64 sums from another starting row; float32 rounding
+    torch.testing.assert_close(strips, whole, rtol=0, atol=tolerance)
+
+
+def test_bad_strip_rows_is_named() -> None:
+    with pytest.raises(ValueError, match="strip_rows"):
+        correct_means(torch.zeros(3, 4, 4), torch.zeros(3, 4, 4), 10.0, strip_rows=0)
+
+
+def test_a_uint8_noisy_photo_gives_what_its_float_values_give() -> None:
+    g = torch.Generator().manual_seed(0)
+    photo = torch.randint(0, 256, (3, 70, 50), generator=g, dtype=torch.uint8)
+    denoised = torch.rand(3, 70, 50, generator=g)
+    as_float = photo.to(torch.float32).div(255.0)
+    from_uint8 = correct_means(denoised, photo, 20.0, strip_rows=32)
+    assert torch.equal(from_uint8, correct_means(denoised, as_float, 20.0, strip_rows=32))

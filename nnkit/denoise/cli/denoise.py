@@ -15,6 +15,7 @@ from nnkit.denoise.config import ConfigError
 from nnkit.denoise.console_progress import ProgressLine, bar
 
 MAX_TILE = 1024  # a 1024² tile of the width-32 U-Net takes about 4 GB; larger ones would swap or fail
+DEFAULT_OVERLAP = 32  # pixels; a tile under 64 gets tile/2, the most it allows (so --tile 8 works alone)
 _OUTPUT_NAME = re.compile(r"_denoised(-\d+)?$")  # the stems denoise gives its outputs
 
 
@@ -56,7 +57,11 @@ def build_denoise_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--tile", type=int, default=256, help=f"tile side in pixels, 8 to {MAX_TILE} (default: 256)"
     )
-    parser.add_argument("--overlap", type=int, default=32, help="overlap of neighbouring tiles (default: 32)")
+    parser.add_argument(
+        "--overlap",
+        type=int,
+        help=f"overlap of neighbouring tiles, at most tile/2 (default: {DEFAULT_OVERLAP}, or tile/2 for smaller tiles)",
+    )
     parser.add_argument("--device", default="auto", help="'auto', 'cpu', 'cuda' or 'cuda:N' (default: auto)")
     parser.add_argument(
         "--orientations",
@@ -165,13 +170,10 @@ def denoise_main(argv: Sequence[str] | None = None) -> int:
     args = _run_parser(parser, argv)
     if isinstance(args, int):
         return args
-    if not 8 <= args.tile <= MAX_TILE or not 0 <= args.overlap <= args.tile // 2:
+    bad_tiling = _bad_tiling(args)
+    if bad_tiling:
         parser.print_usage(sys.stderr)
-        print(
-            f"denoise: error: --tile must be between 8 and {MAX_TILE} and --overlap in [0, tile/2], "
-            f"got {args.tile}, {args.overlap}",
-            file=sys.stderr,
-        )
+        print(f"denoise: error: {bad_tiling}", file=sys.stderr)
         return EXIT_USAGE
     if args.quality is not None and not 1 <= args.quality <= 100:
         parser.print_usage(sys.stderr)
@@ -229,6 +231,17 @@ def _denoise_main(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
     return EXIT_OK if written > 0 and failures == 0 else EXIT_FAILED
 
 
+def _bad_tiling(args: argparse.Namespace) -> str:
+    """What is wrong with --tile / --overlap, or '' (an omitted --overlap is set to what the tile allows)."""
+    if not 8 <= args.tile <= MAX_TILE:
+        return f"--tile must be between 8 and {MAX_TILE} pixels, got {args.tile}"
+    if args.overlap is None:
+        args.overlap = min(DEFAULT_OVERLAP, args.tile // 2)
+    if not 0 <= args.overlap <= args.tile // 2:
+        return f"--overlap must be in [0, tile/2 = {args.tile // 2}] for --tile {args.tile}, got {args.overlap}"
+    return ""
+
+
 def _bad_level_flags(args: argparse.Namespace) -> str:
     """What is wrong with --sigma / --strength, or '' when both are fine."""
     import math
@@ -276,6 +289,8 @@ def _denoise_jobs(
     """Denoise each job; returns (written, failed). Unreadable files found in folders are skipped, not failures."""
     from nnkit.denoise.imageio import ImageReadError
     from nnkit.denoise.inference import output_path
+    from nnkit.denoise.out_of_memory import allocation_failed, is_out_of_memory
+    from nnkit.denoise.sigma_estimate import ImageTooSmall
 
     inputs = {p.resolve() for p, _ in jobs}
     input_dirs = [item.resolve() for item in args.inputs if item.is_dir()]  # files there are inputs, outputs too
@@ -309,8 +324,10 @@ def _denoise_jobs(
 
         sigma: list[str] = []
         lost: list[str] = []
+        size: list[str] = []  # "W × H" once the photo is read: named if it does not fit in memory
 
-        def note_sigma(image: Any, notes: list[str] = sigma) -> None:
+        def note_sigma(image: Any, notes: list[str] = sigma, size: list[str] = size) -> None:
+            size.append(f"{image.shape[1]} × {image.shape[0]}")
             if args.sigma is not None:
                 notes.append(f"noise σ {args.sigma:g} (given)")
             else:
@@ -338,9 +355,22 @@ def _denoise_jobs(
             else:
                 warn(f"skipping {path}: {exc.reason}")
             continue
+        except ImageTooSmall as exc:
+            line.clear()
+            warn(f"error: {path}: {exc} (give --sigma to denoise it without the estimate)")
+            failed += 1
+            continue
         except (OSError, ValueError) as exc:
             line.clear()
             warn(f"error: {path}: {exc}")
+            failed += 1
+            continue
+        except (MemoryError, RuntimeError) as exc:
+            if not isinstance(exc, MemoryError) and not is_out_of_memory(exc):
+                raise
+            line.clear()
+            photo = f"this {size[0]} photo" if size else "it"
+            warn(f"error: {path}: not enough memory to denoise {photo} ({allocation_failed(exc)}); skipped")
             failed += 1
             continue
         written += 1
