@@ -322,3 +322,19 @@ def test_a_photo_too_thin_for_the_noise_estimate_is_named_in_width_x_height(tmp_
     # with the level given there is nothing to estimate: it is denoised
     code = denoise_main([str(thin), "-o", str(tmp_path / "o"), "--checkpoint", str(ckpt), "-q", "--sigma", "10"])
     assert code == 0 and (tmp_path / "o" / "thin.png.denoised.png").exists()
+
+
+def test_denoise_prints_warnings_as_one_plain_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    """A library's warning reads 'denoise: warning: …', not Python's 'file.py:87: UserWarning:' and source line."""
+    import warnings
+
+    from nnkit.denoise.cli import denoise as denoise_cli
+
+    def warns(args: object, parser: object) -> int:
+        warnings.warn("something a user should know", UserWarning, stacklevel=1)
+        return 0
+
+    monkeypatch.setattr(denoise_cli, "_denoise_main", warns)
+    assert denoise_cli.denoise_main([str(tmp_path / "x.png")]) == 0
+    err = capsys.readouterr().err
+    assert err == "denoise: warning: something a user should know\n"

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from nnkit.denoise.cli.common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, _run_parser
+from nnkit.denoise.cli.common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, _run_parser, plain_warnings
 from nnkit.denoise.config import ConfigError
 from nnkit.denoise.console_progress import ProgressLine, bar
 
@@ -166,6 +166,11 @@ def _collect(
 
 def denoise_main(argv: Sequence[str] | None = None) -> int:
     """The ``denoise`` console script; returns the exit status."""
+    with plain_warnings("denoise"):
+        return _parse_and_denoise(argv)
+
+
+def _parse_and_denoise(argv: Sequence[str] | None) -> int:
     parser = build_denoise_parser()
     args = _run_parser(parser, argv)
     if isinstance(args, int):
