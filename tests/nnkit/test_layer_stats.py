@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -140,3 +141,20 @@ def test_as_record_is_the_metrics_line() -> None:
     assert record["event"] == "layers" and record["step"] == 7
     assert record["layers"]["1"]["out_zero_frac"] >= 0 and "weight_update_ratio" in record["layers"]["0"]
     assert record["layers"]["0"]["weight_update_ratio"] == 0.0  # no optimiser step: nothing moved
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_a_constant_outputs_std_is_torchs_to_rounding(dtype: torch.dtype) -> None:
+    """E[x²] - E[x]² leaves ~eps·E[x²] on a constant: the std read 1.9e-9 in float64 (hypothesis found it)."""
+    from nnkit.layer_stats import _moments
+
+    eps = torch.finfo(dtype).eps
+    for value in (0.0123, 0.7, 3.3):
+        t = torch.full((2, 1, 4, 4), value, dtype=dtype)
+        mean, std = _moments(t)
+        assert abs(float(std) - float(t.std(unbiased=False))) <= 8 * eps * value
+        assert float(mean) == pytest.approx(value)
+    rng = torch.Generator().manual_seed(0)
+    t = torch.rand(3, 5, 7, 9, generator=rng, dtype=dtype)
+    mean, std = _moments(t)
+    assert float(std) == pytest.approx(float(t.std(unbiased=False)), rel=1e-5)
