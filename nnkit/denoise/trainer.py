@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import logging
 import math
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -51,6 +50,7 @@ from nnkit.denoise.engines import Engine, LockstepEngine, make_engine
 from nnkit.denoise.events import Epoch, Event, Finished, Started, Step
 from nnkit.denoise.inspection import layer_stats_event
 from nnkit.denoise.models import build_model
+from nnkit.denoise.run_control import RunControl
 from nnkit.denoise.schedule import learning_rate
 from nnkit.denoise.step_timer import StepTimer
 from nnkit.denoise.tempfiles import remove_dead_temp_files
@@ -69,8 +69,6 @@ from nnkit.denoise.validation import (
 __all__ = ["PREVIEW_COUNT", "PREVIEW_SIDE", "Trainer", "to_uint8"]  # PREVIEW_* and to_uint8 live in .validation
 
 log = logging.getLogger(__name__)
-
-_PAUSE_POLL_S = 0.1
 
 
 def _with_suffix(path: Path) -> Path:
@@ -131,10 +129,7 @@ class Trainer:
             self._start_from(Path(config.init_from))
         self.engine: Engine | None = None
         self.data: PairData | None = None
-        self._stop = threading.Event()
-        self._running = threading.Event()
-        self._running.set()
-        self._paused_s = 0.0
+        self._control = RunControl()
         self._session_start: float | None = None
         self._start_step = self.step
         self._noisy_psnr = float("nan")  # the validation inputs' own PSNR, once the data are loaded
@@ -176,31 +171,19 @@ class Trainer:
     # -- requests from other threads -----------------------------------------------------
     def request_stop(self) -> None:
         """Ask the run to stop after the current step (thread-safe)."""
-        self._stop.set()
-        self._running.set()
+        self._control.request_stop()
 
     def pause(self) -> None:
         """Ask the run to wait before its next step until ``resume()`` (thread-safe)."""
-        self._running.clear()
+        self._control.pause()
 
     def resume(self) -> None:
         """Let a paused run go on (thread-safe)."""
-        self._running.set()
+        self._control.resume()
 
     @property
     def paused(self) -> bool:
-        return not self._running.is_set()
-
-    def _wait_if_paused(self) -> float:
-        """Block while paused (without spinning); returns the seconds waited."""
-        if self._running.is_set():
-            return 0.0
-        start = time.perf_counter()
-        while not self._running.wait(_PAUSE_POLL_S) and not self._stop.is_set():
-            pass
-        waited = time.perf_counter() - start
-        self._paused_s += waited
-        return waited
+        return self._control.paused
 
     # -- checkpoints ------------------------------------------------------------------------
     def save_checkpoint(self, path: str | Path, *, with_optimizer: bool = True, elapsed_s: float = 0.0) -> Path:
@@ -301,7 +284,7 @@ class Trainer:
         """Training time of the whole run so far (earlier sessions of a resumed run included), pauses left out."""
         if self._session_start is None:
             return self._elapsed_before
-        return self._elapsed_before + time.perf_counter() - self._session_start - self._paused_s
+        return self._elapsed_before + time.perf_counter() - self._session_start - self._control.paused_s
 
     def _run(self) -> Finished:
         """The run, step by step: set up, validate the start, train the epochs, finish."""
@@ -407,7 +390,7 @@ class Trainer:
             if index < done_in_epoch:
                 timer.restart()
                 continue
-            waited = self._wait_if_paused()
+            waited = self._control.wait_if_paused()
             if self._stop_requested():
                 return self._finish("stopped", self._stopped_message(), with_optimizer=True)
             inspect = cfg.inspect_every > 0 and (self.step + 1) % cfg.inspect_every == 0
@@ -436,7 +419,7 @@ class Trainer:
             return self._diverged(f"the weights became NaN or Inf at step {self.step} (epoch {epoch})")
         self.epoch = epoch
         assert self._session_start is not None
-        session = time.perf_counter() - self._session_start - self._paused_s
+        session = time.perf_counter() - self._session_start - self._control.paused_s
         eta = session / (epoch - first_epoch + 1) * (self.config.epochs - epoch)
         train_loss = sum(losses) / len(losses) if losses else float("nan")
         score = self._validate(epoch, train_loss, self._elapsed(), eta)
@@ -474,7 +457,7 @@ class Trainer:
         level, noisy = noisy_photos(self.config, photos)
         self.engine.sync_model()
         try:
-            event = photo_scores_event(self.model, self.epoch, level, noisy, cancel=self._stop.is_set)
+            event = photo_scores_event(self.model, self.epoch, level, noisy, cancel=self._control.stop_requested)
         except Cancelled:
             return
         except (RuntimeError, ValueError):  # e.g. out of memory: the run itself is still done and saved
@@ -485,8 +468,8 @@ class Trainer:
     def _stop_requested(self) -> bool:
         """A stop asked here, or (data-parallel) on any process: every rank stops after the same step."""
         if self.group is None:
-            return self._stop.is_set()
-        return self.group.any(self._stop.is_set())
+            return self._control.stop_requested()
+        return self.group.any(self._control.stop_requested())
 
     def _stopped_message(self) -> str:
         return f"stopped at step {self.step} after {self.epoch} of {self.config.epochs} epochs"
