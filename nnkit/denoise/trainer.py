@@ -33,14 +33,11 @@ from __future__ import annotations
 
 import logging
 import math
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
 import torch
-from torch import Tensor
 
 from nnkit import Module
 from nnkit.denoise.checkpoint import Checkpoint, CheckpointError, save_checkpoint
@@ -50,29 +47,28 @@ from nnkit.denoise.device import resolve_device
 from nnkit.denoise.distributed import Group, PeerLostError, data_parallel
 from nnkit.denoise.divergence import BestWeights, below_noisy_message
 from nnkit.denoise.engines import Engine, LockstepEngine, make_engine
-from nnkit.denoise.events import Epoch, Event, Finished, PhotoScores, Preview, Started, Step
+from nnkit.denoise.events import Epoch, Event, Finished, Started, Step
 from nnkit.denoise.inspection import layer_stats_event
 from nnkit.denoise.models import build_model
-from nnkit.denoise.quality.metrics import psnr, psnr_per_image, ssim
+from nnkit.denoise.run_control import RunControl
 from nnkit.denoise.schedule import learning_rate
+from nnkit.denoise.step_timer import StepTimer
 from nnkit.denoise.tempfiles import remove_dead_temp_files
+from nnkit.denoise.validation import (
+    PREVIEW_COUNT,
+    PREVIEW_SIDE,
+    noisy_photos,
+    photo_scores_event,
+    preview_event,
+    quality,
+    score_validation,
+    score_weights,
+    to_uint8,
+)
+
+__all__ = ["PREVIEW_COUNT", "PREVIEW_SIDE", "Trainer", "to_uint8"]  # PREVIEW_* and to_uint8 live in .validation
 
 log = logging.getLogger(__name__)
-
-PREVIEW_COUNT = 4  # validation crops shown in each Preview
-PREVIEW_SIDE = 96  # previews are centre crops of at most this side
-_PAUSE_POLL_S = 0.1
-
-
-def to_uint8(images: Tensor) -> np.ndarray:
-    """float (N, 3, H, W) in [0, 1] -> uint8 (N, H, W, 3), clipped and rounded."""
-    array = images.detach().to("cpu", torch.float32).clamp(0.0, 1.0).mul(255.0).round().to(torch.uint8)
-    return array.permute(0, 2, 3, 1).contiguous().numpy()
-
-
-def _quality(score: float, by_psnr: bool) -> float:
-    """A validation score as "higher is better": the PSNR, or minus a blind-spot validation loss."""
-    return score if by_psnr else -score
 
 
 def _with_suffix(path: Path) -> Path:
@@ -92,38 +88,6 @@ def _describe(exc: BaseException) -> str:
     if isinstance(exc, OSError) and exc.strerror:
         return f"{exc.filename}: {exc.strerror}" if exc.filename is not None else exc.strerror
     return f"{type(exc).__name__}: {exc}"
-
-
-def _centre_crop(images: Tensor, side: int) -> Tensor:
-    h, w = images.shape[-2:]
-    top, left = max(0, (h - side) // 2), max(0, (w - side) // 2)
-    return images[..., top : top + side, left : left + side]
-
-
-class _StepTimer:
-    """The smoothed time of a training step, pauses left out."""
-
-    def __init__(self) -> None:
-        self.step_time: float | None = None
-        self.steps = 0  # timed this session
-        self._last = time.perf_counter()
-
-    def restart(self) -> None:
-        """Time the next step from now (a new epoch, a skipped batch)."""
-        self._last = time.perf_counter()
-
-    def lap(self, waited: float) -> float:
-        """A step ended: the whole step (making the batch, training, events) less ``waited``; the smoothed time."""
-        now = time.perf_counter()
-        dt, self._last = now - self._last - waited, now
-        self.steps += 1
-        # the first step of a session pays one-time costs (first forward of the process, allocations):
-        # the smoothed rate starts again from the second step, so that it does not linger in the average
-        if self.step_time is None or self.steps == 2:
-            self.step_time = dt
-        else:
-            self.step_time = 0.9 * self.step_time + 0.1 * dt
-        return self.step_time
 
 
 class Trainer:
@@ -165,10 +129,7 @@ class Trainer:
             self._start_from(Path(config.init_from))
         self.engine: Engine | None = None
         self.data: PairData | None = None
-        self._stop = threading.Event()
-        self._running = threading.Event()
-        self._running.set()
-        self._paused_s = 0.0
+        self._control = RunControl()
         self._session_start: float | None = None
         self._start_step = self.step
         self._noisy_psnr = float("nan")  # the validation inputs' own PSNR, once the data are loaded
@@ -210,31 +171,19 @@ class Trainer:
     # -- requests from other threads -----------------------------------------------------
     def request_stop(self) -> None:
         """Ask the run to stop after the current step (thread-safe)."""
-        self._stop.set()
-        self._running.set()
+        self._control.request_stop()
 
     def pause(self) -> None:
         """Ask the run to wait before its next step until ``resume()`` (thread-safe)."""
-        self._running.clear()
+        self._control.pause()
 
     def resume(self) -> None:
         """Let a paused run go on (thread-safe)."""
-        self._running.set()
+        self._control.resume()
 
     @property
     def paused(self) -> bool:
-        return not self._running.is_set()
-
-    def _wait_if_paused(self) -> float:
-        """Block while paused (without spinning); returns the seconds waited."""
-        if self._running.is_set():
-            return 0.0
-        start = time.perf_counter()
-        while not self._running.wait(_PAUSE_POLL_S) and not self._stop.is_set():
-            pass
-        waited = time.perf_counter() - start
-        self._paused_s += waited
-        return waited
+        return self._control.paused
 
     # -- checkpoints ------------------------------------------------------------------------
     def save_checkpoint(self, path: str | Path, *, with_optimizer: bool = True, elapsed_s: float = 0.0) -> Path:
@@ -335,7 +284,7 @@ class Trainer:
         """Training time of the whole run so far (earlier sessions of a resumed run included), pauses left out."""
         if self._session_start is None:
             return self._elapsed_before
-        return self._elapsed_before + time.perf_counter() - self._session_start - self._paused_s
+        return self._elapsed_before + time.perf_counter() - self._session_start - self._control.paused_s
 
     def _run(self) -> Finished:
         """The run, step by step: set up, validate the start, train the epochs, finish."""
@@ -346,8 +295,8 @@ class Trainer:
         self._session_start = time.perf_counter()
         if self._resumed is None and self.epoch == 0 and self.step == 0:
             start_score = self._validate(0, float("nan"), 0.0, float("nan"))
-            self._best_weights.offer(engine.parameter_tensors(), _quality(start_score, by_psnr), 0, 0)
-        timer = _StepTimer()
+            self._best_weights.offer(engine.parameter_tensors(), quality(start_score, by_psnr), 0, 0)
+        timer = StepTimer()
         previous_score = start_score
         first_epoch = self.epoch + 1
         for epoch in range(first_epoch, self.config.epochs + 1):
@@ -401,12 +350,8 @@ class Trainer:
         assert self.data is not None and self.engine is not None
         if self._resumed is None:
             return float("nan")
-        data, engine = self.data, self.engine
-        if data.val_clean is not None:
-            score = psnr(engine.predict(data.val_noisy), data.val_clean)
-        else:
-            score = data.self_supervised_loss(engine.predict)
-        self._best_weights.offer(engine.parameter_tensors(), _quality(score, self._by_psnr), self.epoch, self.step)
+        score = score_weights(self.engine, self.data)
+        self._best_weights.offer(self.engine.parameter_tensors(), quality(score, self._by_psnr), self.epoch, self.step)
         return score
 
     def _emit_started(self, start_score: float) -> None:
@@ -427,7 +372,7 @@ class Trainer:
             )
         )
 
-    def _train_epoch(self, epoch: int, timer: _StepTimer) -> list[float] | Finished:
+    def _train_epoch(self, epoch: int, timer: StepTimer) -> list[float] | Finished:
         """The optimiser steps of ``epoch`` (emitting their events); their losses, or how the run ended."""
         assert self.data is not None and self.engine is not None
         cfg, engine = self.config, self.engine
@@ -445,7 +390,7 @@ class Trainer:
             if index < done_in_epoch:
                 timer.restart()
                 continue
-            waited = self._wait_if_paused()
+            waited = self._control.wait_if_paused()
             if self._stop_requested():
                 return self._finish("stopped", self._stopped_message(), with_optimizer=True)
             inspect = cfg.inspect_every > 0 and (self.step + 1) % cfg.inspect_every == 0
@@ -474,13 +419,13 @@ class Trainer:
             return self._diverged(f"the weights became NaN or Inf at step {self.step} (epoch {epoch})")
         self.epoch = epoch
         assert self._session_start is not None
-        session = time.perf_counter() - self._session_start - self._paused_s
+        session = time.perf_counter() - self._session_start - self._control.paused_s
         eta = session / (epoch - first_epoch + 1) * (self.config.epochs - epoch)
         train_loss = sum(losses) / len(losses) if losses else float("nan")
         score = self._validate(epoch, train_loss, self._elapsed(), eta)
         if not math.isfinite(score):
             return self._diverged(f"the validation output became NaN or Inf after epoch {epoch}")
-        self._best_weights.offer(params, _quality(score, self._by_psnr), epoch, self.step)
+        self._best_weights.offer(params, quality(score, self._by_psnr), epoch, self.step)
         return score
 
     def _check_progress(self, epoch: int, score: float, previous: float, start: float) -> Finished | None:
@@ -503,42 +448,28 @@ class Trainer:
 
         A stop request (e.g. the app closing) cancels it between tiles: the run is done and saved anyway.
         """
-        from nnkit.denoise.inference import Cancelled
-        from nnkit.denoise.quality.denoiser_scores import score_model, with_noise
-        from nnkit.denoise.quality.photo_compare import psnr_db as photo_psnr
+        from nnkit.denoise.tiling import Cancelled
 
         assert self.data is not None and self.engine is not None
         photos = list(self.data.val_photos)
         if not self.config.score_photos or not photos or (self.group is not None and not self.group.is_main):
             return
-        cfg = self.config
-        span = cfg.noise_range
-        level = (span[0] + span[1]) / 2 if span is not None else cfg.noise_level
-        noisy = with_noise([(str(i), p) for i, p in enumerate(photos)], cfg.noise, level)
+        level, noisy = noisy_photos(self.config, photos)
         self.engine.sync_model()
         try:
-            scores = score_model(self.model, noisy, cancel=self._stop.is_set)
+            event = photo_scores_event(self.model, self.epoch, level, noisy, cancel=self._control.stop_requested)
         except Cancelled:
             return
         except (RuntimeError, ValueError):  # e.g. out of memory: the run itself is still done and saved
             log.exception("scoring the whole validation photos failed")
             return
-        self._emit(
-            PhotoScores(
-                self.epoch,
-                level,
-                sum(s[0] for s in scores) / len(scores),
-                sum(s[1] for s in scores) / len(scores),
-                sum(photo_psnr(p.noisy, p.clean) for p in noisy) / len(noisy),
-                scores,
-            )
-        )
+        self._emit(event)
 
     def _stop_requested(self) -> bool:
         """A stop asked here, or (data-parallel) on any process: every rank stops after the same step."""
         if self.group is None:
-            return self._stop.is_set()
-        return self.group.any(self._stop.is_set())
+            return self._control.stop_requested()
+        return self.group.any(self._control.stop_requested())
 
     def _stopped_message(self) -> str:
         return f"stopped at step {self.step} after {self.epoch} of {self.config.epochs} epochs"
@@ -587,13 +518,6 @@ class Trainer:
         self.engine.sync_model()
         return ckpt.epoch, ckpt.step
 
-    @property
-    def _preview_index(self) -> Tensor:
-        """PREVIEW_COUNT validation crops spread evenly over the set (so every validation photo shows)."""
-        assert self.data is not None
-        n = int(self.data.val_noisy.shape[0])
-        return torch.linspace(0, n - 1, min(PREVIEW_COUNT, n)).round().long()
-
     def _validate(self, epoch: int, train_loss: float, elapsed: float, eta: float) -> float:
         """Emit the epoch's Epoch and Preview events (saving the best checkpoint); returns the validation score.
 
@@ -608,23 +532,19 @@ class Trainer:
 
     def _validate_here(self, epoch: int, train_loss: float, elapsed: float, eta: float) -> float:
         assert self.data is not None and self.engine is not None
-        noisy, clean = self.data.val_noisy, self.data.val_clean
-        denoised = self.engine.predict(noisy)
-        val_psnr = psnr(denoised, clean) if clean is not None else float("nan")
-        val_ssim = ssim(denoised, clean) if clean is not None and min(clean.shape[-2:]) >= 11 else float("nan")
-        val_loss = self.data.self_supervised_loss(self.engine.predict)
+        by_psnr = self.data.val_clean is not None
+        scores = score_validation(self.engine, self.data)
         # the starting weights (epoch 0) count too: a run that only gets worse keeps them as its best
-        if self._improved(val_psnr, val_loss, by_psnr=clean is not None):
+        if self._improved(scores.psnr, scores.loss, by_psnr=by_psnr):
             best = self._best_path()
             if best is not None:
                 self.save_checkpoint(best, with_optimizer=False, elapsed_s=self._elapsed())
         lr = self._lr if epoch > 0 else float("nan")
-        self._emit(Epoch(epoch, train_loss, val_psnr, elapsed, eta, val_loss=val_loss, val_ssim=val_ssim, lr=lr))
-        reference = clean if clean is not None else noisy  # no clean images: the noisy ones fill the row
-        crops = [_centre_crop(t[self._preview_index], PREVIEW_SIDE) for t in (noisy, denoised, reference)]
-        scores = psnr_per_image(crops[1], crops[2]) if clean is not None else [float("nan")] * len(crops[1])
-        self._emit(Preview(epoch, to_uint8(crops[0]), to_uint8(crops[1]), to_uint8(crops[2]), scores))
-        return val_psnr if clean is not None else val_loss
+        self._emit(
+            Epoch(epoch, train_loss, scores.psnr, elapsed, eta, val_loss=scores.loss, val_ssim=scores.ssim, lr=lr)
+        )
+        self._emit(preview_event(epoch, self.data, scores.denoised))
+        return scores.psnr if by_psnr else scores.loss
 
     def _improved(self, val_psnr: float, val_loss: float, *, by_psnr: bool) -> bool:
         """Whether this validation is the best so far (and remember it): highest PSNR, else lowest loss."""

@@ -106,12 +106,12 @@ def test_size_flags_are_bounded_with_the_limit_in_the_message(
 
 def test_ctrl_c_in_denoise_exits_130(tmp_path: Path, ckpt: Path, monkeypatch, capsys) -> None:
     """Before: Ctrl-C in denoise ended with exit -2 and a traceback (the docstring says 130)."""
-    from nnkit.denoise import inference
+    from nnkit.denoise import file_denoise
 
     def interrupted(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(inference, "denoise_float", interrupted)  # what denoise_file calls
+    monkeypatch.setattr(file_denoise, "denoise_float", interrupted)  # what denoise_file calls
     image = write_image(tmp_path / "a.png", photo())
     assert denoise_main([str(image), "-o", str(tmp_path / "o"), "--checkpoint", str(ckpt), "-q"]) == 130
     assert "interrupted" in capsys.readouterr().err

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from nnkit.denoise.inference import _orient, _unorient, denoise_array, denoise_tensor, predict_oriented
+from nnkit.denoise.inference import denoise_array, denoise_tensor, predict_oriented
+from nnkit.denoise.tiling import _orient, _unorient
 from nnkit.layers import Conv2d
 
 

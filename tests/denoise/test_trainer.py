@@ -268,9 +268,9 @@ def test_hard_interrupt_saves_then_propagates(tmp_path: Path) -> None:
 
 
 def test_nan_validation_output_counts_as_divergence(monkeypatch: pytest.MonkeyPatch) -> None:
-    import nnkit.denoise.trainer as trainer_module
+    import nnkit.denoise.validation as validation_module
 
-    monkeypatch.setattr(trainer_module, "psnr", lambda pred, target: float("nan"))
+    monkeypatch.setattr(validation_module, "psnr", lambda pred, target: float("nan"))
     finished = Trainer(CFG.replace(epochs=2)).run()
     assert finished.reason == "diverged", finished
     assert "validation output became NaN" in finished.message and "after epoch 1" in finished.message
