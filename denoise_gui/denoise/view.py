@@ -6,13 +6,14 @@ box), and changing the model offers to denoise the open photos again. The compar
 gives PSNR and SSIM (computed by the engine on a worker). Large photos show the original at
 once and the result filling in tile by tile, with an ETA. Other views add their own buttons
 with ``add_tool`` (e.g. a "Train on these photos" action) and read ``photo_paths()``.
+
+This file builds the widgets and shows the selected photo; its parts live beside it: the queue and
+the worker's signals (batch.py), the clean reference (reference.py), saving (saving.py).
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Iterable
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -34,31 +35,20 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from denoise_gui.denoise.batch import PATH_ROLE, BatchMixin
 from denoise_gui.denoise.image_compare import ImageCompare
-from denoise_gui.denoise.items import (
-    DenoiseItem,
-    DenoiseResult,
-    default_output_path,
-    expand_paths,
-    image_suffixes,
-)
-from denoise_gui.denoise.measure_worker import MeasureJob, MeasureWorker
+from denoise_gui.denoise.items import DenoiseItem, default_output_path, expand_paths, image_suffixes
+from denoise_gui.denoise.measure_worker import MeasureJob
 from denoise_gui.denoise.noise_controls import NoiseControls
-from denoise_gui.denoise.worker import DenoiseFn, DenoiseJob, DenoiseWorker, Task
-from denoise_gui.widgets.durations import format_duration
-from nnkit.denoise.photo import read_photo, save_like
+from denoise_gui.denoise.reference import ReferenceMixin
+from denoise_gui.denoise.saving import SavingMixin
+from denoise_gui.denoise.worker import DenoiseFn, DenoiseJob, Task
 
 __all__ = ["DenoiseView", "default_output_path", "expand_paths"]
-PATH_ROLE = Qt.ItemDataRole.UserRole + 1
 NOTES = {"queued": "waiting…", "cancelled": "cancelled"}
 
 
-def describe_quality(quality: Any) -> str:
-    """'31.24 dB · SSIM 0.912'."""
-    return f"{quality.psnr_db:.2f} dB · SSIM {quality.ssim:.3f}"
-
-
-class DenoiseView(QWidget):
+class DenoiseView(BatchMixin, ReferenceMixin, SavingMixin, QWidget):
     """Drop or open photos, compare, save. Emits sigStatus, sigBusyChanged, sigItemDone, sigBatchFinished."""
 
     sigStatus = Signal(str)
@@ -206,292 +196,10 @@ class DenoiseView(QWidget):
         percent = round(self.noise.strength() * 100)
         self._offer_rerun(f"The strength is now {percent}%." if self.model_factory is not None else "")
 
-    def _offer_rerun(self, reason: str) -> None:
-        todo = self._photos_without_result()
-        if reason and todo:
-            self.rerun_label.setText(f"{reason} Denoise the {len(todo)} open photo(s) again? "
-                                     "Their earlier results are kept.")
-            self.rerun_bar.show()
-        else:
-            self.rerun_bar.hide()
-
-    def _photos_without_result(self) -> list[str]:
-        label = self.result_label()
-        return [p for p, i in self.items.items() if i.original is not None and i.result_by(label) is None]
-
-    def redenoise_all(self) -> int:
-        """Denoise every open photo again with the current model (keeping earlier results); returns how many."""
-        self.rerun_bar.hide()
-        todo = self._photos_without_result()
-        for path in todo:
-            item = self.items[path]
-            item.status = "queued"
-            self.queue.append((path, item.original))
-            self._refresh_row(path)
-        self._start_next()
-        return len(todo)
-
-    # -- adding and running ------------------------------------------------------------------
-    def add_paths(self, paths: Iterable[str | Path]) -> int:
-        """Queue files (folders expanded) and start denoising; returns how many were queued."""
-        files = expand_paths(paths)
-        if not files:
-            self.show_message("Nothing to denoise: no image files found there")
-            return 0
-        if self.model_factory is None:
-            self.show_message("No model loaded: load a checkpoint (Ctrl+L) or train a run first", error=True)
-            return 0
-        for path in files:
-            if path not in self.items:
-                self.items[path] = DenoiseItem(path)
-                widget_item = QListWidgetItem(path)
-                widget_item.setData(PATH_ROLE, path)
-                widget_item.setToolTip(path)
-                self.list.addItem(widget_item)
-            item = self.items[path]
-            if item.result_by(self.result_label()) is not None or any(t[0] == path for t in self.queue):
-                continue  # already done with this model, or waiting
-            item.status, item.message = "queued", ""
-            self.queue.append((path, item.original))
-            self._refresh_row(path)
-        self.select_path(files[0])  # the photo just dropped or opened is the one shown
-        self.hint.setVisible(False)
-        self._start_next()
-        return len(files)
-
-    def select_path(self, path: str) -> bool:
-        """Select (and show) this photo in the list; False if it is not open."""
-        for row in range(self.list.count()):
-            if self.list.item(row).data(PATH_ROLE) == path:
-                self.list.setCurrentRow(row)
-                return True
-        return False
-
-    def _start_next(self) -> None:
-        if self.job is not None or not self.queue or self.model_factory is None:
-            return
-        tasks, self.queue = self.queue, []
-        # a model of Gaussian noise (the view shows the σ it learned) gets the mean correction, as `denoise` does
-        worker = DenoiseWorker(tasks, self.model_factory, denoise=self.denoise_fn, read=self.read_fn,
-                               strength=self.noise.strength(), correct_means=self.trained_sigma is not None)
-        self.job = job = DenoiseJob(worker, self)
-        self.job_model = self.result_label()
-        job.sigItemStarted.connect(self._on_item_started)
-        job.sigLoaded.connect(self._on_loaded)
-        job.sigCanvas.connect(self._on_canvas)
-        job.sigProgress.connect(self._on_progress)
-        job.sigResult.connect(self._on_result)
-        job.sigFailed.connect(self._on_failed)
-        job.sigSigma.connect(self._on_sigma)
-        job.sigFinished.connect(self._on_finished)
-        self.job.start()
-        self._update_buttons()
-        self.sigBusyChanged.emit(True)
-
-    def is_busy(self) -> bool:
-        """Whether photos are being denoised."""
-        return self.job is not None
-
-    def cancel(self) -> None:
-        """Cancel the photo being denoised and those waiting."""
-        if self.job is not None:
-            self.job.cancel()
-        for path, _ in self.queue:
-            self._set_status(path, "cancelled")
-        self.queue.clear()
-        self.show_message("Cancelling…" if self.job is not None else "Nothing to cancel")
-
-    def shutdown(self, timeout_ms: int = 3000) -> bool:
-        """Cancel and wait for the worker threads; True when none is left running."""
-        self.queue.clear()
-        if self.job is not None:
-            self.job.cancel()
-        jobs = [*([self.job] if self.job else []), *self._ending, *self.measuring]
-        return all(j.wait(timeout_ms) for j in jobs)
-
-    def _prune_ended(self) -> None:
-        self._ending = [j for j in self._ending if not j.qthread.isFinished()]
-        done = [j for j in self.measuring if j.finished and j.qthread.isFinished()]  # delivered, thread ended
-        for job in done:
-            job.deleteLater()
-        self.measuring = [j for j in self.measuring if j not in done]
-
     def closeEvent(self, event: QCloseEvent) -> None:
         """Closed on its own (tests, embedding): never leave a worker thread behind."""
         self.shutdown(5000)
         super().closeEvent(event)
-
-    # -- worker signals ----------------------------------------------------------------------
-    def _result_in_progress(self, item: DenoiseItem) -> DenoiseResult | None:
-        last = item.results[-1] if item.results else None
-        return last if last is not None and not last.done and last.model == self.job_model else None
-
-    def _on_item_started(self, path: str) -> None:
-        self._set_status(path, "working")
-        self.progress.setRange(0, 0)
-        self.show_message(f"Denoising {Path(path).name} with {self.job_model}…")
-
-    def _on_loaded(self, path: str, original: np.ndarray) -> None:
-        item = self.items[path]
-        item.original = original
-        if self.current_path() == path:
-            self._show(item)
-
-    def _on_sigma(self, path: str, sigma: float, error: str) -> None:
-        item = self.items.get(path)
-        if item is None:
-            return
-        item.sigma = sigma
-        if error:
-            self.show_message(f"No noise estimate for {item.name}: {error}")
-        if self.current_path() == path:
-            self.noise.set_sigma(sigma, self.trained_sigma)
-
-    def _on_canvas(self, path: str, canvas: np.ndarray) -> None:
-        item = self.items[path]
-        item.results.append(DenoiseResult(self.job_model, canvas))
-        item.shown = len(item.results) - 1
-        if self.current_path() == path:
-            self._show(item)
-
-    def _on_progress(self, path: str, done: int, total: int, eta_s: float) -> None:
-        self.progress.setRange(0, max(total, 1))
-        self.progress.setValue(done)
-        item = self.items.get(path)
-        if item is None:
-            return
-        item.tiles, item.eta_s = (done, total), eta_s
-        if self.current_path() == path:
-            self.compare.set_message(self._working_note(item))
-            self.compare.refresh_result()
-
-    def _working_note(self, item: DenoiseItem) -> str:
-        done, total = item.tiles
-        eta = f" · about {format_duration(item.eta_s)} left" if math.isfinite(item.eta_s) else ""
-        tiles = f" · tile {done} of {total}" if total > 1 else ""
-        return f"Denoising{tiles}{eta}"
-
-    def _on_result(self, path: str, original: np.ndarray, denoised: np.ndarray, difference: Any) -> None:
-        item = self.items[path]
-        item.original = original
-        result = self._result_in_progress(item)
-        if result is None:
-            result = DenoiseResult(self.job_model, denoised)
-            item.results.append(result)
-        result.image, result.difference, result.done = denoised, difference, True
-        item.shown = item.results.index(result)
-        self._set_status(path, "done")
-        self.show_message(f"{item.name} denoised ({original.shape[1]}×{original.shape[0]}) with {result.model}")
-        if item.reference:
-            self._measure(item, {len(item.results) - 1: denoised})
-        if self.current_path() == path:
-            self._show(item)
-        self.sigItemDone.emit(path)
-
-    def _on_failed(self, path: str, message: str) -> None:
-        item = self.items[path]
-        item.message = message
-        unfinished = self._result_in_progress(item)
-        if unfinished is not None:
-            item.results.remove(unfinished)
-            item.shown = len(item.results) - 1
-        self._set_status(path, "failed")
-        self.show_message(f"Skipped {item.name}: {message}", error=True)
-        self.sigItemDone.emit(path)
-
-    def _on_finished(self, cancelled: bool) -> None:
-        job = self.job
-        if job is not None:
-            self._ending.append(job)  # its thread is quitting: never wait for it on the GUI thread
-            job.qthread.finished.connect(self._prune_ended)  # queued to the GUI thread
-            job.release()
-        self.job = None
-        waiting = {path for path, _ in self.queue}
-        for item in self.items.values():
-            if item.status in ("queued", "working") and item.path not in waiting:
-                unfinished = self._result_in_progress(item)
-                if unfinished is not None:
-                    item.results.remove(unfinished)
-                    item.shown = len(item.results) - 1
-                self._set_status(item.path, "cancelled")
-                self.sigItemDone.emit(item.path)
-        self.progress.setRange(0, 1)
-        self.progress.setValue(0 if cancelled else 1)
-        if cancelled:
-            self.show_message("Cancelled")
-        self._update_buttons()
-        if self.queue:
-            self._start_next()
-        else:
-            self.sigBusyChanged.emit(False)
-            self.sigBatchFinished.emit()
-
-    # -- the clean reference -------------------------------------------------------------------
-    def reference_dialog(self) -> None:
-        """Choose a clean reference for the selected photo."""
-        item = self.items.get(self.current_path())
-        if item is None:
-            self.show_message("Open a photo first, then point at its clean reference")
-            return
-        patterns = " ".join(f"*{s}" for s in image_suffixes())
-        path, _ = QFileDialog.getOpenFileName(self, f"Clean reference for {item.name}", str(Path(item.path).parent),
-                                              f"Images ({patterns});;All files (*)")
-        if path:
-            self.set_reference(item.path, path)
-
-    def set_reference(self, path: str, reference: str) -> bool:
-        """Measure the photo and each of its results against ``reference`` (a clean image of the same size)."""
-        item = self.items.get(path)
-        if item is None or item.original is None:
-            self.show_message("That photo is not loaded yet", error=True)
-            return False
-        item.reference = reference
-        images: dict[Any, np.ndarray] = {"original": item.original}
-        images.update({i: r.image for i, r in enumerate(item.results) if r.done})
-        self._measure(item, images, reference)
-        self.quality_label.setText(f"Measuring against {Path(reference).name}…")
-        return True
-
-    def _measure(self, item: DenoiseItem, images: dict[Any, np.ndarray], reference: str | None = None) -> None:
-        job = MeasureJob(MeasureWorker(item.path, reference or item.reference, images, read=self.read_fn), self)
-        job.sigMeasured.connect(self._on_measured)
-        job.sigFailed.connect(self._on_measure_failed)
-        job.qthread.finished.connect(self._prune_ended)
-        self.measuring.append(job)
-        job.start()
-
-    def _on_measured(self, path: str, _reference: np.ndarray, scores: dict[Any, Any]) -> None:
-        item = self.items.get(path)
-        if item is None:
-            return
-        for key, quality in scores.items():
-            if key == "original":
-                item.original_quality = quality
-            elif isinstance(key, int) and key < len(item.results):
-                item.results[key].quality = quality
-        if self.current_path() == path:
-            self._show_quality(item)
-        self._prune_ended()
-        self.sigMeasured.emit(path)
-
-    def _on_measure_failed(self, path: str, message: str) -> None:
-        item = self.items.get(path)
-        if item is not None:
-            item.reference = ""
-        self.quality_label.setText("")
-        self._prune_ended()
-        self.show_message(f"Could not measure against the reference: {message}", error=True)
-
-    def _show_quality(self, item: DenoiseItem) -> None:
-        if not item.reference or item.original_quality is None:
-            self.quality_label.setText("")
-            return
-        result = item.shown_result()
-        parts = [f"vs {Path(item.reference).name}:"]
-        if result is not None and result.quality is not None:
-            parts.append(f"result {describe_quality(result.quality)}")
-        parts.append(f"original {describe_quality(item.original_quality)}")
-        self.quality_label.setText("  ".join(parts))
 
     # -- showing -----------------------------------------------------------------------------
     def current_path(self) -> str:
@@ -576,7 +284,7 @@ class DenoiseView(QWidget):
         self.cancel_button.setEnabled(self.job is not None)
         self.reference_button.setEnabled(item is not None and item.original is not None)
 
-    # -- opening and saving ------------------------------------------------------------------
+    # -- opening (saving: saving.py) ----------------------------------------------------------
     def open_dialog(self) -> None:
         """Choose photos with a file dialog."""
         patterns = " ".join(f"*{s}" for s in image_suffixes())
@@ -584,49 +292,3 @@ class DenoiseView(QWidget):
         files, _ = QFileDialog.getOpenFileNames(self, "Open photos to denoise", "", filters)
         if files:
             self.add_paths(files)
-
-    def save_dialog(self) -> None:
-        """Choose where to save the shown result (default '<name>.denoised.png', TIFF for a TIFF)."""
-        path = self.current_path()
-        item = self.items.get(path)
-        if item is None or item.denoised is None:
-            self.show_message("Nothing to save yet: the selected photo has no denoised result")
-            return
-        target, _ = QFileDialog.getSaveFileName(self, "Save denoised photo", str(default_output_path(path)),
-                                                "PNG (*.png);;TIFF (*.tif *.tiff);;JPEG (*.jpg *.jpeg);;WebP (*.webp)")
-        if target:
-            self.save_current(target)
-
-    def save_current(self, target: str | Path | None = None) -> Path | None:
-        """Save the selected photo's shown result to ``target`` (default beside it); never over the original."""
-        return self.save_item(self.current_path(), target)
-
-    def save_item(self, path: str, target: str | Path | None = None) -> Path | None:
-        """Save one photo's shown result; returns where, or None with a message saying why not."""
-        item = self.items.get(path)
-        result = item.shown_result() if item is not None else None
-        if item is None or result is None or not result.done:
-            self.show_message("Nothing to save yet: that photo has no denoised result")
-            return None
-        out = Path(target) if target is not None else default_output_path(path)
-        if out.resolve() == Path(path).resolve():
-            self.show_message(f"Refusing to overwrite the original {out}; choose another name", error=True)
-            return None
-        try:
-            # The original is read again for what must come back out: its bit depth, grey, alpha,
-            # colour profile and EXIF (the shown result is its 8-bit RGB, already upright).
-            written, notes = save_like(read_photo(path), result.image.astype(np.float32) / 255, out,
-                                       overwrite=target is not None)  # a chosen target was confirmed in the dialog
-        except (OSError, ValueError) as exc:
-            self.show_message(f"Could not save {out}: {exc}", error=True)
-            return None
-        result.saved_to = str(written)
-        self.show_message(f"Saved {written} ({result.model})" + "".join(f"; {n}" for n in notes))
-        return written
-
-    def save_all(self) -> list[Path]:
-        """Save every shown result not saved yet beside its original."""
-        pending = [i.path for i in self.items.values() if i.denoised is not None and not i.saved_to]
-        saved = [p for p in (self.save_item(path) for path in pending) if p is not None]
-        self.show_message(f"Saved {len(saved)} photo(s)")
-        return saved
