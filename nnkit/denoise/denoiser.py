@@ -83,26 +83,14 @@ class Denoiser:
         training range, no noise-level input), so the network does not see it; the mean correction
         (``corrects_means``) uses it. See ``denoise_array`` for tile/overlap/progress/cancel.
         """
-        self._correction(kwargs, sigma)
-        kwargs["strength"] = strength
-        kwargs.setdefault("tile", self.tile)
-        kwargs.setdefault("overlap", self.overlap)
-        kwargs.setdefault("batch", self.batch)
-        kwargs.setdefault("orientations", self.orientations)
-        return denoise_array(self.model, image, **kwargs)
+        return denoise_array(self.model, image, **self._options(kwargs, sigma, strength))
 
     def denoise_float(
         self, image: np.ndarray, sigma: float | None = None, strength: float = 1.0, **kwargs: Any
     ) -> np.ndarray:
         """Denoise a float32 (H, W, 3) image in [0, 1], e.g. a ``Photo``'s ``rgb`` (16-bit and float photos
         too); returns float32 (H, W, 3), unrounded, for ``nnkit.denoise.photo.save_like``. As ``denoise``."""
-        self._correction(kwargs, sigma)
-        kwargs["strength"] = strength
-        kwargs.setdefault("tile", self.tile)
-        kwargs.setdefault("overlap", self.overlap)
-        kwargs.setdefault("batch", self.batch)
-        kwargs.setdefault("orientations", self.orientations)
-        return denoise_float(self.model, image, **kwargs)
+        return denoise_float(self.model, image, **self._options(kwargs, sigma, strength))
 
     def denoise_file(
         self, in_path: str | os.PathLike[str], out_dir: str | os.PathLike[str], sigma: float | None = None,
@@ -115,6 +103,15 @@ class Denoiser:
         kwargs.setdefault("batch", self.batch)
         kwargs.setdefault("orientations", self.orientations)
         return denoise_file(self.model, in_path, out_dir, **kwargs)
+
+    def _options(self, kwargs: dict[str, Any], sigma: float | None, strength: float) -> dict[str, Any]:
+        """``kwargs`` for ``denoise_array``/``denoise_float``: the correction's σ, the strength, and this
+        Denoiser's tiling and orientations unless the call gives its own."""
+        self._correction(kwargs, sigma)
+        kwargs["strength"] = strength
+        for name in ("tile", "overlap", "batch", "orientations"):
+            kwargs.setdefault(name, getattr(self, name))
+        return kwargs
 
     def _correction(self, kwargs: dict[str, Any], sigma: float | None) -> None:
         """Check ``sigma`` and ask ``denoise_array`` for the mean correction when this model gets it."""

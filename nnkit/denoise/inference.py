@@ -1,18 +1,7 @@
 """Tiled inference: denoise images of any size in bounded memory (the public API; one concept a module below).
 
-The image is cut into overlapping square tiles (``tile`` pixels, neighbours overlapping by
-at least ``overlap``). Each tile batch goes through the model on its own, so memory is that of
-one batch whatever the photo's size (nnkit layers keep their forward inputs for ``backward``:
-each new tile replaces the last one's, and they are dropped at the end). The tiles' outputs
-are blended with a smooth window that fades each tile out (raised cosine) over the overlap on every side that has a
-neighbour, so that seams vanish and the pixels near a tile's border, which a convolution
-sees padded with zeros, count least. An image that fits one tile gives exactly the
-untiled result.
-
-``orientations`` (1, 2, 4 or 8) averages the model's outputs over that many flips and
-quarter turns of each tile (test-time augmentation; 1 = off): each orientation is one more
-forward pass, undone on the output before the mean. It helps a blind-spot model most (see
-the README's "Three ways to train" for the measured gain).
+Photos of any size go through the model in overlapping tiles blended without seams, in the memory
+of one batch (``nnkit.denoise.tiling`` says how).
 
 ``noise_sigma`` (a Gaussian noise level, 0-255, or ``"estimate"``) turns on the mean
 correction (``nnkit.denoise.mean_correction``): the output's local means are made to agree
