@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -11,12 +10,13 @@ import numpy as np
 
 from nnkit.denoise.config import RunConfig
 from nnkit.denoise.events import Epoch, Finished, Preview, Started, Step
+from nnkit.denoise.run_control import RunControl
 
 DIVERGED = "loss became inf at step 3: lower the learning rate; the model keeps the last good weights"
 
 
-class FakeTrainer:
-    """Steps every ``step_s`` seconds; honours stop/pause; diverges when lr >= 1."""
+class FakeTrainer(RunControl):
+    """Steps every ``step_s`` seconds; honours stop/pause (the real RunControl's); diverges when lr >= 1."""
 
     def __init__(self, config: RunConfig, on_event: Any, *, checkpoint_path: Any = None, resume_from: Any = None,
                  steps_per_epoch: int = 5, step_s: float = 0.005) -> None:
@@ -25,19 +25,7 @@ class FakeTrainer:
         self.checkpoint_path = checkpoint_path
         self.steps_per_epoch = steps_per_epoch
         self.step_s = step_s
-        self._stop = threading.Event()
-        self._running = threading.Event()
-        self._running.set()
-
-    def request_stop(self) -> None:
-        self._stop.set()
-        self._running.set()
-
-    def pause(self) -> None:
-        self._running.clear()
-
-    def resume(self) -> None:
-        self._running.set()
+        super().__init__()
 
     def save_checkpoint(self, path: str | Path) -> Path:
         Path(path).write_bytes(b"fake")
@@ -50,8 +38,8 @@ class FakeTrainer:
         t0 = time.monotonic()
         for epoch in range(1, cfg.epochs + 1):
             for _ in range(self.steps_per_epoch):
-                self._running.wait()
-                if self._stop.is_set():
+                self.wait_if_paused()
+                if self.stop_requested():
                     return self._finish("stopped", "stopped", epoch, step, best)
                 time.sleep(self.step_s)
                 step += 1
