@@ -97,12 +97,7 @@ class Denoiser:
         **kwargs: Any,
     ) -> Path:
         """Denoise a file into ``out_dir`` (see ``denoise_file``); ``sigma`` as in ``denoise``."""
-        self._correction(kwargs, sigma)
-        kwargs.setdefault("tile", self.tile)
-        kwargs.setdefault("overlap", self.overlap)
-        kwargs.setdefault("batch", self.batch)
-        kwargs.setdefault("orientations", self.orientations)
-        return denoise_file(self.model, in_path, out_dir, **kwargs)
+        return denoise_file(self.model, in_path, out_dir, **self._options(kwargs, sigma, kwargs.pop("strength", 1.0)))
 
     def _options(self, kwargs: dict[str, Any], sigma: float | None, strength: float) -> dict[str, Any]:
         """``kwargs`` for ``denoise_array``/``denoise_float``: the correction's σ, the strength, and this

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from nnkit.denoise.array_denoise import denoise_float
+from nnkit.denoise.sigma_estimate import estimate_sigma
 from nnkit.module import Module
 
 OUTPUT_SUFFIX = ".denoised"  # result names: x.webp -> x.webp.denoised.png (nnkit.denoise.photo.naming)
@@ -49,7 +50,7 @@ def denoise_file(
     out_path: str | os.PathLike[str] | None = None,
     out_format: str | None = None,
     quality: int | None = None,
-    on_image: Callable[[np.ndarray], None] | None = None,
+    on_image: Callable[[np.ndarray, float | None], None] | None = None,
     notes: list[str] | None = None,
     **tiling: Any,
 ) -> Path:
@@ -58,8 +59,9 @@ def denoise_file(
     The result keeps the photo's depth, grey, alpha, colour profile and EXIF (``nnkit.denoise.photo``);
     ``out_format`` ('png', 'tiff', 'jpeg', 'webp'; default: by the output's suffix) and
     ``quality`` (JPEG, lossy WebP) choose the type. An existing output raises FileExistsError
-    unless ``overwrite``; ``on_image`` is called with the photo in 8 bits once read (e.g. to
-    estimate its noise); ``notes`` (a list) receives what the output could not keep;
+    unless ``overwrite``; ``on_image`` is called with the photo in 8 bits once read and the noise σ
+    the mean correction will use (given, or estimated here once; None without the correction);
+    ``notes`` (a list) receives what the output could not keep;
     ``tiling`` goes to ``denoise_float``.
     """
     from nnkit.denoise.photo import read_photo, save_like
@@ -72,8 +74,10 @@ def denoise_file(
         raise FileExistsError(f"output {str(target)!r} already exists (pass overwrite=True to replace it)")
     photo = read_photo(source)
     image8 = photo.rgb8()
+    if tiling.get("noise_sigma") == "estimate":  # once, for the correction and for whoever reports it
+        tiling["noise_sigma"] = estimate_sigma(image8)
     if on_image is not None:
-        on_image(image8)
+        on_image(image8, tiling.get("noise_sigma"))
     result = denoise_float(model, photo.rgb, image8=image8, **tiling)
     written, lost = save_like(photo, result, target, fmt=out_format, quality=quality, overwrite=overwrite)
     if notes is not None:

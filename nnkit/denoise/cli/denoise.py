@@ -331,12 +331,13 @@ def _denoise_jobs(
         lost: list[str] = []
         size: list[str] = []  # "W × H" once the photo is read: named if it does not fit in memory
 
-        def note_sigma(image: Any, notes: list[str] = sigma, size: list[str] = size) -> None:
+        def note_sigma(image: Any, used: float | None, notes: list[str] = sigma, size: list[str] = size) -> None:
             size.append(f"{image.shape[1]} × {image.shape[0]}")
             if args.sigma is not None:
                 notes.append(f"noise σ {args.sigma:g} (given)")
-            else:
-                notes.append(f"noise σ ≈ {denoiser.estimate_sigma(image):.1f} (estimated)")
+            else:  # the correction's estimate when there is one, so it is made once
+                estimate = used if used is not None else denoiser.estimate_sigma(image)
+                notes.append(f"noise σ ≈ {estimate:.1f} (estimated)")
 
         try:
             out = denoiser.denoise_file(
