@@ -62,6 +62,16 @@ def _only_nnkit(values: dict[str, Any]) -> str:
     return "" if values.get("engine") == "nnkit" else "Only with the nnkit engine"
 
 
+def _only_blind(values: dict[str, Any]) -> str:
+    return "" if values.get("noise_level_max") else "Only for blind training (a Level max above 0)"
+
+
+def _only_blind_gaussian(values: dict[str, Any]) -> str:
+    if values.get("noise") != "gaussian":
+        return "Only mixed into Gaussian noise"
+    return _only_blind(values)
+
+
 def _only_cosine(values: dict[str, Any]) -> str:
     return "" if values.get("lr_schedule") == "cosine" else "Only for the cosine schedule"
 
@@ -81,6 +91,8 @@ RULES: dict[str, Rule] = {
     "eps": _only_adam,
     "data_path": _only_own_data,
     "dead_leaves_mix": _only_photo_data,
+    "level_draw": _only_blind,
+    "camera_mix": _only_blind_gaussian,
     "mask_fraction": _only_self_target,
     "mask_fill": _only_self_target,
     "clean_path": _only_self_target,

@@ -35,15 +35,15 @@ from nnkit.denoise.config import ConfigError, RunConfig
 # RunConfig does not have are skipped; fields no group names land in "Other" with a widget by type.
 COLUMNS: tuple[tuple[tuple[str, tuple[str, ...]], ...], ...] = (
     (
-        ("Model", ("arch", "width", "init", "init_from")),
+        ("Model", ("arch", "width", "init")),
         ("Optimiser", ("optimizer", "lr", "momentum", "nesterov", "beta1", "beta2", "eps", "weight_decay")),
-        ("Noise", ("noise", "noise_level", "noise_level_max")),
+        ("Target", ("target", "mask_fraction", "mask_fill", "clean_path")),
         ("Compute", ("engine", "device", "dtype", "cuda_graph", "inspect_every", "lockstep")),
     ),
     (
-        ("Training", ("epochs", "batch_size", "epoch_size", "crop_size", "loss", "augment", "seed")),
+        ("Training", ("init_from", "epochs", "batch_size", "epoch_size", "crop_size", "loss", "augment", "seed")),
         ("Schedule", ("lr_schedule", "warmup_epochs", "lr_min", "lr_step_epochs", "lr_step_gamma")),
-        ("Target", ("target", "mask_fraction", "mask_fill", "clean_path")),
+        ("Noise", ("noise", "noise_level", "noise_level_max", "level_draw", "camera_mix")),
         ("Data", ("data", "data_path", "dead_leaves_mix", "score_photos")),
     ),
 )
@@ -63,6 +63,8 @@ LABELS = {
     "noise_level_max": "Level max", "score_photos": "Score photos",
 }
 LABELS["dead_leaves_mix"] = "Dead leaves share"
+LABELS["level_draw"] = "Level draw"
+LABELS["camera_mix"] = "Camera noise share"
 NOISE_LEVEL_LABELS = {"gaussian": "Sigma (0-255)", "poisson": "Photons at white", "impulse": "% pixels hit"}
 DATA_PATH_LABELS = {"folder": "Image folder", "course": "Folder of .pkl"}
 INT_RANGES = {"seed": (0, 2**31 - 1), "width": (0, 1024), "crop_size": (0, 1024)}
@@ -74,6 +76,7 @@ FLOAT_SPECS = {  # name: (minimum, maximum, step); ranges are loose: RunConfig v
     "noise_level": (0.0, 100000.0, 1.0),
     "mask_fraction": (0.0, 1.0, 0.01),
     "dead_leaves_mix": (0.0, 1.0, 0.05),
+    "camera_mix": (0.0, 1.0, 0.05),
 }
 EDITOR_MIN_WIDTH = 88
 ERROR_STYLE = "border: 1px solid #d62728;"

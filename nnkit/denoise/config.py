@@ -31,6 +31,7 @@ MAX_EPOCHS = 1_000_000
 MAX_EPOCH_SIZE = 10_000_000
 MAX_BATCH_PIXELS = 1 << 26  # batch_size * crop_size**2: 64 crops of 1024², about 0.8 GB per float32 batch
 LR_SCHEDULES = ("constant", "cosine", "step")
+LEVEL_DRAWS = ("uniform", "light")
 _DEVICE_RE = re.compile(r"^(auto|cpu|cuda|cuda:\d+)$")
 
 
@@ -108,6 +109,21 @@ class RunConfig:
             "0 = the one fixed noise_level"
         ),
     )
+    level_draw: str = field(
+        default="uniform",
+        metadata=_meta(
+            "blind training: how levels are drawn in the range: 'uniform', or 'light' (log-uniform in "
+            "level + a tenth of the range: light noise, where a blind model is weakest, drawn more often)",
+            choices=LEVEL_DRAWS,
+        ),
+    )
+    camera_mix: float = field(
+        default=0.0,
+        metadata=_meta(
+            "blind gaussian training: fraction of training images that get camera noise instead "
+            "(shot gain drawn log-uniformly in Brooks et al.'s range, input and target alike)"
+        ),
+    )
     data: str = field(default="builtin", metadata=_meta("data source", choices=DATA_SOURCES))
     data_path: str = field(default="", metadata=_meta("folder of images, or folder with train_data.pkl/val_data.pkl"))
     dead_leaves_mix: float = field(
@@ -181,6 +197,11 @@ class RunConfig:
             need(above, "noise_level_max", "must be 0 (no range) or above noise_level")
             top = {"gaussian": 255.0, "impulse": 100.0, "camera": 100.0}.get(self.noise, math.inf)
             need(self.noise_level_max <= top, "noise_level_max", f"must be at most {top:g} for {self.noise} noise")
+        need(0 <= self.camera_mix <= 1, "camera_mix", "must be a fraction in [0, 1]")
+        if self.camera_mix > 0:
+            need(self.noise == "gaussian", "camera_mix", "mixes camera noise into 'gaussian' noise only")
+            need(self.noise_level_max != 0, "camera_mix", "needs blind training (a noise_level_max)")
+            need(self.target != "self", "camera_mix", "must be 0 with target 'self'")
         need(self.warmup_epochs >= 0, "warmup_epochs", "must be zero or positive")
         need(0 <= self.lr_min <= self.lr, "lr_min", "must be in [0, lr]")
         need(self.lr_step_epochs >= 1, "lr_step_epochs", "must be at least 1")

@@ -12,7 +12,7 @@ from nnkit.denoise.config import RunConfig
 from nnkit.denoise.data.augment import DRAWS, _colour, _geometry, _orient
 from nnkit.denoise.data.base import VAL_SEED, PairData, _generator, _to_float, crop_position_weights
 from nnkit.denoise.data.deadleaves import mixed_crops
-from nnkit.denoise.noise import add_noise, draw_levels, spread_levels
+from nnkit.denoise.noise import CAMERA_MIX_RANGE, add_noise, draw_levels, spread_levels
 
 VAL_CROP = 96  # side of the validation crops
 VAL_CROPS = 24  # validation crops wanted from a folder (the builtin source takes 32, see photos.py)
@@ -83,11 +83,26 @@ class SyntheticPairs(PairData):
         clean = self.clean_crops(batch_size, generator)
         level: float | torch.Tensor = cfg.noise_level
         if cfg.noise_range is not None:  # blind: one level per image, the same for its input and target
-            level = draw_levels(cfg.noise, *cfg.noise_range, batch_size, generator)
-        noisy_input = add_noise(clean, cfg.noise, level, generator).clamp_(0.0, 1.0)
+            level = draw_levels(cfg.noise, *cfg.noise_range, batch_size, generator, cfg.level_draw)
+        camera = camera_picks(batch_size, cfg.camera_mix, generator)
+        noisy_input = self._noisy(clean, level, camera, generator).clamp_(0.0, 1.0)
         if cfg.target == "clean":
             return noisy_input, clean
-        return noisy_input, add_noise(clean, cfg.noise, level, generator)
+        return noisy_input, self._noisy(clean, level, camera, generator)
+
+    def _noisy(
+        self,
+        clean: torch.Tensor,
+        level: float | torch.Tensor,
+        camera: tuple[torch.Tensor, torch.Tensor] | None,
+        generator: torch.Generator,
+    ) -> torch.Tensor:
+        """Fresh noise of the run's kind; the images ``camera`` picks get camera noise at its levels instead."""
+        noisy = add_noise(clean, self.config.noise, level, generator)
+        if camera is not None:
+            picks, levels = camera
+            noisy[picks] = add_noise(clean[picks], "camera", levels, generator)
+        return noisy
 
     def epoch_batches(self, epoch: int, batch_size: int) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         steps = self.batches_per_epoch(batch_size)
@@ -97,6 +112,25 @@ class SyntheticPairs(PairData):
         generator = _generator(self.config.seed, int(epoch), 1)
         for _ in range(steps):
             yield self.make_batch(batch_size, generator)
+
+
+def camera_picks(
+    count: int, mix: float, generator: torch.Generator
+) -> tuple[torch.Tensor, torch.Tensor] | None:
+    """Which of ``count`` images get camera noise (each with probability ``mix``) and their levels.
+
+    None when ``mix`` is 0 or no image is picked; ``mix`` 0 draws nothing, so runs without a
+    camera share keep the crops and noise of their seed. The pick and level are drawn once per
+    image and shared by its input and target: the two are still independent noise draws of the
+    same kind and level, which is what Noise2Noise needs.
+    """
+    if mix <= 0:
+        return None
+    picked = torch.rand(count, generator=generator, dtype=torch.float64) < mix
+    levels = draw_levels("camera", *CAMERA_MIX_RANGE, count, generator)
+    if not bool(picked.any()):
+        return None
+    return picked.nonzero().flatten(), levels[picked]
 
 
 def _grid_positions(height: int, width: int, size: int, count: int) -> list[tuple[int, int]]:
