@@ -29,7 +29,8 @@ deleting it) recomputes everything.
 Tuning uses a central crop (``--tune-crop``, default 256) of ``--tune-photos`` training photos.
 With ``--noise camera`` (``scripts/camera_sets.py``) the photos get camera noise instead (test
 cameras' profiles with ``--camera-profiles``; training photos and train cameras for tuning), FFDNet
-is told the σ of ``FFDNET_SIGMAS`` that does best on the training crops, and BM3D is not run.
+is told the σ of ``FFDNET_SIGMAS`` that does best on the training crops, and BM3D (``--bm3d``) that
+same σ.
 The test photos are only ever scored here: nothing is tuned or chosen on them. Times are wall
 seconds per photo on this machine (shared: see the load average printed). Needs the ``dev`` extra
 (scikit-image, bm3d).
@@ -229,6 +230,23 @@ def cached(
 
 def file_digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+
+
+def camera_bm3d(
+    args: argparse.Namespace, tag: str, tuned_on: str, level: float, photos: list[EvalPhoto], ffdnet: Result
+) -> Result | None:
+    """BM3D on camera noise, told the Gaussian σ that FFDNet's tuning on the training crops found.
+
+    Tuning BM3D itself (20-40 s a photo) over the same σ grid would take most of an hour per level;
+    both methods take σ as "the Gaussian noise that best stands for this noise", so one fit serves
+    both. Computed with ``--bm3d`` only, else read from the cache when there.
+    """
+    sigma = float(ffdnet.setting.split("=")[1].split(",")[0])
+
+    def run() -> Result:
+        return measure("BM3D", f"σ={sigma:g}, FFDNet's tuned", level, bm3d_rgb(sigma / 255.0), photos)
+
+    return cached(args.cache, f"{tag}bm3d/{tuned_on}", level, photos, run if args.bm3d else None)
 
 
 def checkpoint_method(
@@ -438,6 +456,8 @@ def main(argv: list[str] | None = None) -> int:
                 best = tune({f"σ={s:g}": make(s) for s in FFDNET_SIGMAS}, train)
                 run = partial(measure, "FFDNet", f"{best}, tuned", level, make(float(best.split("=")[1])), photos)
             found.append(cached(args.cache, f"{tag}{key}/{tuned_on}" if tag else key, level, photos, run))
+            if tag and found[-1] is not None:  # BM3D on camera noise: told the σ tuned for FFDNet (see the docstring)
+                found.append(camera_bm3d(args, tag, tuned_on, level, photos, found[-1]))
         for key, name, run_all in checkpoints:
             compute = partial(run_all, level, photos)
             found.append(cached(args.cache, tag + key, level, photos, compute, label=name))

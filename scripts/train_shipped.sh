@@ -7,6 +7,9 @@
 #                                          # with --epochs 18; the README gives both commands)
 #   scripts/train_shipped.sh cpu-v1 [OUT]  # that first blind model: 384 steps fine-tuning the earlier σ=25 model
 #   scripts/train_shipped.sh n2c [OUT]     # the Noise2Clean twin of the cpu-v1 run (same schedule, clean targets)
+#   scripts/train_shipped.sh cpu-v2 [OUT]  # issue 21 on the CPU VM: two 1-thread runs side by side, fine-tuning the
+#                                          # cpu model with light noise drawn more often (--level-draw light), one
+#                                          # with 30% camera noise mixed in (MIX=0.3); chosen on the validation photos
 #   scripts/train_shipped.sh gpu [OUT]     # from scratch, at the scale a GPU session allows (not run yet)
 #   scripts/train_shipped.sh gpu-v2 [OUT]  # issue 21: Gaussian σ 0-50, then camera noise; WIDTH=48|64 to try (not run yet)
 #
@@ -27,6 +30,15 @@ case "$MODE" in
     OMP_NUM_THREADS=${THREADS:-2} denoise-train "${BLIND[@]}" --init-from "$INIT" --target noisy \
       --crop-size 96 --batch-size 8 --epoch-size 8192 --epochs "${EPOCHS:-18}" \
       --lr 3e-4 --lr-schedule cosine --warmup-epochs 1 --lr-min 1e-5 --seed 2 --device cpu --score-photos --out "$OUT"
+    ;;
+  cpu-v2)
+    # Needs the cpu model (shipped at 04dd3df): git show 04dd3df:assets/checkpoints/shipped.safetensors
+    INIT=${INIT:-runs/shipped_v2.safetensors}
+    [ -f "$INIT" ] || git show 04dd3df:assets/checkpoints/shipped.safetensors > "$INIT"
+    OMP_NUM_THREADS=${THREADS:-1} denoise-train "${BLIND[@]}" --init-from "$INIT" --target noisy \
+      --level-draw light --camera-mix "${MIX:-0}" \
+      --crop-size 96 --batch-size 8 --epoch-size 2048 --epochs "${EPOCHS:-24}" \
+      --lr 1e-4 --lr-schedule cosine --warmup-epochs 1 --lr-min 1e-5 --seed 3 --device cpu --out "$OUT"
     ;;
   cpu-v1|n2c)
     # Needs the σ=25 checkpoint this one replaced: git show 9fa1080:assets/checkpoints/shipped.safetensors
@@ -77,7 +89,7 @@ case "$MODE" in
     OUT="$OUT/phase2-camera"
     ;;
   *)
-    echo "usage: $0 cpu|cpu-v1|n2c|gpu|gpu-v2 [OUT]" >&2
+    echo "usage: $0 cpu|cpu-v1|cpu-v2|n2c|gpu|gpu-v2 [OUT]" >&2
     exit 2
     ;;
 esac
