@@ -70,8 +70,8 @@ case "$MODE" in
     #   - receptive field for the flat-area blotches: the U-Net halves twice (3x3 convs, ~40 px); a third level
     #     (models.py) or dilated convs in the bottleneck, and larger crops (CROP=128) so the flat areas fit;
     #   - phase 2 alone against phase 1 alone on both noises (is a mix needed, or does camera fine-tuning
-    #     keep Gaussian PSNR?). A true per-image mix needs a 'mixed' noise kind whose kind is drawn once per
-    #     image and shared by input and target (data/synthetic.py); not built yet.
+    #     keep Gaussian PSNR?), and a per-image mix in one phase: --camera-mix 0.3 (the kind and level are
+    #     drawn once per image and shared by input and target; cpu-v2 measures it) with --level-draw light.
     # Clean photos: denoise fades the result out below σ̂ 1-7 (inference.FADE_*); training at σ=0 is the
     # alternative issue 21 names: the σ range already starts at 0.
     W=${WIDTH:-48}
