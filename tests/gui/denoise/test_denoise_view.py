@@ -149,7 +149,7 @@ def test_save_keeps_depth_alpha_profile_and_exif(qtbot: Any, make_window: Callab
     assert back.icc == given.icc is not None
     assert Image.open(saved).getexif()[0x010F] == "nnkit test camera"
     denoised = view.items[str(photo)].denoised
-    assert denoised is not None and np.abs(back.rgb * 255 - denoised).max() < 0.01  # the shown result, in 16 bits
+    assert denoised is not None and np.abs(back.rgb * 255 - denoised).max() <= 0.51  # the shown result: its 8 bits
 
 
 def test_a_drop_is_taken_as_a_copy_and_the_dropped_photo_is_shown(
