@@ -54,6 +54,8 @@ def test_a_16_bit_photo_is_saved_with_16_bit_precision_as_denoise_gives_it(
     assert min(levels(given)) > 256 and np.any(given % 257 != 0)  # the photo itself has more than 8 bits
     window = make_window(checkpoint=tiny_checkpoint)
     view = window.denoise_view
+    messages: list[str] = []
+    view.sigStatus.connect(messages.append)
     with qtbot.waitSignal(view.sigBatchFinished, timeout=20_000):
         window.open_paths([str(photo)])
     saved = view.save_current()
@@ -66,7 +68,23 @@ def test_a_16_bit_photo_is_saved_with_16_bit_precision_as_denoise_gives_it(
     shown = item.denoised
     assert shown is not None and shown.dtype == np.uint8 and shown.shape == (64, 96, 3)  # the display: 8 bits
     assert np.abs(ours / 257.0 - shown).max() <= 0.51  # what was shown is the saved result in 8 bits
-    assert item.depth == "16-bit" and view.message.text().endswith(f"(96×64, 16-bit) with {item.results[-1].model}")
+    assert item.depth == "16-bit" and f"{photo.name} denoised (96×64, 16-bit) with" in "\n".join(messages)
+
+
+def test_a_float_tiff_is_saved_as_float_as_denoise_gives_it(
+    qtbot: Any, make_window: Callable[..., MainWindow], tiny_checkpoint: Path, tmp_path: Path
+) -> None:
+    photo = write_photo(tmp_path / "f32.tif", gradient(), np.float32)
+    window = make_window(checkpoint=tiny_checkpoint)
+    view = window.denoise_view
+    with qtbot.waitSignal(view.sigBatchFinished, timeout=20_000):
+        window.open_paths([str(photo)])
+    saved = view.save_current()
+    assert saved is not None and view.items[str(photo)].depth == "32-bit float"
+    ours, cli = read_photo(saved), read_photo(cli_result(photo, tiny_checkpoint, tmp_path / "cli"))
+    assert ours.dtype == cli.dtype == np.float32
+    assert min(len(np.unique(ours.rgb[:, :, c])) for c in range(3)) > 256
+    np.testing.assert_allclose(ours.rgb, cli.rgb, rtol=0, atol=1e-6)
 
 
 def test_redenoising_a_16_bit_photo_reads_it_again_at_its_precision(
