@@ -110,6 +110,21 @@ def test_redenoising_a_16_bit_photo_reads_it_again_at_its_precision(
     assert np.abs(ours - samples16(cli_result(photo, other, tmp_path / "cli"))).max() <= 1
 
 
+def test_a_broken_16_bit_photo_is_reported_by_name_and_the_batch_goes_on(
+    qtbot: Any, make_window: Callable[..., MainWindow], tiny_checkpoint: Path, tmp_path: Path
+) -> None:
+    whole = write_photo(tmp_path / "whole.png", gradient(), np.uint16)
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    assert is_high_depth(broken)  # its header is whole: read as 16 bits, and the reader says what is wrong
+    window = make_window(checkpoint=tiny_checkpoint)
+    view = window.denoise_view
+    with qtbot.waitSignal(view.sigBatchFinished, timeout=20_000):
+        window.open_paths([str(broken), str(whole)])
+    assert view.items[str(broken)].status == "failed" and "broken.png" in view.items[str(broken)].message
+    assert view.items[str(whole)].status == "done" and view.items[str(whole)].results[-1].full is not None
+
+
 @pytest.mark.parametrize("alpha", [False, True])
 def test_an_8_bit_photo_gives_the_same_bytes_as_the_uint8_path(
     qtbot: Any, make_window: Callable[..., MainWindow], tiny_checkpoint: Path, tmp_path: Path, alpha: bool
