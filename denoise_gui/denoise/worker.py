@@ -54,7 +54,7 @@ def estimate_noise(image: np.ndarray) -> float | None:
 
 
 def default_read(path: str) -> np.ndarray:
-    """nnkit.denoise.imageio.read_image."""
+    """nnkit.denoise.imageio.read_image: uint8 (H, W, 3) (the clean references the measure worker reads)."""
     from nnkit.denoise.imageio import read_image
 
     return read_image(path)
@@ -123,12 +123,12 @@ class DenoiseWorker(QObject):
         if image is None:
             try:
                 read = self.read(path)
+                photo, image = (read, read.rgb8()) if isinstance(read, Photo) else (None, read)  # shown: 8-bit
             except Exception as exc:
                 message = str(exc)
                 self.outbox.put("failed", path, message if path in message else f"{path}: {message}")
                 return
-            photo, image = (read, read.rgb8()) if isinstance(read, Photo) else (None, read)
-            del read
+            del read  # ``photo`` holds a deeper photo, and only until it is denoised
             self.outbox.put("loaded", path, image, photo.depth if photo is not None else "8-bit")
             sigma = self._estimate(path, image)
         full: np.ndarray | None = None  # the result at the photo's own precision, when deeper than 8 bits
