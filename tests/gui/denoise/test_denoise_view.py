@@ -46,7 +46,8 @@ def test_dropped_png_is_denoised_shown_and_saved(qtbot: Any, make_window: Callab
     item = view.items[str(photo)]
     assert item.status == "done" and item.denoised is not None and item.denoised.shape == (40, 48, 3)
     assert view.compare.right_canvas.left is not None
-    assert view.compare.left_canvas.left.shape == (40, 48, 3)
+    left = view.compare.left_canvas.left
+    assert left is not None and left.shape == (40, 48, 3)
     original_bytes = photo.read_bytes()
     saved = view.save_current()
     assert saved == photo.with_name("photo.png.denoised.png")
