@@ -82,7 +82,7 @@ class BatchMixin:
         for path in todo:
             item = self.items[path]
             item.status = "queued"
-            self.queue.append((path, item.original))
+            self.queue.append((path, item.known_original()))
             self._refresh_row(path)
         self._start_next()
         return len(todo)
@@ -109,7 +109,7 @@ class BatchMixin:
             if item.result_by(self.result_label()) is not None or any(t[0] == path for t in self.queue):
                 continue  # already done with this model, or waiting
             item.status, item.message = "queued", ""
-            self.queue.append((path, item.original))
+            self.queue.append((path, item.known_original()))
             self._refresh_row(path)
         self.select_path(files[0])  # the photo just dropped or opened is the one shown
         self.hint.setVisible(False)
@@ -183,9 +183,9 @@ class BatchMixin:
         self.progress.setRange(0, 0)
         self.show_message(f"Denoising {Path(path).name} with {self.job_model}…")
 
-    def _on_loaded(self, path: str, original: np.ndarray) -> None:
+    def _on_loaded(self, path: str, original: np.ndarray, depth: str) -> None:
         item = self.items[path]
-        item.original = original
+        item.original, item.depth = original, depth
         if self.current_path() == path:
             self._show(item)
 
@@ -223,17 +223,19 @@ class BatchMixin:
         tiles = f" · tile {done} of {total}" if total > 1 else ""
         return f"Denoising{tiles}{eta}"
 
-    def _on_result(self, path: str, original: np.ndarray, denoised: np.ndarray, difference: Any) -> None:
+    def _on_result(self, path: str, original: np.ndarray, denoised: np.ndarray, difference: Any,
+                   full: np.ndarray | None) -> None:
         item = self.items[path]
         item.original = original
         result = self._result_in_progress(item)
         if result is None:
             result = DenoiseResult(self.job_model, denoised)
             item.results.append(result)
-        result.image, result.difference, result.done = denoised, difference, True
+        result.image, result.difference, result.full, result.done = denoised, difference, full, True
         item.shown = item.results.index(result)
         self._set_status(path, "done")
-        self.show_message(f"{item.name} denoised ({original.shape[1]}×{original.shape[0]}) with {result.model}")
+        depth = "" if full is None else f", {item.depth}"
+        self.show_message(f"{item.name} denoised ({original.shape[1]}×{original.shape[0]}{depth}) with {result.model}")
         if item.reference:
             self._measure(item, {len(item.results) - 1: denoised})
         if self.current_path() == path:

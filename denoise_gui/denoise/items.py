@@ -58,8 +58,9 @@ class DenoiseResult:
     """One result of one photo, and the model that made it."""
 
     model: str
-    image: np.ndarray  # while working: the canvas filling in; then the final result
+    image: np.ndarray  # uint8 (H, W, 3), shown: while working the canvas filling in, then the final result
     done: bool = False
+    full: np.ndarray | None = None  # a 16-bit or float photo's result at its precision (uint16/float32), for Save
     difference: np.ndarray | None = None
     quality: Any = None  # nnkit.denoise.quality.photo_compare.Quality against the clean reference, when there is one
     saved_to: str = ""
@@ -71,7 +72,8 @@ class DenoiseItem:
 
     path: str
     status: str = "queued"  # queued | working | done | failed | cancelled
-    original: np.ndarray | None = None
+    original: np.ndarray | None = None  # uint8 (H, W, 3), as shown
+    depth: str = ""  # the photo's samples once read: '8-bit', '16-bit' or '32-bit float'
     results: list[DenoiseResult] = field(default_factory=list)
     shown: int = -1  # index of the result shown (-1: none)
     message: str = ""
@@ -97,6 +99,11 @@ class DenoiseItem:
         """Where the shown result was saved ('' if not yet)."""
         result = self.shown_result()
         return result.saved_to if result is not None else ""
+
+    def known_original(self) -> np.ndarray | None:
+        """The original to denoise again without reading the file: an 8-bit photo's only (a deeper one is read
+        again, so that it is denoised at its own precision and not from its 8-bit copy)."""
+        return self.original if self.depth == "8-bit" else None
 
     def shown_result(self) -> DenoiseResult | None:
         """The result on screen, if any."""

@@ -12,7 +12,7 @@ import numpy as np
 from PySide6.QtWidgets import QFileDialog, QWidget
 
 from denoise_gui.denoise.items import DenoiseItem, default_output_path
-from nnkit.denoise.photo import read_photo, save_like
+from nnkit.denoise.photo import read_photo, save_like, to_float
 
 
 class SavingMixin:
@@ -54,8 +54,10 @@ class SavingMixin:
             return None
         try:
             # The original is read again for what must come back out: its bit depth, grey, alpha,
-            # colour profile and EXIF (the shown result is its 8-bit RGB, already upright).
-            written, notes = save_like(read_photo(path), result.image.astype(np.float32) / 255, out,
+            # colour profile and EXIF. The result: a 16-bit or float photo's at its own precision
+            # (``full``), an 8-bit photo's as shown (its 8-bit RGB, already upright).
+            rgb = to_float(result.full) if result.full is not None else result.image.astype(np.float32) / 255
+            written, notes = save_like(read_photo(path), rgb, out,
                                        overwrite=target is not None)  # a chosen target was confirmed in the dialog
         except (OSError, ValueError) as exc:
             self.show_message(f"Could not save {out}: {exc}", error=True)

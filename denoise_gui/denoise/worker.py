@@ -5,6 +5,10 @@ denoise_gui.threads.outbox for why no Python objects cross threads through Qt si
 'loaded' as soon as it is read (the original shows at once), 'tile' while the engine fills in
 the result (nnkit.denoise.inference_preview: a canvas and an ETA), then 'result' with the final
 image and the engine's difference image, or 'failed' with the reason naming the file.
+
+A 16-bit or float photo (photo_depth.read_at_depth gives its ``Photo``) is denoised in float, as
+`denoise` does it, and its result also comes back at the photo's own precision (uint16 or float32)
+for Save; what is shown, measured and compared stays 8-bit. An 8-bit photo goes the uint8 way.
 """
 
 from __future__ import annotations
@@ -17,13 +21,16 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
+from denoise_gui.denoise.photo_depth import read_at_depth
 from denoise_gui.threads.outbox import Outbox
 from denoise_gui.threads.priority import lower_current_thread_priority
 from denoise_gui.threads.worker_job import WorkerJob
+from nnkit.denoise.photo import Photo, quantise
 
 DenoiseFn = Callable[..., np.ndarray]
 DELIVERY_MS = 40
-Task = tuple[str, "np.ndarray | None"]  # a path, and its image when already read
+Task = tuple[str, "np.ndarray | None"]  # a path, and its (8-bit) image when already read
+ReadFn = Callable[[str], "np.ndarray | Photo"]  # uint8 (H, W, 3), or a deeper photo's Photo
 
 
 def default_denoise(model: Any, image: np.ndarray, *, progress: Any, cancel: Any, on_tile: Any = None,
@@ -47,7 +54,7 @@ def estimate_noise(image: np.ndarray) -> float | None:
 
 
 def default_read(path: str) -> np.ndarray:
-    """nnkit.denoise.imageio.read_image."""
+    """nnkit.denoise.imageio.read_image: uint8 (H, W, 3) (the clean references the measure worker reads)."""
     from nnkit.denoise.imageio import read_image
 
     return read_image(path)
@@ -62,7 +69,7 @@ class DenoiseWorker(QObject):
         model_factory: Callable[[], Any],
         *,
         denoise: DenoiseFn | None = None,
-        read: Callable[[str], np.ndarray] | None = None,
+        read: ReadFn | None = None,
         strength: float = 1.0,
         correct_means: bool = False,
     ) -> None:
@@ -74,7 +81,7 @@ class DenoiseWorker(QObject):
         self.model_factory = model_factory
         self.denoise = denoise or default_denoise
         self.progressive = denoise is None  # injected functions (tests) take progress and cancel only
-        self.read = read or default_read
+        self.read = read or read_at_depth
         self.outbox = Outbox()
         self._cancel = threading.Event()
 
@@ -107,26 +114,41 @@ class DenoiseWorker(QObject):
             if self._cancel.is_set():
                 return
             self.outbox.put("started", path)
-            if image is None:
-                try:
-                    image = self.read(path)
-                except Exception as exc:
-                    message = str(exc)
-                    self.outbox.put("failed", path, message if path in message else f"{path}: {message}")
-                    continue
-                self.outbox.put("loaded", path, image)
-                sigma = self._estimate(path, image)
-            else:
-                sigma = None  # given with its image: estimated by the mean correction if it needs σ
+            self._process(path, model, image)
+
+    def _process(self, path: str, model: Any, image: np.ndarray | None) -> None:
+        """Read (unless given), denoise and post one photo; a failure is posted, never raised."""
+        sigma = None  # given with its image: estimated by the mean correction if it needs σ
+        photo: Photo | None = None
+        if image is None:
             try:
-                result, difference = self._denoise(path, model, image, sigma)
+                read = self.read(path)
+                photo, image = (read, read.rgb8()) if isinstance(read, Photo) else (None, read)  # shown: 8-bit
             except Exception as exc:
-                if self._cancel.is_set():
-                    return
-                traceback.print_exc()
-                self.outbox.put("failed", path, f"{path}: denoising failed ({type(exc).__name__}: {exc})")
-                continue
-            self.outbox.put("result", path, image, result, difference)
+                message = str(exc)
+                self.outbox.put("failed", path, message if path in message else f"{path}: {message}")
+                return
+            del read  # ``photo`` holds a deeper photo, and only until it is denoised
+            self.outbox.put("loaded", path, image, photo.depth if photo is not None else "8-bit")
+            sigma = self._estimate(path, image)
+        full: np.ndarray | None = None  # the result at the photo's own precision, when deeper than 8 bits
+        try:
+            if photo is None or not self.progressive:
+                result = self._denoise(path, model, image, sigma)
+            else:
+                precise, dtype = self._denoise(path, model, image, sigma, photo.rgb), photo.dtype
+                del photo  # the float original (~290 MB at 24 MP) is not held while the result is quantised
+                full = quantise(precise, dtype)  # uint16: half the float's memory; float32: the same array
+                result = quantise(precise, np.dtype(np.uint8))
+                del precise
+            difference = self._difference(image, result)
+        except Exception as exc:
+            if self._cancel.is_set():
+                return
+            traceback.print_exc()
+            self.outbox.put("failed", path, f"{path}: denoising failed ({type(exc).__name__}: {exc})")
+            return
+        self.outbox.put("result", path, image, result, difference, full)
 
     def _estimate(self, path: str, image: np.ndarray) -> float | None:
         """Post the photo's noise estimate; return it (None when there is none)."""
@@ -139,18 +161,24 @@ class DenoiseWorker(QObject):
             self.outbox.put("sigma", path, sigma, "")
         return sigma
 
-    def _denoise(
-        self, path: str, model: Any, image: np.ndarray, sigma: float | None = None
-    ) -> tuple[np.ndarray, np.ndarray | None]:
-        from nnkit.denoise.inference_preview import ProgressiveResult
+    @staticmethod
+    def _difference(image: np.ndarray, result: np.ndarray) -> np.ndarray | None:
         from nnkit.denoise.quality.photo_compare import difference_image
 
+        return difference_image(image, result)
+
+    def _denoise(
+        self, path: str, model: Any, image: np.ndarray, sigma: float | None = None, precise: np.ndarray | None = None
+    ) -> np.ndarray:
+        """The uint8 result of ``image`` (uint8), or with ``precise`` (its float32 RGB) the float32 result of that,
+        as nnkit.denoise.inference.denoise_float gives it (``image`` is then the 8-bit copy shown meanwhile)."""
+        from nnkit.denoise.inference_preview import ProgressiveResult
+
         if not self.progressive:
-            result = self.denoise(
+            return self.denoise(
                 model, image, cancel=self._cancel.is_set,
                 progress=lambda done, total: self.outbox.put("progress", path, int(done), int(total), float("nan")),
             )
-            return result, difference_image(image, result)
         canvas = ProgressiveResult(image)
 
         def progress(done: int, total: int) -> None:
@@ -161,19 +189,24 @@ class DenoiseWorker(QObject):
         extra: dict[str, Any] = {"strength": self.strength} if self.strength != 1.0 else {}
         if self.correct_means:  # with the estimate just shown, not a second one
             extra["noise_sigma"] = "estimate" if sigma is None else sigma
-        result = self.denoise(model, image, progress=progress, cancel=self._cancel.is_set, on_tile=canvas.paste,
-                              **extra)
-        return result, difference_image(image, result)
+        if precise is None:
+            return self.denoise(model, image, progress=progress, cancel=self._cancel.is_set, on_tile=canvas.paste,
+                                **extra)
+        from nnkit.denoise.inference import denoise_float
+
+        return denoise_float(model, precise, image8=image, progress=progress, cancel=self._cancel.is_set,
+                             on_tile=canvas.paste, **extra)
 
 
 class DenoiseJob(WorkerJob):
     """A DenoiseWorker, its QThread, and the delivery of its results as signals on the GUI thread."""
 
     sigItemStarted = Signal(str)
-    sigLoaded = Signal(str, object)  # path, original (uint8 H x W x 3), as soon as it is read
+    sigLoaded = Signal(str, object, str)  # path, original (uint8 H x W x 3) as soon as it is read, its depth
     sigCanvas = Signal(str, object)  # path, the result filling in (the same array, written by the worker)
     sigProgress = Signal(str, int, int, float)  # path, tiles done, tiles in all, ETA in s (the latest only)
-    sigResult = Signal(str, object, object, object)  # path, original, denoised, difference (or None)
+    # path, original, denoised (uint8), difference (or None), the result at the photo's precision (None: 8-bit)
+    sigResult = Signal(str, object, object, object, object)
     sigFailed = Signal(str, str)  # path, message naming the file
     sigSigma = Signal(str, float, str)  # path, estimated noise σ (0-255), error ('' when estimated)
     sigFinished = Signal(bool)  # cancelled (once, last)

@@ -178,9 +178,13 @@ def test_a_large_photo_shows_the_original_at_once_then_fills_in_with_an_eta(
     window.open_paths([str(big)])
     job = view.job
     assert job is not None
-    job.sigLoaded.connect(lambda path, image: seen.append("loaded"))
+    job.sigLoaded.connect(lambda path, image, depth: seen.append("loaded"))
     job.sigCanvas.connect(lambda path, canvas: seen.append("canvas"))
-    job.sigProgress.connect(lambda path, done, total, eta: (seen.append(f"tile {done}/{total}"), etas.append(eta)))
+    def on_progress(path: str, done: int, total: int, eta: float) -> None:
+        seen.append(f"tile {done}/{total}")
+        etas.append(eta)
+
+    job.sigProgress.connect(on_progress)
     job.sigResult.connect(lambda *args: seen.append("result"))
     with qtbot.waitSignal(view.sigBatchFinished, timeout=60_000):
         pass

@@ -46,7 +46,8 @@ def test_dropped_png_is_denoised_shown_and_saved(qtbot: Any, make_window: Callab
     item = view.items[str(photo)]
     assert item.status == "done" and item.denoised is not None and item.denoised.shape == (40, 48, 3)
     assert view.compare.right_canvas.left is not None
-    assert view.compare.left_canvas.left.shape == (40, 48, 3)
+    left = view.compare.left_canvas.left
+    assert left is not None and left.shape == (40, 48, 3)
     original_bytes = photo.read_bytes()
     saved = view.save_current()
     assert saved == photo.with_name("photo.png.denoised.png")
@@ -149,7 +150,7 @@ def test_save_keeps_depth_alpha_profile_and_exif(qtbot: Any, make_window: Callab
     assert back.icc == given.icc is not None
     assert Image.open(saved).getexif()[0x010F] == "nnkit test camera"
     denoised = view.items[str(photo)].denoised
-    assert denoised is not None and np.abs(back.rgb * 255 - denoised).max() < 0.01  # the shown result, in 16 bits
+    assert denoised is not None and np.abs(back.rgb * 255 - denoised).max() <= 0.51  # the shown result: its 8 bits
 
 
 def test_a_drop_is_taken_as_a_copy_and_the_dropped_photo_is_shown(

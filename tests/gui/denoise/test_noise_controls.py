@@ -51,6 +51,7 @@ def test_strength_offers_a_new_result_and_keeps_the_first(qtbot: Any, make_windo
     item = view.items[str(photo)]
     full, half = (r.image.astype(float) for r in item.results)
     assert item.results[1].model.endswith("· strength 50%") and not item.results[0].model.endswith("%")
+    assert item.original is not None
     original = item.original.astype(float)
     assert np.abs(half - original).mean() == pytest.approx(np.abs(full - original).mean() / 2, rel=0.1)
 
