@@ -7,49 +7,32 @@
 * an "Auto-range" button, and auto-range again on double-click after zooming with the wheel;
 * a diverged run (1e6…inf) does not rescale the others: the y-range comes from the values before
   each curve diverged, the diverged part is drawn clipped to the top with a red marker.
+
+Each run's plot items, and the arrays they draw, are a ``RunCurves`` (run_curves.py).
 """
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPoint, QRect, Qt
-from PySide6.QtGui import QPainter
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget
 
+from denoise_gui.train.run_curves import RunCurves, diverged_from, run_x, x_text
 from denoise_gui.train.runs import SMOOTHING, RunRecord
 from denoise_gui.widgets import plot_range
 from denoise_gui.widgets.axes import IntegerAxis, ReadableLogAxis, format_value
 from denoise_gui.widgets.flow_layout import FlowLayout
 from denoise_gui.widgets.hover import HoverReadout, Points
+from denoise_gui.widgets.widget_image import save_widget_image
 
 X_AXES = (("steps", "steps", "epoch"), ("images", "images seen", "images seen"), ("time", "wall time (s)",
           "wall time (s)"))
 EMPTY_LOSS = "No runs shown yet.\nPress Start (Ctrl+R): the training\nloss appears here, step by step."
 EMPTY_PSNR = "The validation PSNR of each epoch\nappears here (dashed line: the\nnoisy input, the level to beat)."
-DIVERGED_COLOUR = "#d62728"
-
-
-@dataclass
-class _RunItems:
-    raw: pg.PlotDataItem
-    smooth: pg.PlotDataItem
-    psnr: pg.PlotDataItem
-    floor: pg.InfiniteLine
-    marker: pg.ScatterPlotItem
-    label: str
-    psnr_key: tuple[int, str] = (-1, "")  # (epochs drawn, x-axis): the PSNR curve is redrawn only when it changes
-
-
-def _finite(values: list[float] | np.ndarray) -> np.ndarray:
-    array = np.array(values, dtype=float)
-    array[~np.isfinite(array)] = np.nan
-    return array
 
 
 class CurvesPanel(QWidget):
@@ -62,7 +45,7 @@ class CurvesPanel(QWidget):
         self._top: float | None = None
         self._has_data: dict[pg.PlotWidget, bool] = {}
         self.runs: dict[int, RunRecord] = {}
-        self.items: dict[int, _RunItems] = {}
+        self.items: dict[int, RunCurves] = {}
         self.loss_plot = pg.PlotWidget(self, title="Training loss",
                                        axisItems={"left": ReadableLogAxis("left"), "bottom": IntegerAxis("bottom")})
         self.loss_plot.getAxis("bottom").integer = False
@@ -183,31 +166,9 @@ class CurvesPanel(QWidget):
         self.psnr_plot.getAxis("bottom").integer = self.x_axis == "steps"
 
     # -- data ------------------------------------------------------------------------------
-    def _x(self, run: RunRecord, epochs: bool) -> np.ndarray:
-        if self.x_axis == "images":
-            return np.asarray(run.images_seen(run.epoch_steps if epochs else run.steps), dtype=float)
-        if self.x_axis == "time":
-            return np.asarray(run.epoch_wall if epochs else run.wall_s, dtype=float)
-        return np.asarray(run.epochs if epochs else run.steps, dtype=float)
-
-    def _items(self, run: RunRecord) -> _RunItems:
+    def _items(self, run: RunRecord) -> RunCurves:
         if run.run_id not in self.items:
-            colour = pg.mkColor(run.colour)
-            faint = pg.mkColor(run.colour)
-            faint.setAlpha(90)
-            raw = self.loss_plot.plot(pen=pg.mkPen(faint, width=1))
-            smooth = self.loss_plot.plot(pen=pg.mkPen(colour, width=2), name=run.label)
-            psnr = self.psnr_plot.plot(
-                pen=pg.mkPen(colour, width=2), symbol="o", symbolSize=6, symbolBrush=colour, name=run.label
-            )
-            floor = pg.InfiniteLine(angle=0, movable=False, pen=pg.mkPen(colour, width=1, style=Qt.PenStyle.DashLine))
-            floor.setVisible(False)
-            self.psnr_plot.addItem(floor)
-            marker = pg.ScatterPlotItem(symbol="t1", size=14, brush=pg.mkBrush(DIVERGED_COLOUR),
-                                        pen=pg.mkPen("w", width=1))
-            marker.setZValue(5)
-            self.loss_plot.addItem(marker)
-            self.items[run.run_id] = _RunItems(raw, smooth, psnr, floor, marker, run.label)
+            self.items[run.run_id] = RunCurves.add_to(self.loss_plot, self.psnr_plot, run)
         return self.items[run.run_id]
 
     def update_run(self, run: RunRecord) -> None:
@@ -225,22 +186,11 @@ class CurvesPanel(QWidget):
             if self.auto:
                 self._fit()
 
-    @staticmethod
-    def _diverged_from(run: RunRecord) -> int:
-        """Index of the run's first loss that counts as diverged (len(losses) if none): where its values blow up,
-        or, for a run that diverged by its validation PSNR (its loss high but not blown up), the first step of
-        the epoch that failed validation (the trainer stops at that validation: the last epoch recorded)."""
-        start = plot_range.divergence_start(np.asarray(run.losses, float))
-        if run.status == "diverged" and start == len(run.losses) and run.epoch_steps:
-            good_until = run.epoch_steps[-2] if len(run.epoch_steps) >= 2 else 0
-            start = int(np.searchsorted(np.asarray(run.steps), good_until, side="right"))
-        return start
-
     def _loss_top(self) -> float | None:
         log = self.log_check.isChecked()
         shown = self._shown_runs()
         curves = [np.asarray(r.losses, float) for r in shown]
-        limits = plot_range.value_range(curves, log=log, starts=[self._diverged_from(r) for r in shown])
+        limits = plot_range.value_range(curves, log=log, starts=[diverged_from(r) for r in shown])
         if limits is None:
             return None
         return 10 ** limits[1] if log else limits[1]
@@ -257,43 +207,20 @@ class CurvesPanel(QWidget):
             self._fit()
 
     def _redraw(self, run: RunRecord, top: float | None) -> None:
-        log = self.log_check.isChecked()
         items = self.items.get(run.run_id)
         if items is not None:
-            if run.steps:
-                x = self._x(run, epochs=False)
-                cut = self._diverged_from(run)
-                raw, start = plot_range.clip_to(np.asarray(run.losses, float), top, log, cut) if top else (
-                    np.asarray(run.losses, float), len(run.losses))
-                smooth, _ = plot_range.clip_to(np.asarray(run.smoothed, float), top, log, cut) if top else (
-                    np.asarray(run.smoothed, float), 0)
-                items.raw.setData(x, _finite(raw), connect="finite")
-                items.smooth.setData(x, _finite(smooth), connect="finite")
-                if top is not None and start < len(run.losses) and np.isfinite(x[start]):
-                    items.marker.setData([x[start]], [math.log10(top) if log else top])
-                else:
-                    items.marker.setData([], [])
-            if run.epochs and items.psnr_key != (len(run.epochs), self.x_axis):
-                items.psnr_key = (len(run.epochs), self.x_axis)
-                psnrs = _finite(run.psnrs)
-                if np.isfinite(psnrs).any():
-                    items.psnr.setData(self._x(run, epochs=True), psnrs, connect="finite")
-                else:  # a blind-spot run on real photos validates no PSNR: nothing to draw (pyqtgraph warns)
-                    items.psnr.setData([], [])
-            if np.isfinite(run.noisy_psnr):
-                items.floor.setValue(run.noisy_psnr)
-            self._set_items_visible(run, items)
+            items.draw(run, self.x_axis, top, self.log_check.isChecked())
 
     def _fit(self) -> None:
         log = self.log_check.isChecked()
         shown = self._shown_runs()
         box = self.loss_plot.getViewBox()
         limits = plot_range.value_range([np.asarray(r.losses, float) for r in shown], log=log,
-                                        starts=[self._diverged_from(r) for r in shown])
+                                        starts=[diverged_from(r) for r in shown])
         box.disableAutoRange()
         if limits is not None:
             _set_range(box, y=limits)
-        xs = np.concatenate([self._x(r, epochs=False) for r in shown] or [np.zeros(0)])
+        xs = np.concatenate([run_x(r, self.x_axis, epochs=False) for r in shown] or [np.zeros(0)])
         xs = xs[np.isfinite(xs)]
         if xs.size:
             low, high = float(xs.min()), float(xs.max())
@@ -301,7 +228,7 @@ class CurvesPanel(QWidget):
             _set_range(box, x=(low - pad, high + pad))
         psnr_box = self.psnr_plot.getViewBox()
         psnr_box.enableAutoRange(y=True)
-        xs = np.concatenate([self._x(r, epochs=True) for r in shown] or [np.zeros(0)])
+        xs = np.concatenate([run_x(r, self.x_axis, epochs=True) for r in shown] or [np.zeros(0)])
         xs = xs[np.isfinite(xs)]
         if xs.size:
             low, high = float(xs.min()), float(xs.max())
@@ -309,11 +236,6 @@ class CurvesPanel(QWidget):
             _set_range(psnr_box, x=(low - pad, high + pad))
         else:
             psnr_box.enableAutoRange(x=True)
-
-    def _set_items_visible(self, run: RunRecord, items: _RunItems) -> None:
-        for item in (items.raw, items.smooth, items.psnr, items.marker):
-            item.setVisible(run.visible)
-        items.floor.setVisible(run.visible and bool(np.isfinite(run.noisy_psnr)))
 
     def _update_empty(self) -> None:
         shown = self._shown_runs()
@@ -348,16 +270,16 @@ class CurvesPanel(QWidget):
                     continue
 
                 def loss_text(i: int, run: RunRecord = run, x: np.ndarray = x) -> str:
-                    return (f"{run.label} · {x_name} {_x_text(x[i], self.x_axis)} · loss {format_value(run.losses[i])}"
+                    return (f"{run.label} · {x_name} {x_text(x[i], self.x_axis)} · loss {format_value(run.losses[i])}"
                             f" (smoothed {format_value(run.smoothed[i])})")
 
                 out.append((run.label, np.asarray(x), np.asarray(y_drawn), loss_text))
             elif plot is self.psnr_plot and run.epochs:
-                xe = self._x(run, epochs=True)
+                xe = run_x(run, self.x_axis, epochs=True)
                 epoch_name = "epoch" if self.x_axis == "steps" else x_name
 
                 def psnr_text(i: int, run: RunRecord = run, xe: np.ndarray = xe, name: str = epoch_name) -> str:
-                    return f"{run.label} · {name} {_x_text(xe[i], self.x_axis)} · PSNR {run.psnrs[i]:.2f} dB"
+                    return f"{run.label} · {name} {x_text(xe[i], self.x_axis)} · PSNR {run.psnrs[i]:.2f} dB"
 
                 out.append((run.label, xe, np.asarray(run.psnrs, float), psnr_text))
         return out
@@ -382,34 +304,12 @@ class CurvesPanel(QWidget):
             return
         for legend, item in ((self.loss_legend, items.smooth), (self.psnr_legend, items.psnr)):
             legend.removeItem(item)
-        for plot, item in ((self.loss_plot, items.raw), (self.loss_plot, items.smooth), (self.psnr_plot, items.psnr),
-                           (self.psnr_plot, items.floor), (self.loss_plot, items.marker)):
-            plot.removeItem(item)
+        items.remove_from(self.loss_plot, self.psnr_plot)
         self._redraw_all()
 
     def export_image(self, path: str | Path) -> Path:
         """Save both plots as they are shown: PNG (or another raster format) by suffix, or SVG."""
-        path = Path(path)
-        target = self.plots_widget
-        if path.suffix.lower() == ".svg":
-            from PySide6.QtSvg import QSvgGenerator
-
-            generator = QSvgGenerator()
-            generator.setFileName(str(path))
-            generator.setSize(target.size())
-            generator.setViewBox(QRect(QPoint(0, 0), target.size()))
-            generator.setTitle("denoise-gui training curves")
-            painter = QPainter(generator)
-            try:
-                target.render(painter, QPoint(0, 0))
-            finally:
-                painter.end()
-            if not path.is_file():
-                raise OSError(f"could not write {path}")
-            return path
-        if not target.grab().save(str(path)):
-            raise OSError(f"could not write {path} (unknown image format {path.suffix!r}?)")
-        return path
+        return save_widget_image(self.plots_widget, Path(path), title="denoise-gui training curves")
 
     def legend_labels(self) -> list[str]:
         """Names in the loss legend (for tests)."""
@@ -428,11 +328,3 @@ def _set_range(box: pg.ViewBox, x: tuple[float, float] | None = None, y: tuple[f
         box.setXRange(*x, padding=0)
     if y is not None and not np.allclose((y0, y1), y, rtol=1e-6, atol=1e-12):
         box.setYRange(*y, padding=0)
-
-
-def _x_text(value: float, axis: str) -> str:
-    if not math.isfinite(value):
-        return "–"
-    if axis == "time":
-        return f"{value:.1f}"
-    return f"{value:,.0f}"

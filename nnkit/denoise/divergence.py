@@ -16,15 +16,20 @@ lr 1e-2 wobbles 13.7, 14.5, 13.9, 13.5, 14.7 dB (measured, CPU). The first epoch
 as a model from random weights may start below its input.
 
 ``BestWeights`` keeps a copy of the best *validated* weights, the starting weights
-included, so a diverged run keeps weights never worse than those it started from.
+included, so a diverged run keeps weights never worse than those it started from;
+``go_back_to_best`` puts them (or a resumed run's better best checkpoint) back.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import torch
 from torch import Tensor
+
+from nnkit.denoise.engines import Engine
 
 BELOW_NOISY_DB = 1.0
 FIRST_CHECKED_EPOCH = 2
@@ -74,3 +79,39 @@ class BestWeights:
         """Copy the kept weights back into ``params``."""
         if self._copy:
             torch._foreach_copy_(params, self._copy)
+
+
+@dataclass(frozen=True)
+class KeptWeights:
+    """The weights a diverged run went back to: their (epoch, step), None when there were none; in words."""
+
+    position: tuple[int, int] | None
+    description: str
+
+
+def go_back_to_best(
+    best: BestWeights,
+    engine: Engine,
+    restore_best_file: Callable[[float], tuple[int, int] | None],
+    *,
+    by_psnr: bool,
+    best_file_psnr: float,
+) -> KeptWeights:
+    """Put the best validated weights back into ``engine``'s model after a divergence.
+
+    ``restore_best_file`` loads the run's best checkpoint when its score (``best_file_psnr``) beats
+    the one kept in memory: an earlier session of a resumed run may have validated better weights.
+    """
+    restored = restore_best_file(best.psnr) if by_psnr else None
+    if restored is not None:
+        return KeptWeights(
+            restored, f"the model keeps the best validated weights (epoch {restored[0]}, {best_file_psnr:.2f} dB)"
+        )
+    if best.kept:
+        best.restore_into(engine.parameter_tensors())
+        engine.sync_model()
+        value = f"{best.psnr:.2f} dB" if by_psnr else f"validation loss {-best.psnr:.5f}"
+        return KeptWeights(
+            (best.epoch, best.step), f"the model keeps the best validated weights (epoch {best.epoch}, {value})"
+        )
+    return KeptWeights(None, "no validated weights to go back to")

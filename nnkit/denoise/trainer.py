@@ -33,61 +33,34 @@ from __future__ import annotations
 
 import logging
 import math
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import torch
 
 from nnkit import Module
-from nnkit.denoise.checkpoint import Checkpoint, CheckpointError, save_checkpoint
+from nnkit.denoise.checkpoint import Checkpoint
 from nnkit.denoise.config import RunConfig
 from nnkit.denoise.data import PairData, load_data
 from nnkit.denoise.device import resolve_device
 from nnkit.denoise.distributed import Group, PeerLostError, data_parallel
-from nnkit.denoise.divergence import BestWeights, below_noisy_message
+from nnkit.denoise.divergence import BestWeights, below_noisy_message, go_back_to_best
 from nnkit.denoise.engines import Engine, LockstepEngine, make_engine
-from nnkit.denoise.events import Epoch, Event, Finished, Started, Step
+from nnkit.denoise.epoch_steps import epoch_steps
+from nnkit.denoise.epoch_validation import BestScore, final_photo_scores, validate_epoch
+from nnkit.denoise.events import Event, Finished, Started, Step
 from nnkit.denoise.inspection import layer_stats_event
 from nnkit.denoise.models import build_model
+from nnkit.denoise.resume import load_optimizer_state, resume_into, start_from
+from nnkit.denoise.run_checkpoints import RunCheckpoints, describe_error, write_run_state
 from nnkit.denoise.run_control import RunControl
 from nnkit.denoise.schedule import learning_rate
-from nnkit.denoise.step_timer import StepTimer
-from nnkit.denoise.tempfiles import remove_dead_temp_files
-from nnkit.denoise.validation import (
-    PREVIEW_COUNT,
-    PREVIEW_SIDE,
-    noisy_photos,
-    photo_scores_event,
-    preview_event,
-    quality,
-    score_validation,
-    score_weights,
-    to_uint8,
-)
+from nnkit.denoise.step_timer import RunClock, StepTimer
+from nnkit.denoise.validation import PREVIEW_COUNT, PREVIEW_SIDE, quality, score_weights, to_uint8
 
 __all__ = ["PREVIEW_COUNT", "PREVIEW_SIDE", "Trainer", "to_uint8"]  # PREVIEW_* and to_uint8 live in .validation
 
 log = logging.getLogger(__name__)
-
-
-def _with_suffix(path: Path) -> Path:
-    """``path`` as ``save_checkpoint`` writes it (".safetensors" added if missing)."""
-    return path if path.suffix == ".safetensors" else path.with_name(path.name + ".safetensors")
-
-
-def _same_file(a: str | Path, b: str | Path) -> bool:
-    try:
-        return Path(a).resolve() == Path(b).resolve()
-    except OSError:
-        return False
-
-
-def _describe(exc: BaseException) -> str:
-    """An error in a line: the file and the reason of an OSError ("x/metrics.jsonl: No space left on device")."""
-    if isinstance(exc, OSError) and exc.strerror:
-        return f"{exc.filename}: {exc.strerror}" if exc.filename is not None else exc.strerror
-    return f"{type(exc).__name__}: {exc}"
 
 
 class Trainer:
@@ -108,65 +81,48 @@ class Trainer:
         self.config = config
         self.on_event = on_event
         self.group = group  # data-parallel: this process's rank (nnkit.denoise.distributed), None alone
-        self.checkpoint_path = _with_suffix(Path(checkpoint_path)) if checkpoint_path is not None else None
+        self._checkpoints = RunCheckpoints(checkpoint_path)
         self.device = resolve_device(config.device)  # ConfigError now rather than half-way
         self.model: Module = model if model is not None else build_model(config)
         self._given_data = data
         self.epoch = 0  # epochs completed
         self.step = 0  # optimiser steps done, over all epochs
-        self.best_psnr = float("nan")
-        self.best_val_loss = float("nan")  # blind-spot runs without clean references pick their best by this
+        self._best = BestScore()
         self._resume_optimizer: dict | None = None
         self._same_batches = True  # resuming with the batches of the checkpoint's run: skip those done
         self._resumed: Checkpoint | None = None
-        self._elapsed_before = 0.0  # training time of the run before this session (resumed runs)
-        self._saved_step: int | None = None  # step of the checkpoint on disk at checkpoint_path
-        self._saved_epoch = 0
+        self._control = RunControl()
+        self._clock = RunClock(0.0, self._control)
         self._best_weights = BestWeights()
         if resume_from is not None:
-            self._restore(resume_from)
+            point = resume_into(self.model, resume_from, config)
+            self.epoch, self.step, self._best.psnr = resume_from.epoch, resume_from.step, resume_from.best_psnr
+            self._resumed = resume_from
+            self._clock.before_s = resume_from.elapsed_s
+            self._checkpoints.continue_from(resume_from)
+            self._same_batches, self._resume_optimizer = point.same_batches, point.optimizer_state
         elif config.init_from:
-            self._start_from(Path(config.init_from))
+            start_from(self.model, Path(config.init_from), config)
         self.engine: Engine | None = None
         self.data: PairData | None = None
-        self._control = RunControl()
-        self._session_start: float | None = None
         self._start_step = self.step
         self._noisy_psnr = float("nan")  # the validation inputs' own PSNR, once the data are loaded
         self._lr = config.lr  # the rate the engine trains with now (schedule.learning_rate sets it per epoch)
 
-    def _restore(self, ckpt: Checkpoint) -> None:
-        old, new = ckpt.config, self.config
-        if (old.arch, old.width) != (new.arch, new.width):
-            raise CheckpointError(
-                ckpt.path or "checkpoint",
-                f"holds arch={old.arch!r} width={old.width}, but the run asks for arch={new.arch!r} width={new.width}",
-            )
-        try:
-            self.model.load_state_dict(ckpt.weights)
-        except (KeyError, ValueError) as exc:
-            raise CheckpointError(ckpt.path or "checkpoint", f"weights do not fit the model: {exc}") from None
-        self.epoch, self.step, self.best_psnr = ckpt.epoch, ckpt.step, ckpt.best_psnr
-        self._resumed = ckpt
-        self._elapsed_before = ckpt.elapsed_s
-        if self.checkpoint_path is not None and ckpt.path and _same_file(ckpt.path, self.checkpoint_path):
-            self._saved_step, self._saved_epoch = ckpt.step, ckpt.epoch  # continuing that very file: it holds them
-        batches = ("data", "data_path", "epoch_size", "batch_size", "crop_size", "seed")
-        self._same_batches = all(getattr(old, f) == getattr(new, f) for f in batches)
-        same_optimizer = (old.optimizer, old.engine) == (new.optimizer, new.engine)
-        self._resume_optimizer = ckpt.optimizer_state if same_optimizer else None
+    @property
+    def checkpoint_path(self) -> Path | None:
+        """The latest checkpoint's file (".safetensors" added), None when the run saves none."""
+        return self._checkpoints.latest
 
-    def _start_from(self, path: Path) -> None:
-        """Fine-tuning: the weights of the checkpoint at ``path`` (same arch and width), a fresh optimiser."""
-        from nnkit.denoise.checkpoint import load_checkpoint
+    @property
+    def best_psnr(self) -> float:
+        """The best validation PSNR of the run (earlier sessions included), NaN before any."""
+        return self._best.psnr
 
-        ckpt = load_checkpoint(path)
-        old, new = ckpt.config, self.config
-        if (old.arch, old.width) != (new.arch, new.width):
-            raise CheckpointError(
-                path, f"init_from holds arch={old.arch!r} width={old.width}, the run has {new.arch!r} width {new.width}"
-            )
-        self.model.load_state_dict(ckpt.weights)
+    @property
+    def best_val_loss(self) -> float:
+        """The lowest validation loss of this session (blind-spot runs without clean references pick by it)."""
+        return self._best.val_loss
 
     # -- requests from other threads -----------------------------------------------------
     def request_stop(self) -> None:
@@ -188,42 +144,29 @@ class Trainer:
     # -- checkpoints ------------------------------------------------------------------------
     def save_checkpoint(self, path: str | Path, *, with_optimizer: bool = True, elapsed_s: float = 0.0) -> Path:
         """Write the current weights (and optimiser state) to ``path``; call from the training thread."""
-        if self.engine is not None:
-            self.engine.sync_model()
-        optimizer_state = None
-        if with_optimizer and self.engine is not None:
-            optimizer_state = self.engine.optimizer_state()
-        elif with_optimizer:
-            optimizer_state = self._resume_optimizer
-        return save_checkpoint(
+        return write_run_state(
             path,
-            weights=self.model.state_dict(),
-            optimizer_state=optimizer_state,
+            model=self.model,
+            engine=self.engine,
             config=self.config,
             epoch=self.epoch,
             step=self.step,
             best_psnr=self.best_psnr,
-            elapsed_s=elapsed_s or self._elapsed_before,
+            elapsed_s=elapsed_s or self._clock.before_s,
+            with_optimizer=with_optimizer,
+            saved_optimizer=self._resume_optimizer,
         )
 
     def _save_latest(self, *, with_optimizer: bool = True, elapsed_s: float = 0.0) -> Path:
         assert self.checkpoint_path is not None
         path = self.save_checkpoint(self.checkpoint_path, with_optimizer=with_optimizer, elapsed_s=elapsed_s)
-        self._saved_step, self._saved_epoch = self.step, self.epoch
+        self._checkpoints.mark_saved(self.epoch, self.step)
         return path
 
-    def _last_good(self) -> str:
-        """Where the last checkpoint saved whole is, for a message after a failed save."""
-        path = self.checkpoint_path
-        if path is None or self._saved_step is None or not path.is_file():
-            return "no checkpoint of this run was saved"
-        return f"the last good checkpoint is {path} (epoch {self._saved_epoch}, step {self._saved_step})"
-
-    def _best_path(self) -> Path | None:
-        if self.checkpoint_path is None:
-            return None
-        name = self.checkpoint_path.name.removesuffix(".safetensors")
-        return self.checkpoint_path.with_name(f"{name}.best.safetensors")
+    def _save_best(self) -> None:
+        best = self._checkpoints.best
+        if best is not None:
+            self.save_checkpoint(best, with_optimizer=False, elapsed_s=self._clock.elapsed())
 
     # -- the run ----------------------------------------------------------------------------
     def _emit(self, event: Event) -> None:
@@ -246,7 +189,7 @@ class Trainer:
                 log.debug("training failed", exc_info=True)
             else:
                 log.exception("training failed")
-            finished = self._finish("error", f"training failed: {_describe(exc)}", with_optimizer=True)
+            finished = self._finish("error", f"training failed: {describe_error(exc)}", with_optimizer=True)
         try:
             self._emit(finished)
         except Exception:
@@ -254,23 +197,19 @@ class Trainer:
         return finished
 
     def _finish(self, reason: str, message: str, *, with_optimizer: bool, force_save: bool = False) -> Finished:
-        saved: str | None = None
         if self.engine is not None:
             self.engine.sync_model()
-        progressed = self.step != self._saved_step and (reason != "error" or self.step > self._start_step)
-        if self.checkpoint_path is not None and self._saved_step is not None and not progressed and not force_save:
-            saved = str(self.checkpoint_path)  # it holds this very state already: left as it is
-        elif self.checkpoint_path is not None and self.engine is not None and (progressed or force_save):
-            try:
-                saved = str(self._save_latest(with_optimizer=with_optimizer, elapsed_s=self._elapsed()))
-            except Exception as exc:
-                if isinstance(exc, OSError):  # a full disk, a folder gone read-only: the message says it
-                    log.warning("saving the checkpoint failed: %s", exc)
-                else:
-                    log.exception("saving the checkpoint failed")
-                message += f" (saving the checkpoint failed too: {_describe(exc)}); {self._last_good()}"
-                if reason in ("done", "stopped"):
-                    reason = "error"
+        progressed = self.step != self._checkpoints.saved_step and (reason != "error" or self.step > self._start_step)
+        saved, failure = self._checkpoints.save_at_end(
+            lambda: self._save_latest(with_optimizer=with_optimizer, elapsed_s=self._clock.elapsed()),
+            progressed=progressed,
+            force=force_save,
+            can_save=self.engine is not None,
+        )
+        if failure is not None:
+            message += f" (saving the checkpoint failed too: {failure}); {self._checkpoints.last_good()}"
+            if reason in ("done", "stopped"):
+                reason = "error"
         return Finished(
             reason,  # type: ignore[arg-type]
             message,
@@ -280,19 +219,13 @@ class Trainer:
             checkpoint=saved,
         )
 
-    def _elapsed(self) -> float:
-        """Training time of the whole run so far (earlier sessions of a resumed run included), pauses left out."""
-        if self._session_start is None:
-            return self._elapsed_before
-        return self._elapsed_before + time.perf_counter() - self._session_start - self._control.paused_s
-
     def _run(self) -> Finished:
         """The run, step by step: set up, validate the start, train the epochs, finish."""
         engine = self._set_up()
         by_psnr = self._by_psnr
         start_score = self._score_resumed_start()
         self._emit_started(start_score)
-        self._session_start = time.perf_counter()
+        self._clock.start()
         if self._resumed is None and self.epoch == 0 and self.step == 0:
             start_score = self._validate(0, float("nan"), 0.0, float("nan"))
             self._best_weights.offer(engine.parameter_tensors(), quality(start_score, by_psnr), 0, 0)
@@ -311,7 +244,7 @@ class Trainer:
                 return diverged
             previous_score = score
             if self.checkpoint_path is not None and epoch < self.config.epochs:
-                self._save_latest(elapsed_s=self._elapsed())  # a killed run resumes from here
+                self._save_latest(elapsed_s=self._clock.elapsed())  # a killed run resumes from here
         if first_epoch > self.config.epochs:
             return self._finish(
                 "done", f"nothing to train: {self.epoch} epochs done already (epochs={self.config.epochs})",
@@ -329,20 +262,15 @@ class Trainer:
 
     def _set_up(self) -> Engine:
         """Clear killed runs' leftovers, load the data, make the engine (data-parallel, resumed optimiser)."""
-        if self.checkpoint_path is not None:
-            remove_dead_temp_files(self.checkpoint_path.parent)  # leftovers of killed runs' writes
+        self._checkpoints.remove_leftovers()  # leftovers of killed runs' writes
         self.data = self._given_data if self._given_data is not None else load_data(self.config)
         self._noisy_psnr = self.data.noisy_psnr()  # the floor of divergence, computed once
         self.engine = engine = make_engine(self.config, self.model)
         if self.group is not None:
             data_parallel(engine, self.group)
         if self._resume_optimizer is not None:
-            try:
-                engine.load_optimizer_state(self._resume_optimizer)
-            except (KeyError, ValueError, TypeError, IndexError, AttributeError) as exc:
-                where = self._resumed.path if self._resumed is not None and self._resumed.path else "checkpoint"
-                raise CheckpointError(where, f"its optimiser state does not fit the run: {exc}") from None
-            engine.set_learning_rate(self.config.lr)  # the run's (possibly lowered) rate, not the saved one
+            where = self._resumed.path if self._resumed is not None and self._resumed.path else "checkpoint"
+            load_optimizer_state(engine, self._resume_optimizer, where, self.config.lr)
         return engine
 
     def _score_resumed_start(self) -> float:
@@ -376,37 +304,28 @@ class Trainer:
         """The optimiser steps of ``epoch`` (emitting their events); their losses, or how the run ended."""
         assert self.data is not None and self.engine is not None
         cfg, engine = self.config, self.engine
-        params = engine.parameter_tensors()
         # > 0 when resuming mid-epoch: skip the batches already trained on (same data and batches only)
         steps_per_epoch = self.data.batches_per_epoch(cfg.batch_size)
         done_in_epoch = self.step - (epoch - 1) * steps_per_epoch if self._same_batches else 0
         losses: list[float] = []
         self._apply_schedule(epoch)
-        timer.restart()
-        batches = self.data.epoch_batches(epoch, cfg.batch_size)
-        if self.group is not None:
-            batches = self.group.shard(batches)
-        for index, (x, y) in enumerate(batches):
-            if index < done_in_epoch:
-                timer.restart()
-                continue
-            waited = self._control.wait_if_paused()
-            if self._stop_requested():
+        steps = epoch_steps(
+            engine, self.data, epoch, batch_size=cfg.batch_size, group=self.group, skip=done_in_epoch,
+            first_step=self.step, inspect_every=cfg.inspect_every, timer=timer, control=self._control,
+            stop_requested=self._stop_requested,
+        )  # fmt: skip
+        for trained in steps:
+            if trained is None:
                 return self._finish("stopped", self._stopped_message(), with_optimizer=True)
-            inspect = cfg.inspect_every > 0 and (self.step + 1) % cfg.inspect_every == 0
-            if inspect:  # the only extra work of a run with inspect_every=0 is this test
-                loss, report = engine.inspect_step(x, y, before=[t.clone() for t in params])
-            else:
-                loss = engine.train_step(x, y)
-            step_time = timer.lap(waited)
-            if not math.isfinite(loss):
-                return self._diverged(f"the training loss became {loss} at step {self.step + 1} (epoch {epoch})")
+            if not math.isfinite(trained.loss):
+                at = f"at step {self.step + 1} (epoch {epoch})"
+                return self._diverged(f"the training loss became {trained.loss} {at}")
             self.step += 1
-            losses.append(loss)
-            images = x.shape[0] * (self.group.world_size if self.group is not None else 1)
-            self._emit(Step(self.step, epoch, loss, images / max(step_time, 1e-9)))
-            if inspect:
-                self._emit(layer_stats_event(self.model, report, self.step, epoch))
+            losses.append(trained.loss)
+            images = trained.batch_size * (self.group.world_size if self.group is not None else 1)
+            self._emit(Step(self.step, epoch, trained.loss, images / max(trained.seconds, 1e-9)))
+            if trained.report is not None:
+                self._emit(layer_stats_event(self.model, trained.report, self.step, epoch))
             if isinstance(engine, LockstepEngine):
                 self._emit(engine.event(self.step))
         return losses
@@ -418,11 +337,10 @@ class Trainer:
         if not all(bool(torch.isfinite(t).all()) for t in params):
             return self._diverged(f"the weights became NaN or Inf at step {self.step} (epoch {epoch})")
         self.epoch = epoch
-        assert self._session_start is not None
-        session = time.perf_counter() - self._session_start - self._control.paused_s
+        session = self._clock.session_s()
         eta = session / (epoch - first_epoch + 1) * (self.config.epochs - epoch)
         train_loss = sum(losses) / len(losses) if losses else float("nan")
-        score = self._validate(epoch, train_loss, self._elapsed(), eta)
+        score = self._validate(epoch, train_loss, self._clock.elapsed(), eta)
         if not math.isfinite(score):
             return self._diverged(f"the validation output became NaN or Inf after epoch {epoch}")
         self._best_weights.offer(params, quality(score, self._by_psnr), epoch, self.step)
@@ -444,26 +362,13 @@ class Trainer:
         self._lr = lr
 
     def _score_photos(self) -> None:
-        """Emit PhotoScores: the final weights on the whole validation photos (fixed noise, 8-bit).
-
-        A stop request (e.g. the app closing) cancels it between tiles: the run is done and saved anyway.
-        """
-        from nnkit.denoise.tiling import Cancelled
-
+        """Emit PhotoScores (see epoch_validation.final_photo_scores); a stop request cancels it between tiles."""
         assert self.data is not None and self.engine is not None
-        photos = list(self.data.val_photos)
-        if not self.config.score_photos or not photos or (self.group is not None and not self.group.is_main):
-            return
-        level, noisy = noisy_photos(self.config, photos)
-        self.engine.sync_model()
-        try:
-            event = photo_scores_event(self.model, self.epoch, level, noisy, cancel=self._control.stop_requested)
-        except Cancelled:
-            return
-        except (RuntimeError, ValueError):  # e.g. out of memory: the run itself is still done and saved
-            log.exception("scoring the whole validation photos failed")
-            return
-        self._emit(event)
+        event = final_photo_scores(
+            self.config, self.data, self.model, self.engine, self.epoch, self.group, self._control.stop_requested
+        )
+        if event is not None:
+            self._emit(event)
 
     def _stop_requested(self) -> bool:
         """A stop asked here, or (data-parallel) on any process: every rank stops after the same step."""
@@ -479,81 +384,26 @@ class Trainer:
         assert self.engine is not None
         hint = f"lower the learning rate ({self.config.lr:g})"
         log.warning("training diverged: %s", what)
-        best = self._best_weights
         by_psnr = self.data is None or self.data.val_clean is not None
-        restored = self._restore_best_file(best.psnr) if by_psnr else None
-        if restored is not None:  # an earlier session of this resumed run validated better weights
-            self.epoch, self.step = restored
-            kept = f"the model keeps the best validated weights (epoch {self.epoch}, {self.best_psnr:.2f} dB)"
-        elif best.kept:
-            best.restore_into(self.engine.parameter_tensors())
-            self.engine.sync_model()
-            self.epoch, self.step = best.epoch, best.step
-            value = f"{best.psnr:.2f} dB" if by_psnr else f"validation loss {-best.psnr:.5f}"
-            kept = f"the model keeps the best validated weights (epoch {best.epoch}, {value})"
-        else:
-            kept = "no validated weights to go back to"
-        force = best.kept or restored is not None
-        return self._finish("diverged", f"{what}: {hint}; {kept}", with_optimizer=False, force_save=force)
+        kept = go_back_to_best(
+            self._best_weights, self.engine, self._restore_best_file, by_psnr=by_psnr, best_file_psnr=self.best_psnr
+        )
+        if kept.position is not None:
+            self.epoch, self.step = kept.position
+        force = kept.position is not None
+        return self._finish("diverged", f"{what}: {hint}; {kept.description}", with_optimizer=False, force_save=force)
 
     def _restore_best_file(self, kept_psnr: float) -> tuple[int, int] | None:
-        """Load the best checkpoint's weights when they beat those kept in memory; returns (epoch, step) or None.
-
-        Only a resumed run can be in that case: its best checkpoint may come from an earlier session,
-        validated better than anything this session saw (its starting weights included).
-        """
-        from nnkit.denoise.checkpoint import load_checkpoint
-
-        path = self._best_path()
-        if path is None or self.engine is None or not self.best_psnr > kept_psnr or not path.is_file():
+        """Go back to the best checkpoint's weights when they beat those kept in memory (main process only)."""
+        if self.engine is None or (self.group is not None and not self.group.is_main):
             return None
-        if self.group is not None and not self.group.is_main:
-            return None
-        try:
-            ckpt = load_checkpoint(path)
-            self.engine.load_model_state(ckpt.weights)
-        except (CheckpointError, OSError, KeyError, ValueError) as exc:
-            log.warning("could not go back to the best checkpoint %s: %s", path, exc)
-            return None
-        self.engine.sync_model()
-        return ckpt.epoch, ckpt.step
+        return self._checkpoints.restore_best(self.engine, kept_psnr=kept_psnr, best_psnr=self.best_psnr)
 
     def _validate(self, epoch: int, train_loss: float, elapsed: float, eta: float) -> float:
-        """Emit the epoch's Epoch and Preview events (saving the best checkpoint); returns the validation score.
-
-        The score is the PSNR against the clean images, or, for blind-spot runs without clean
-        references, the self-supervised loss on held-out hidden pixels (the best is then the lowest).
-        Data-parallel: rank 0 validates and every rank gets its score, so all decide alike.
-        """
-        if self.group is not None and not self.group.is_main:
-            return self.group.broadcast_float(float("nan"))
-        score = self._validate_here(epoch, train_loss, elapsed, eta)
-        return self.group.broadcast_float(score) if self.group is not None else score
-
-    def _validate_here(self, epoch: int, train_loss: float, elapsed: float, eta: float) -> float:
+        """Emit the epoch's Epoch and Preview events (saving the best checkpoint); returns the validation score."""
         assert self.data is not None and self.engine is not None
-        by_psnr = self.data.val_clean is not None
-        scores = score_validation(self.engine, self.data)
-        # the starting weights (epoch 0) count too: a run that only gets worse keeps them as its best
-        if self._improved(scores.psnr, scores.loss, by_psnr=by_psnr):
-            best = self._best_path()
-            if best is not None:
-                self.save_checkpoint(best, with_optimizer=False, elapsed_s=self._elapsed())
         lr = self._lr if epoch > 0 else float("nan")
-        self._emit(
-            Epoch(epoch, train_loss, scores.psnr, elapsed, eta, val_loss=scores.loss, val_ssim=scores.ssim, lr=lr)
-        )
-        self._emit(preview_event(epoch, self.data, scores.denoised))
-        return scores.psnr if by_psnr else scores.loss
-
-    def _improved(self, val_psnr: float, val_loss: float, *, by_psnr: bool) -> bool:
-        """Whether this validation is the best so far (and remember it): highest PSNR, else lowest loss."""
-        if by_psnr:
-            if math.isfinite(val_psnr) and not val_psnr <= self.best_psnr:
-                self.best_psnr = val_psnr
-                return True
-            return False
-        if math.isfinite(val_loss) and not val_loss >= self.best_val_loss:
-            self.best_val_loss = val_loss
-            return True
-        return False
+        return validate_epoch(
+            self.engine, self.data, self._best, epoch=epoch, train_loss=train_loss, elapsed=elapsed, eta=eta, lr=lr,
+            group=self.group, save_best=self._save_best, emit=self._emit,
+        )  # fmt: skip

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from denoise_gui import main_window as main_window_module
+from denoise_gui import window_checkpoints
 from denoise_gui.main_window import TRAIN, MainWindow
 from denoise_gui.settings import AppSettings
 from nnkit.denoise.config import RunConfig
@@ -49,7 +49,7 @@ def test_train_from_a_checkpoint_is_an_explicit_action(
 def test_the_shipped_checkpoint_is_the_default_and_named(
     monkeypatch: pytest.MonkeyPatch, make_window: Callable[..., MainWindow], tiny_checkpoint: Path, tmp_path: Path
 ) -> None:
-    monkeypatch.setattr(main_window_module, "shipped_checkpoint", lambda: tiny_checkpoint)
+    monkeypatch.setattr(window_checkpoints, "shipped_checkpoint", lambda: tiny_checkpoint)
     other = tmp_path / "other.safetensors"
     other.write_bytes(tiny_checkpoint.read_bytes())
     first = make_window(checkpoint="default")

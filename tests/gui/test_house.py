@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 GUI = Path(__file__).resolve().parents[2] / "denoise_gui"
-SHELL = {"__init__", "app", "main_window", "settings", "help", "paths", "qt_platform", "pyside_fix",
-         "status_bar", "drop_overlay", "bench_stall"}
+SHELL = {"__init__", "app", "main_window", "window_menus", "window_checkpoints", "settings", "help", "paths",
+         "qt_platform", "pyside_fix", "status_bar", "drop_overlay", "bench_stall"}
 VIEWS = {"train", "denoise", "inspect"}
 SHARED = {"threads", "widgets"}
 

@@ -10,6 +10,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from denoise_gui import main_window as main_window_module
+from denoise_gui import window_checkpoints
 from denoise_gui.main_window import DENOISE, TRAIN, MainWindow
 from denoise_gui.settings import AppSettings
 from nnkit.denoise.config import RunConfig
@@ -54,14 +55,14 @@ def test_status_bar_shows_device_and_checkpoint(make_window: Callable[..., MainW
 
 def test_shipped_checkpoint_loaded_when_present(monkeypatch: pytest.MonkeyPatch, make_window: Callable[..., MainWindow],
                                                 tiny_checkpoint: Path) -> None:
-    monkeypatch.setattr(main_window_module, "shipped_checkpoint", lambda: tiny_checkpoint)
+    monkeypatch.setattr(window_checkpoints, "shipped_checkpoint", lambda: tiny_checkpoint)
     window = make_window(checkpoint="default")
     assert window.checkpoint_path == str(tiny_checkpoint)
 
 
 def test_missing_shipped_checkpoint_is_said_not_fatal(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
                                                       make_window: Callable[..., MainWindow]) -> None:
-    monkeypatch.setattr(main_window_module, "shipped_checkpoint", lambda: tmp_path / "absent.safetensors")
+    monkeypatch.setattr(window_checkpoints, "shipped_checkpoint", lambda: tmp_path / "absent.safetensors")
     window = make_window(checkpoint="default")
     assert window.checkpoint is None
     assert "no shipped checkpoint" in window.status.checkpoint_label.text()

@@ -200,3 +200,14 @@ def test_divergence_detection() -> None:
     assert divergence_start(np.array([1.0, 0.5, 20.0, 0.1])) == 2
     assert divergence_start(np.array([1.0, math.nan])) == 1
     assert value_range([np.array([math.inf])]) is None
+
+
+def test_export_writes_png_and_svg_and_names_a_bad_type(panel: CurvesPanel, tmp_path: Any) -> None:
+    panel.update_run(make_run(1, [0.1, 0.05, 0.04, 0.03]))
+    png = panel.export_image(tmp_path / "curves.png")
+    assert png.read_bytes().startswith(b"\x89PNG")
+    svg = panel.export_image(tmp_path / "curves.svg")
+    assert b"<svg" in svg.read_bytes() and b"denoise-gui training curves" in svg.read_bytes()
+    with pytest.raises(OSError, match="unknown image format"):
+        panel.export_image(tmp_path / "curves.notatype")
+    assert not (tmp_path / "curves.notatype").exists()
