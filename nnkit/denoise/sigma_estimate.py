@@ -13,40 +13,54 @@ channels) plus the squared diagonal details of its 8 neighbours, never its own d
 white noise T is independent of the block's own diagonal detail, so choosing blocks by T cannot
 bias their median (no correction needed); on a flat area T / 4σ² is χ² with k = 26·C degrees of
 freedom. The estimate iterates σ ← median over the blocks with T below 4σ²·median(χ²_k) (at
-least the lowest TEXTURE_FLOOR share of T, so an all-texture photo keeps enough blocks), from σ
-over all blocks down to a fixed point: textured blocks drop out, flat ones stay.
+least the lowest TEXTURE_FLOOR share of T, so an all-texture photo keeps enough blocks), from
+that lowest share up to a fixed point: flat blocks come in, textured ones stay out.
 
 Clipping: a photo stores values in [0, 255]; noise near black or white is cut off, which shrinks
-the detail there and lowers T too. Blocks (per channel) whose mean lies within two σ of either end
-are left out, with σ from a first pass over all blocks.
+the detail there and lowers T too (a blown-out sky looks flat). Blocks (per channel) whose mean
+lies within 2σ of either end are left out, σ and that margin iterated together to a fixed point,
+starting with only the blocks exactly at black or white left out.
 
 Medians: 8-bit values make the diagonal detail an integer; its median is interpolated within the
 integer's rounding interval, so σ̂ is not quantised in steps of 0.74.
 
 Memory: blocks are read in strips of block rows (with one block row either side for the
-neighbourhood) and counted in two tables, (block sum, |diagonal|) and (T on a log scale,
-|diagonal|): a few MB whatever the photo's size, and the same counts, so the same result, for
-any strip height. A float tensor is read the same way in float64 (× 255).
+neighbourhood) into one table of counts over (distance of the block's mean from black or white,
+in 32 bands; T on a log scale, 4 bins an octave; |diagonal|): 13 MB whatever the photo's size, the
+same counts, so the same result, for any strip height. A float tensor is read the same way in
+float64 (× 255; its details rounded to the table's integers). A photo too small for 3×3
+neighbourhoods of blocks gets the plain median over all blocks (``sigma_counts.plain_sigma``).
+The parameters (TEXTURE_FLOOR, the χ² median as threshold, the 3×3 neighbourhood) were chosen on
+the training and validation photos (``scripts/sigma_error.py``).
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
 
 import numpy as np
 import torch
 
-MAD_TO_SIGMA = 1.0 / 0.6744897501960817  # 1 / Φ⁻¹(3/4)
-MIN_BLOCKS = 256  # fewer usable blocks than this: keep the estimate of the pass before
-TEXTURE_FLOOR = 0.01  # the lowest share of T always used (chosen on the training and validation photos)
-STRIP_PIXELS = 256 * 6000  # pixels read at a time (256 rows of a 6000-wide photo): ~50 MB of scratch
-_CLIP_MARGIN = 2.0  # blocks whose mean is within this many σ of 0 or 255 are left out
-_DETAILS = 511  # |a - b - c + d| of 8-bit values: 0..510
-_SUMS = 1021  # a + b + c + d of 8-bit values: 0..1020
-_BINS_PER_OCTAVE = 16  # T's table: bin j holds 16·log2(T + 0.75) in [j - 7, j - 6)
-_T_OFFSET = 0.75  # T is a sum of integer squares for 8-bit photos: 16·log2(T + 0.75) is never an integer
-_MAX_ITERATIONS = 64
+from nnkit.denoise.sigma_counts import (
+    BAND_OF_SUM,
+    BIN_SHIFT,
+    DETAILS,
+    MAD_TO_SIGMA,
+    MARGIN_BANDS,
+    MIN_BLOCKS,
+    SUMS,
+    T_OFFSET,
+    TEXTURE_BINS_PER_OCTAVE,
+    TEXTURE_FLOOR,
+    bin_of,
+    clipping_aware_sigma,
+    plain_sigma,
+    texture_terms,
+)
+
+__all__ = ["MAD_TO_SIGMA", "MARGIN_BANDS", "MIN_BLOCKS", "STRIP_PIXELS", "TEXTURE_BINS_PER_OCTAVE", "TEXTURE_FLOOR"]
+__all__ += ["ImageTooSmall", "check_image", "estimate_sigma"]
+STRIP_PIXELS = 128 * 6000  # pixels read at a time (128 rows of a 6000-wide photo)
 
 
 class ImageTooSmall(ValueError):
@@ -87,67 +101,10 @@ def estimate_sigma(image: np.ndarray | torch.Tensor, strip_rows: int | None = No
         strip_rows = max(1, STRIP_PIXELS // (2 * planar.shape[-1]))
     if isinstance(strip_rows, bool) or not isinstance(strip_rows, int) or strip_rows < 1:
         raise ValueError(f"strip_rows must be a positive integer, got {strip_rows!r}")
-    sums = _sum_counts(planar, strip_rows)
-    first = _sigma_of(sums.sum(0))
-    inside = _inside(first)
-    start = _sigma_of(sums[inside].sum(0))  # the old estimator's clipping-aware pass, on this grid
-    textures = _texture_counts(planar, strip_rows, inside)
-    if int(textures.sum()) < MIN_BLOCKS:
-        return start if int(sums[inside].sum()) >= MIN_BLOCKS else first
-    return weak_texture_sigma(textures, planar.shape[0])
-
-
-def weak_texture_sigma(textures: torch.Tensor, channels: int) -> float:
-    """σ (0-255) from counts over (T bin, |diagonal|): the fixed point of σ ← median over blocks with
-    T below 4σ²·median(χ²_k), or the lowest TEXTURE_FLOOR share of T when that holds more."""
-    per_bin = textures.sum(1)
-    floor_bin = int(torch.searchsorted(per_bin.cumsum(0), torch.tensor(TEXTURE_FLOOR * float(per_bin.sum()))))
-    scale = 4.0 * _chi2_median(26 * channels)
-    last = textures.shape[0] - 1  # everything: σ over all weakly clipped blocks
-    sigma = _sigma_of(textures.sum(0))
-    for _ in range(_MAX_ITERATIONS):
-        chosen = max(_bin_of(scale * sigma * sigma), floor_bin)
-        if chosen >= last:
-            chosen = last
-        new = _sigma_of(textures[: chosen + 1].sum(0))
-        if new == sigma:
-            break
-        sigma = new
-    return sigma
-
-
-def _chi2_median(k: int) -> float:
-    """The median of χ² with k degrees of freedom (Wilson-Hilferty: within 0.01% for k ≥ 26)."""
-    return k * (1.0 - 2.0 / (9.0 * k)) ** 3
-
-
-def _bin_of(t: float) -> int:
-    """T's table row for the value ``t`` (as ``_texture_bins``)."""
-    return math.floor(_BINS_PER_OCTAVE * math.log2(t + _T_OFFSET)) + 7
-
-
-def _sigma_of(counts: torch.Tensor) -> float:
-    """σ (0-255) from counts over |a - b - c + d| = 0..510: the median of |diagonal| / 2 · MAD_TO_SIGMA.
-
-    The median is interpolated: an integer n stands for the interval [n - ½, n + ½] of the value it was
-    rounded from (0 for [0, ½], folded), spread evenly.
-    """
-    total = float(counts.sum())
-    if total == 0:
-        return 0.0
-    cumulative = counts.double().cumsum(0)
-    n = int(torch.searchsorted(cumulative, torch.tensor(total / 2.0, dtype=torch.float64)))
-    below = float(cumulative[n - 1]) if n > 0 else 0.0
-    low, width = (0.0, 0.5) if n == 0 else (n - 0.5, 1.0)
-    median = low + width * (total / 2.0 - below) / float(counts[n])
-    return median / 2.0 * MAD_TO_SIGMA
-
-
-def _inside(sigma: float) -> torch.Tensor:
-    """Which block sums (0..1020) lie more than _CLIP_MARGIN·σ from black and white (as a mean of 4)."""
-    mean = torch.arange(_SUMS, dtype=torch.float64) / 4.0
-    margin = _CLIP_MARGIN * sigma
-    return (mean > margin) & (mean < 255.0 - margin)
+    counts = _texture_counts(planar, strip_rows)
+    if int(counts[1:].sum()) < MIN_BLOCKS:  # too small for 3×3 neighbourhoods of blocks: all blocks
+        return plain_sigma(_sum_counts(planar, strip_rows))
+    return clipping_aware_sigma(counts, planar.shape[0])
 
 
 # --- reading blocks in strips -------------------------------------------------------------------
@@ -189,15 +146,15 @@ def _index(values: torch.Tensor, size: int) -> torch.Tensor:
 
 
 def _sum_counts(planar: torch.Tensor, strip_rows: int) -> torch.Tensor:
-    """Counts (int64, _SUMS × _DETAILS) of all blocks of all channels by (a+b+c+d, |a-b-c+d|)."""
-    counts = torch.zeros(_SUMS * _DETAILS, dtype=torch.int64)
+    """Counts (int64, SUMS × DETAILS) of all blocks of all channels by (a+b+c+d, |a-b-c+d|)."""
+    counts = torch.zeros(SUMS * DETAILS, dtype=torch.int64)
     height = planar.shape[1] // 2
     for top in range(0, height, strip_rows):
         a, b, c, d = _corners(_rows(planar, top, min(top + strip_rows, height)))
         total, diagonal = (a + b) + (c + d), (a - b) - (c - d)
-        key = _index(total, _SUMS).mul_(_DETAILS).add_(_index(diagonal.abs(), _DETAILS))
-        counts += torch.bincount(key.flatten(), minlength=_SUMS * _DETAILS)
-    return counts.view(_SUMS, _DETAILS)
+        key = _index(total, SUMS).mul_(DETAILS).add_(_index(diagonal.abs(), DETAILS))
+        counts += torch.bincount(key.flatten(), minlength=SUMS * DETAILS)
+    return counts.view(SUMS, DETAILS)
 
 
 def _strips(planar: torch.Tensor, strip_rows: int) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
@@ -228,19 +185,20 @@ def _strips(planar: torch.Tensor, strip_rows: int) -> Iterator[tuple[torch.Tenso
 
 
 def _texture_bins(texture: torch.Tensor) -> torch.Tensor:
-    """Row of T's table for each T: floor(16·log2(T + 0.75)) + 7 (T ≥ 0, so rows start at 0)."""
-    t = texture.to(torch.float64).clamp_(min=0.0).add_(_T_OFFSET)
-    return t.log2_().mul_(_BINS_PER_OCTAVE).floor_().to(torch.int64).add_(7)
+    """Row of T's table for each T: floor(4·log2(T + 0.75)) + 2 (T ≥ 0, so rows start at 0)."""
+    t = texture.to(torch.float64).clamp_(min=0.0).add_(T_OFFSET)
+    return t.log2_().mul_(TEXTURE_BINS_PER_OCTAVE).floor_().to(torch.int32).add_(BIN_SHIFT)
 
 
-def _texture_counts(planar: torch.Tensor, strip_rows: int, inside: torch.Tensor) -> torch.Tensor:
-    """Counts (int64, T bins × _DETAILS) of the blocks whose sum is ``inside``, by (T bin, |diagonal|)."""
-    channels = planar.shape[0]
-    rows = _bin_of(float(26 * channels * 4 * 255**2)) + 1  # T's largest value for values in [0, 255]
-    counts = torch.zeros((rows + 1) * _DETAILS, dtype=torch.int64)
+def _texture_counts(planar: torch.Tensor, strip_rows: int) -> torch.Tensor:
+    """Counts (int64, distance bands × T bins × DETAILS) of the blocks with a whole neighbourhood, by
+    (band of min(sum, 1020 - sum), T bin, |diagonal|)."""
+    bins = bin_of(float(texture_terms(planar.shape[0]) * 510**2)) + 1  # T's largest value for values in [0, 255]
+    size = len(MARGIN_BANDS) * bins * DETAILS
+    counts = torch.zeros(size, dtype=torch.int64)
     for texture, total, diagonal in _strips(planar, strip_rows):
-        bins = _texture_bins(texture).clamp_(max=rows - 1).expand_as(diagonal)
-        key = bins.mul(_DETAILS).add_(_index(diagonal.abs(), _DETAILS))
-        key = torch.where(inside[_index(total, _SUMS)], key, rows * _DETAILS)  # outside: a last row, dropped
-        counts += torch.bincount(key.flatten(), minlength=(rows + 1) * _DETAILS)
-    return counts.view(rows + 1, _DETAILS)[:rows]
+        band = BAND_OF_SUM[_index(total, SUMS)].to(torch.int32)
+        key = band.mul_(bins).add_(_texture_bins(texture).clamp_(max=bins - 1))
+        key = key.mul_(DETAILS).add_(_index(diagonal.abs(), DETAILS))
+        counts += torch.bincount(key.flatten(), minlength=size)
+    return counts.view(len(MARGIN_BANDS), bins, DETAILS)

@@ -11,7 +11,15 @@ from hypothesis import strategies as st
 
 from nnkit.denoise.data import builtin_photos
 from nnkit.denoise.quality.denoiser_scores import with_noise
-from nnkit.denoise.sigma_estimate import MAD_TO_SIGMA, MIN_BLOCKS, TEXTURE_FLOOR, ImageTooSmall, estimate_sigma
+from nnkit.denoise.sigma_estimate import (
+    MAD_TO_SIGMA,
+    MARGIN_BANDS,
+    MIN_BLOCKS,
+    TEXTURE_BINS_PER_OCTAVE,
+    TEXTURE_FLOOR,
+    ImageTooSmall,
+    estimate_sigma,
+)
 
 
 def smooth_image(seed: int, h: int = 96, w: int = 128) -> np.ndarray:
@@ -120,7 +128,7 @@ def textured_photo(kind: str, period: int, contrast: float, share: float, seed: 
     h, w = 96, 160
     rng = np.random.default_rng(seed)
     image = gradient_image(h, w, 60.0, 80.0) * rng.uniform(0.5, 1.0, 3)
-    edge = int(round(share * w))
+    edge = round(share * w)
     texture = pattern(kind, period, h, edge)[:, :, None] * contrast * rng.uniform(0.6, 1.0, 3)
     image[:, :edge] = 40.0 + texture
     return image
@@ -175,25 +183,41 @@ def whole_image_sigma(x: torch.Tensor) -> float:
     details = np.clip(np.rint(np.abs(diagonal)), 0, 510).astype(np.int64)
     first = interpolated_sigma(details)
     inside = (total / 4.0 > 2.0 * first) & (total / 4.0 < 255.0 - 2.0 * first)
-    start = interpolated_sigma(details[inside])
+    plain = interpolated_sigma(details[inside]) if inside.sum() >= MIN_BLOCKS else first
     energy = ((a - b + c - d) ** 2 + (a + b - c - d) ** 2 + diagonal**2).sum(0)
     rows, cols = energy.shape
     if rows < 3 or cols < 3:
-        return start if inside.sum() >= MIN_BLOCKS else first
+        return plain
     box = sum(energy[i : rows - 2 + i, j : cols - 2 + j] for i in range(3) for j in range(3))
     texture = box - (diagonal**2).sum(0)[1:-1, 1:-1]
-    bins = np.broadcast_to(np.floor(16 * np.log2(texture + 0.75)) + 7, details[:, 1:-1, 1:-1].shape)
-    usable = inside[:, 1:-1, 1:-1]
-    bins, details = bins[usable], details[:, 1:-1, 1:-1][usable]
-    if bins.size < MIN_BLOCKS:
-        return start if inside.sum() >= MIN_BLOCKS else first
-    floor = np.sort(bins)[int(np.ceil(TEXTURE_FLOOR * bins.size)) - 1]
+    octave = TEXTURE_BINS_PER_OCTAVE
+    shift = -np.floor(octave * np.log2(0.75))
+    bins = np.broadcast_to(np.floor(octave * np.log2(texture + 0.75)) + shift, details[:, 1:-1, 1:-1].shape)
+    distance = np.minimum(total, 1020 - total)[:, 1:-1, 1:-1]
+    details = details[:, 1:-1, 1:-1]
     k = 26 * x.shape[0]
     chi2_median = k * (1 - 2 / (9 * k)) ** 3
-    sigma = interpolated_sigma(details)
-    for _ in range(64):
-        chosen = max(np.floor(16 * np.log2(4 * chi2_median * sigma**2 + 0.75)) + 7, floor)
-        new = interpolated_sigma(details[bins <= chosen])
+
+    def weak_texture(kept: np.ndarray) -> float:
+        chosen_bins, chosen = bins[kept], details[kept]
+        floor = np.sort(chosen_bins)[int(np.ceil(TEXTURE_FLOOR * chosen_bins.size)) - 1]
+        sigma = interpolated_sigma(chosen[chosen_bins <= floor])
+        for _ in range(64):
+            threshold = max(np.floor(octave * np.log2(4 * chi2_median * sigma**2 + 0.75)) + shift, floor)
+            new = interpolated_sigma(chosen[chosen_bins <= threshold])
+            if new == sigma:
+                break
+            sigma = new
+        return sigma
+
+    if (distance >= 1).sum() < MIN_BLOCKS:
+        return plain
+    sigma = weak_texture(distance >= 1)
+    for _ in range(64):  # the clipping margin, 2σ rounded down to a band's edge, to a fixed point
+        kept = distance >= max(1, max(edge for edge in MARGIN_BANDS if edge <= 8.0 * sigma))
+        if kept.sum() < MIN_BLOCKS:
+            break
+        new = weak_texture(kept)
         if new == sigma:
             break
         sigma = new
