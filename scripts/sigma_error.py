@@ -9,7 +9,8 @@ clipped and rounded to 8 bits) and σ̂ − σ (0-255 units) is printed as mean 
 (``nnkit.denoise.sigma_mad_old``) and the new one (``nnkit.denoise.sigma_estimate``).
 ``--camera`` adds camera noise (``scripts/camera_sets.py``, Brooks' sampling) at those levels:
 mean σ̂ old and new beside the noise's true standard deviation (noisy − clean, all pixels).
-``--verbose`` prints every photo's σ̂ at σ 0 and 5 and whether the clean-photo fade
+``--coarse`` adds the new estimator at 2× scale (``coarse_sigma``: a measurement, not used by
+``denoise``). ``--verbose`` prints every photo's σ̂ at σ 0 and 5 and whether the clean-photo fade
 (``denoise --fade``: FADE_SIGMA0, FADE_WIDTH) would leave the clean photo alone (strength 0)
 and give the σ=5 one more. Parameters are chosen on val and train; test is for reporting only.
 """
@@ -19,16 +20,28 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from nnkit.denoise.inference import FADE_SIGMA0, FADE_WIDTH, fade_strength
 from nnkit.denoise.quality.denoiser_scores import with_noise
 from nnkit.denoise.sigma_estimate import estimate_sigma
 from nnkit.denoise.sigma_mad_old import mad_sigma
 
-ESTIMATORS = {"old": mad_sigma, "new": estimate_sigma}
+
+def coarse_sigma(noisy: np.ndarray) -> float:
+    """The new estimator on the photo's 2×2 block means (float), × 2: for white noise σ again, for
+    demosaicked (spatially correlated) noise much nearer its standard deviation. Not what ``denoise`` uses."""
+    x = torch.from_numpy(np.ascontiguousarray(noisy)).permute(2, 0, 1).to(torch.float64)
+    h, w = x.shape[1] // 2 * 2, x.shape[2] // 2 * 2
+    means = x[:, :h, :w].reshape(x.shape[0], h // 2, 2, w // 2, 2).mean((2, 4)) / 255.0
+    return 2.0 * estimate_sigma(means)
+
+
+ESTIMATORS: dict[str, Callable[[np.ndarray], float]] = {"old": mad_sigma, "new": estimate_sigma}
 Table = dict[float, dict[str, dict[str, float]]]  # σ̂ by level, estimator ('old', 'new') and photo name
 
 
@@ -74,8 +87,8 @@ def print_camera(clean: list[tuple[str, np.ndarray]], levels: list[float]) -> No
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from camera_sets import camera_photos
 
-    print("\n| camera level | true noise std | old σ̂ | new σ̂ |")
-    print("|---|---:|---:|---:|")
+    print("\n| camera level | true noise std | " + " | ".join(f"{key} σ̂" for key in ESTIMATORS) + " |")
+    print("|---|---:|" + "---:|" * len(ESTIMATORS))
     for level in levels:
         photos = camera_photos(clean, level, split="val")
         std = np.mean([np.std(p.noisy.astype(np.float64) - p.clean.astype(np.float64)) for p in photos])
@@ -89,7 +102,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--levels", default="0,5,10,15,25,40,50", help="Gaussian σ, comma-separated")
     parser.add_argument("--camera", default="", help="camera noise levels (1000·a), comma-separated")
     parser.add_argument("--verbose", action="store_true", help="σ̂ per photo at σ 0 and 5, and the fade")
+    parser.add_argument("--coarse", action="store_true", help="add the new estimator at 2× scale (see coarse_sigma)")
     args = parser.parse_args(argv)
+    if args.coarse:
+        ESTIMATORS["new 2x"] = coarse_sigma
     try:
         levels = [float(v) for v in args.levels.split(",") if v]
         camera = [float(v) for v in args.camera.split(",") if v]
@@ -97,8 +113,6 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"levels must be comma-separated numbers: {exc}")
     if args.verbose:
         levels = sorted(set(levels) | {0.0, 5.0})
-    import torch
-
     torch.set_num_threads(1)
     from nnkit.denoise.data import builtin_photos
 
