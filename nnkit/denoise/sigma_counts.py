@@ -10,6 +10,7 @@ import torch
 MAD_TO_SIGMA = 1.0 / 0.6744897501960817  # 1 / Φ⁻¹(3/4)
 MIN_BLOCKS = 256  # fewer usable blocks than this: keep the estimate of the step before
 TEXTURE_FLOOR = 0.01  # the lowest share of T always used (chosen on the training and validation photos)
+FLOOR_BLOCKS = 1024  # ... and at least this many: σ from fewer is too rough to climb from (a 48×64 photo stalled low)
 TEXTURE_BINS_PER_OCTAVE = 4  # T's table: bin j holds 4·log2(T + 0.75) in [j - 2, j - 1)
 T_OFFSET = 0.75  # T is a sum of integer squares for 8-bit photos: 4·log2(T + 0.75) is never an integer
 BIN_SHIFT = 2  # -floor(4·log2(0.75)): T = 0 is bin 0
@@ -61,7 +62,8 @@ def weak_texture_sigma(textures: torch.Tensor, channels: int) -> float:
     leaves independent of their own detail, so their median is unbiased).
     """
     per_bin = textures.sum(1)
-    floor_bin = int(torch.searchsorted(per_bin.cumsum(0), torch.tensor(TEXTURE_FLOOR * float(per_bin.sum()))))
+    floor = max(TEXTURE_FLOOR * float(per_bin.sum()), float(FLOOR_BLOCKS))
+    floor_bin = int(torch.searchsorted(per_bin.cumsum(0), torch.tensor(floor)))
     scale = 4.0 * chi2_median(texture_terms(channels))
     chosen = floor_bin
     sigma = sigma_of(textures[: chosen + 1].sum(0))

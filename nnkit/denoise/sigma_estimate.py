@@ -13,8 +13,9 @@ channels) plus the squared diagonal details of its 8 neighbours, never its own d
 white noise T is independent of the block's own diagonal detail, so choosing blocks by T cannot
 bias their median (no correction needed); on a flat area T / 4σ² is χ² with k = 26·C degrees of
 freedom. The estimate iterates σ ← median over the blocks with T below 4σ²·median(χ²_k) (at
-least the lowest TEXTURE_FLOOR share of T, so an all-texture photo keeps enough blocks), from
-that lowest share up to a fixed point: flat blocks come in, textured ones stay out.
+least the lowest TEXTURE_FLOOR share of T, and FLOOR_BLOCKS blocks, so an all-texture photo keeps
+enough blocks), from that lowest share up to a fixed point: flat blocks come in, textured ones
+stay out.
 
 Clipping: a photo stores values in [0, 255]; noise near black or white is cut off, which shrinks
 the detail there and lowers T too (a blown-out sky looks flat). Blocks (per channel) whose mean
@@ -45,6 +46,7 @@ from nnkit.denoise.sigma_counts import (
     BAND_OF_SUM,
     BIN_SHIFT,
     DETAILS,
+    FLOOR_BLOCKS,
     MAD_TO_SIGMA,
     MARGIN_BANDS,
     MIN_BLOCKS,
@@ -58,8 +60,8 @@ from nnkit.denoise.sigma_counts import (
     texture_terms,
 )
 
-__all__ = ["MAD_TO_SIGMA", "MARGIN_BANDS", "MIN_BLOCKS", "STRIP_PIXELS", "TEXTURE_BINS_PER_OCTAVE", "TEXTURE_FLOOR"]
-__all__ += ["ImageTooSmall", "check_image", "estimate_sigma"]
+__all__ = ["FLOOR_BLOCKS", "MAD_TO_SIGMA", "MARGIN_BANDS", "MIN_BLOCKS", "STRIP_PIXELS", "TEXTURE_BINS_PER_OCTAVE"]
+__all__ += ["TEXTURE_FLOOR", "ImageTooSmall", "check_image", "estimate_sigma"]
 STRIP_PIXELS = 128 * 6000  # pixels read at a time (128 rows of a 6000-wide photo)
 
 

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from nnkit.denoise.data import builtin_photos
 from nnkit.denoise.quality.denoiser_scores import with_noise
 from nnkit.denoise.sigma_estimate import (
+    FLOOR_BLOCKS,
     MAD_TO_SIGMA,
     MARGIN_BANDS,
     MIN_BLOCKS,
@@ -116,6 +117,17 @@ def test_estimate_is_not_quantised(sigma: float) -> None:
     assert estimate_sigma(image) == pytest.approx(sigma, abs=0.06)
 
 
+def test_small_photo_does_not_stall_low() -> None:
+    """A 48×64 photo has ~2000 blocks: σ climbing from the weakest-textured 1% (20 blocks) could stop at
+    0.7σ; starting from at least FLOOR_BLOCKS blocks it does not (before: up to −5.5 at σ 20 in 40 draws)."""
+    flat = np.full((48, 64, 3), 120, dtype=np.uint8)
+    errors = [
+        estimate_sigma(with_noise([("flat", flat)], "gaussian", 20.0, seed=seed)[0].noisy) - 20.0 for seed in range(40)
+    ]
+    assert max(abs(e) for e in errors) < 2.0
+    assert abs(float(np.mean(errors))) < 0.4
+
+
 def pattern(kind: str, period: int, h: int, w: int) -> np.ndarray:
     """A 0/1 (H, W) pattern: vertical or horizontal stripes, or a checkerboard, of cells ``period`` wide."""
     yy, xx = np.mgrid[0:h, 0:w] // period
@@ -200,7 +212,8 @@ def whole_image_sigma(x: torch.Tensor) -> float:
 
     def weak_texture(kept: np.ndarray) -> float:
         chosen_bins, chosen = bins[kept], details[kept]
-        floor = np.sort(chosen_bins)[int(np.ceil(TEXTURE_FLOOR * chosen_bins.size)) - 1]
+        share = max(TEXTURE_FLOOR * chosen_bins.size, FLOOR_BLOCKS)
+        floor = np.sort(chosen_bins)[min(int(np.ceil(share)), chosen_bins.size) - 1]
         sigma = interpolated_sigma(chosen[chosen_bins <= floor])
         for _ in range(64):
             threshold = max(np.floor(octave * np.log2(4 * chi2_median * sigma**2 + 0.75)) + shift, floor)
