@@ -58,6 +58,7 @@ from nnkit.denoise.quality.photo_compare import psnr_db, ssim
 LEVELS = (0.0, 5.0, 10.0, 15.0, 25.0, 40.0, 50.0)
 BLUR_SIGMAS = (0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 2.5, 3.0)
 NLM_H_FACTORS = (0.3, 0.4, 0.5, 0.65, 0.8, 1.0)  # h = factor × noise σ (in [0, 1] units)
+SIGMA_ESTIMATOR = "sigma-weak-texture"  # keys of results computed before it (Haar MAD of every block) lack it
 CACHE = Path(__file__).resolve().parent.parent / "docs" / "baselines_cache.json"
 
 ArrayFn = Callable[[np.ndarray], np.ndarray]
@@ -284,6 +285,7 @@ def checkpoint_method(
         return result
 
     key = f"checkpoint/{file_digest(den.checkpoint_path)}/tile{tile}"
+    key += f"/{SIGMA_ESTIMATOR}" if den.corrects_means else ""  # the correction reads σ̂: its estimator matters
     key += f"/o{orientations}" if orientations > 1 else ""
     key += "/mc" if den.corrects_means else ""  # keys without it hold the network's output alone
     if den.corrects_means and fade:  # the fade needs the σ the correction gets; keys without it: no fade

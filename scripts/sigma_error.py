@@ -6,7 +6,7 @@
 Each photo gets the fixed seeded Gaussian noise of ``scripts/baselines.py`` (``with_noise``:
 clipped and rounded to 8 bits) and σ̂ − σ (0-255 units) is printed as mean and worst (largest
 |error|, signed, with the photo) over the split's photos, for the old estimator
-(``nnkit.denoise.sigma_mad_old``) and the new one (``nnkit.denoise.sigma_estimate``).
+(``scripts/sigma_mad_old.py``) and the new one (``nnkit.denoise.sigma_estimate``).
 ``--camera`` adds camera noise (``scripts/camera_sets.py``, Brooks' sampling) at those levels:
 mean σ̂ old and new beside the noise's true standard deviation (noisy − clean, all pixels).
 ``--coarse`` adds the new estimator at 2× scale (``coarse_sigma``: a measurement, not used by
@@ -25,11 +25,11 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from sigma_mad_old import mad_sigma  # scripts/ is on sys.path when run as a script
 
 from nnkit.denoise.inference import FADE_SIGMA0, FADE_WIDTH, fade_strength
 from nnkit.denoise.quality.denoiser_scores import with_noise
 from nnkit.denoise.sigma_estimate import estimate_sigma
-from nnkit.denoise.sigma_mad_old import mad_sigma
 
 
 def coarse_sigma(noisy: np.ndarray) -> float:
