@@ -220,3 +220,29 @@ def test_the_shipped_checkpoint_names_no_file_of_the_machine_it_was_made_on() ->
 
     config = load_checkpoint(SHIPPED_CHECKPOINT).config
     assert config.init_from == "" and config.data_path == "" and config.clean_path == ""
+
+
+def test_the_shipped_checkpoint_round_trips(tmp_path: Path) -> None:
+    # the shipped model is saved again (as "Train from this checkpoint" and fine-tuning do) and loads the same
+    from nnkit.denoise.asset_paths import SHIPPED_CHECKPOINT
+
+    shipped = load_checkpoint(SHIPPED_CHECKPOINT)
+    assert shipped.config.noise_range == (0.0, 50.0) and shipped.config.arch == "unet"
+    again = load_checkpoint(
+        save_checkpoint(
+            tmp_path / "again.safetensors",
+            weights=shipped.weights,
+            optimizer_state=shipped.optimizer_state,
+            config=shipped.config,
+            epoch=shipped.epoch,
+            step=shipped.step,
+            best_psnr=shipped.best_psnr,
+            elapsed_s=shipped.elapsed_s,
+        )
+    )
+    assert again.config == shipped.config and (again.epoch, again.step) == (shipped.epoch, shipped.step)
+    assert again.weights.keys() == shipped.weights.keys()
+    assert all(torch.equal(again.weights[k], v) for k, v in shipped.weights.items())
+    x = torch.rand(1, 3, 24, 24, generator=torch.Generator().manual_seed(0))
+    first, second = model_from_checkpoint(shipped), model_from_checkpoint(again)
+    assert torch.equal(first(x), second(x))
