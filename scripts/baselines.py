@@ -252,12 +252,12 @@ def camera_bm3d(
 
 def checkpoint_method(
     path: Path | None, tile: int, label: str | None, orientations: int = 1, mean_correction: bool = True,
-    fade: bool = False,
+    fade: bool = True,
 ) -> tuple[str, str, Callable[..., Result]]:
     """(cache key, label, measure(level, photos)) of a checkpoint; σ estimated from each photo first, as
     ``denoise`` does, and kept in the result; outputs averaged over ``orientations`` flips and turns, and
     mean-corrected with the estimated σ (as ``denoise`` does) unless ``mean_correction`` is False, and faded
-    towards the input where σ is low (``fade_strength``, as ``denoise --fade`` does) if ``fade``."""
+    towards the input where σ is low (``fade_strength``, as ``denoise`` does by default) if ``fade``."""
     from nnkit.denoise.inference import Denoiser
 
     den = Denoiser.from_checkpoint(path, device="cpu")
@@ -391,8 +391,9 @@ def main(argv: list[str] | None = None) -> int:
         help="checkpoints: the network's output alone, as denoise --no-mean-correction",
     )
     parser.add_argument(
-        "--fade", action="store_true",
-        help="checkpoints: the clean-photo fade (the result fades out below an estimated σ of 7), as denoise --fade",
+        "--fade", action=argparse.BooleanOptionalAction, default=True,
+        help="checkpoints: the clean-photo fade (the result fades out below an estimated σ of 1), as denoise "
+        "does by default (--no-fade: without it)",
     )
     parser.add_argument(
         "--noise", default="gaussian", choices=("gaussian", "camera"),

@@ -34,13 +34,15 @@ ReadFn = Callable[[str], "np.ndarray | Photo"]  # uint8 (H, W, 3), or a deeper p
 
 
 def default_denoise(model: Any, image: np.ndarray, *, progress: Any, cancel: Any, on_tile: Any = None,
-                    strength: float = 1.0, noise_sigma: float | str | None = None) -> np.ndarray:
-    """Tiled inference by nnkit.denoise.inference.denoise_array (strength and mean correction when asked)."""
+                    strength: float = 1.0, noise_sigma: float | str | None = None,
+                    fade_clean: bool = False) -> np.ndarray:
+    """Tiled inference by nnkit.denoise.inference.denoise_array (strength, mean correction and fade when asked)."""
     from nnkit.denoise.inference import denoise_array
 
     extra: dict[str, Any] = {"strength": strength} if strength != 1.0 else {}
     if noise_sigma is not None:
         extra["noise_sigma"] = noise_sigma
+        extra["fade_clean"] = fade_clean
     return denoise_array(model, image, progress=progress, cancel=cancel, on_tile=on_tile, **extra)
 
 
@@ -187,8 +189,9 @@ class DenoiseWorker(QObject):
 
         self.outbox.put("canvas", path, canvas.canvas)
         extra: dict[str, Any] = {"strength": self.strength} if self.strength != 1.0 else {}
-        if self.correct_means:  # with the estimate just shown, not a second one
+        if self.correct_means:  # with the estimate just shown, not a second one; and the clean-photo fade, as denoise
             extra["noise_sigma"] = "estimate" if sigma is None else sigma
+            extra["fade_clean"] = True
         if precise is None:
             return self.denoise(model, image, progress=progress, cancel=self._cancel.is_set, on_tile=canvas.paste,
                                 **extra)

@@ -31,7 +31,7 @@ class Denoiser:
     batch: int = 1  # tiles per forward pass: 4 on a GPU (from_checkpoint), 1 on the CPU
     orientations: int = 1  # outputs averaged over this many flips and turns (1, 2, 4 or 8)
     correct_means: bool = True  # the mean correction, for models of Gaussian noise (see ``corrects_means``)
-    fade_clean: bool = False  # with the mean correction: fade the result out as the noise does (``fade_strength``)
+    fade_clean: bool = True  # with the mean correction: fade the result out as the noise does (``fade_strength``)
 
     @classmethod
     def from_checkpoint(cls, path: str | os.PathLike[str] | None = None, *, device: str = "auto") -> Denoiser:

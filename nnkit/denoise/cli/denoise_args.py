@@ -72,9 +72,9 @@ def build_denoise_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--fade",
         action=argparse.BooleanOptionalAction,
-        default=False,
+        default=True,
         help="leave a photo with (almost) no noise (almost) as it is: the result fades out below an estimated "
-        "σ of 7 (with the mean correction; default: off, since the σ estimate reads camera noise too low)",
+        "σ of 1 (with the mean correction; default: on)",
     )
     parser.add_argument("--recursive", "-r", action="store_true", help="look into sub-folders of folders too")
     parser.add_argument("--overwrite", action="store_true", help="replace existing outputs (never an input)")
