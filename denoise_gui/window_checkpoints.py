@@ -98,13 +98,15 @@ class CheckpointsMixin:
         self.checkpoint, self.checkpoint_path = checkpoint, str(path)
         config = checkpoint.config
         name = self.checkpoint_name(path, checkpoint)
+        camera = " and on camera noise" if config.camera_mix > 0 else ""  # the blind Gaussian runs' camera share
         self.denoise_view.model_label.setToolTip(
-            f"{path}\n{config.arch} {config.width}, trained on {config.noise} noise\n"
+            f"{path}\n{config.arch} {config.width}, trained on {config.noise} noise{camera}\n"
             f"denoises on {describe_device('auto')}")
         trained = None  # the Gaussian σ (or blind range of σ) the model learned, as the Denoise view shows it
         if config.noise == "gaussian":
             low, high = config.noise_range or (config.noise_level, config.noise_level)
             trained = f"{low:g}" if low == high else f"{low:g}–{high:g}"
+            trained += camera
         self.denoise_view.set_model(name, lambda: inference_model(checkpoint, model_from_checkpoint), trained)
         self._show_model(name, str(path))
         self.settings.set_last_checkpoint(str(path))

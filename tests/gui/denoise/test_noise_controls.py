@@ -73,6 +73,23 @@ def test_a_blind_model_shows_the_range_it_was_trained_on(
     assert "(model trained at 0–50)" in view.noise.sigma_label.text()
 
 
+def test_a_model_with_a_camera_noise_share_says_so(
+    qtbot: Any, make_window: Callable[..., MainWindow], tmp_path: Path
+) -> None:
+    from nnkit.denoise.checkpoint import save_checkpoint
+    from nnkit.denoise.models import build_model
+
+    config = TINY.replace(noise_level=0.0, noise_level_max=50.0, camera_mix=0.3)
+    mixed = save_checkpoint(
+        tmp_path / "mixed.safetensors", weights=build_model(config).state_dict(), optimizer_state=None,
+        config=config, epoch=1, step=1, best_psnr=20.0,
+    )
+    window, _ = denoised_gradient(qtbot, make_window(checkpoint=mixed), tmp_path)
+    view = window.denoise_view
+    assert "(model trained at 0–50 and on camera noise)" in view.noise.sigma_label.text()
+    assert "camera noise" in view.model_label.toolTip()
+
+
 def test_a_gaussian_model_denoises_with_the_mean_correction_as_the_command_does(
     qtbot: Any, make_window: Callable[..., MainWindow], tiny_checkpoint: Path, tmp_path: Path
 ) -> None:
