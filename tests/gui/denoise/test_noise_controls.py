@@ -56,34 +56,33 @@ def test_strength_offers_a_new_result_and_keeps_the_first(qtbot: Any, make_windo
     assert np.abs(half - original).mean() == pytest.approx(np.abs(full - original).mean() / 2, rel=0.1)
 
 
+def untrained_checkpoint(path: Path, config: Any) -> Path:
+    """A checkpoint of ``config``'s network with its initial weights, saved at ``path``."""
+    from nnkit.denoise.checkpoint import save_checkpoint
+    from nnkit.denoise.models import build_model
+
+    return save_checkpoint(
+        path, weights=build_model(config).state_dict(), optimizer_state=None,
+        config=config, epoch=1, step=1, best_psnr=20.0,
+    )
+
+
 @pytest.mark.skipif(not engine_estimates_sigma(), reason="the engine has no noise estimator")
 def test_a_blind_model_shows_the_range_it_was_trained_on(
     qtbot: Any, make_window: Callable[..., MainWindow], tmp_path: Path
 ) -> None:
-    from nnkit.denoise.checkpoint import save_checkpoint
-    from nnkit.denoise.models import build_model
-
-    config = TINY.replace(noise_level=0.0, noise_level_max=50.0)
-    blind = save_checkpoint(
-        tmp_path / "blind.safetensors", weights=build_model(config).state_dict(), optimizer_state=None,
-        config=config, epoch=1, step=1, best_psnr=20.0,
-    )
+    blind = untrained_checkpoint(tmp_path / "blind.safetensors", TINY.replace(noise_level=0.0, noise_level_max=50.0))
     window, _ = denoised_gradient(qtbot, make_window(checkpoint=blind), tmp_path)
     view = window.denoise_view
     assert "(model trained at 0–50)" in view.noise.sigma_label.text()
 
 
+@pytest.mark.skipif(not engine_estimates_sigma(), reason="the engine has no noise estimator")
 def test_a_model_with_a_camera_noise_share_says_so(
     qtbot: Any, make_window: Callable[..., MainWindow], tmp_path: Path
 ) -> None:
-    from nnkit.denoise.checkpoint import save_checkpoint
-    from nnkit.denoise.models import build_model
-
     config = TINY.replace(noise_level=0.0, noise_level_max=50.0, camera_mix=0.3)
-    mixed = save_checkpoint(
-        tmp_path / "mixed.safetensors", weights=build_model(config).state_dict(), optimizer_state=None,
-        config=config, epoch=1, step=1, best_psnr=20.0,
-    )
+    mixed = untrained_checkpoint(tmp_path / "mixed.safetensors", config)
     window, _ = denoised_gradient(qtbot, make_window(checkpoint=mixed), tmp_path)
     view = window.denoise_view
     assert "(model trained at 0–50 and on camera noise)" in view.noise.sigma_label.text()
